@@ -1,0 +1,440 @@
+"""``SecretsAdapter``: the main API — names in, values out, through cache and provider.
+
+Compatible with the design the project comes from (``get_secret`` returns a dict,
+``get_secret_value`` a string), but typed, cached, and honest about errors: a missing key is a
+``SecretFormatError``, never an empty string.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as _random
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from secrets_adapter.clock import WallClock, utcnow
+from secrets_adapter.config import (
+    AwsSettings,
+    EnvSettings,
+    LocalSettings,
+    Settings,
+    VaultSettings,
+    load_settings,
+)
+from secrets_adapter.errors import (
+    ConfigurationError,
+    SecretFormatError,
+    SecretsAdapterError,
+)
+from secrets_adapter.events import AccessEvent, CacheResult, EventBus, Listener, Outcome
+from secrets_adapter.models import (
+    DEFAULT_RECOVERY_WINDOW,
+    Secret,
+    SecretMetadata,
+    SecretValue,
+    Stage,
+    VersionInfo,
+)
+from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
+from secrets_adapter.providers.factory import build_provider
+from secrets_adapter.validation import validate_name
+
+__all__ = ["SecretsAdapter", "secret_as_dict"]
+
+ValueInput = str | bytes | SecretValue | Mapping[str, Any]
+
+
+def secret_as_dict(secret: Secret) -> dict[str, Any]:
+    """The design's shape: a JSON object → dict; a string → ``{"value": s}``; binary → bytes."""
+    value = secret.value
+    if value.is_binary:
+        return {"value": value.reveal_bytes()}
+    text = value.reveal_text()
+    if text.lstrip().startswith("{"):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict):
+            return parsed
+    return {"value": text}
+
+
+def _to_value(value: ValueInput) -> SecretValue:
+    if isinstance(value, SecretValue):
+        return value
+    if isinstance(value, Mapping):
+        return SecretValue(json.dumps(dict(value), separators=(",", ":"), ensure_ascii=False))
+    return SecretValue(value)
+
+
+class SecretsAdapter:
+    """One object for reading and managing secrets, whatever the backend.
+
+    ``SecretsAdapter()`` opens the embedded store in ``.secrets/``;
+    ``SecretsAdapter(backend="env", env_file=".env", prefix="gaara/prod")`` reads a .env file;
+    ``SecretsAdapter(provider=obj)`` wraps any object satisfying ``Provider``;
+    ``SecretsAdapter.from_env()`` follows ``SECRETS_BACKEND`` / ``ENVIRONMENT``.
+    """
+
+    def __init__(
+        self,
+        backend: str | None = None,
+        *,
+        provider: Provider | None = None,
+        settings: Settings | None = None,
+        prefix: str | None = None,
+        path: str | os.PathLike[str] | None = None,
+        master_key: str | SecretValue | None = None,
+        env_file: str | os.PathLike[str] | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        kms_key_id: str | None = None,
+        url: str | None = None,
+        token: str | SecretValue | None = None,
+        mount: str | None = None,
+        namespace: str | None = None,
+        principal: str = "app",
+        listeners: Iterable[Listener] = (),
+        clock: WallClock = utcnow,
+    ) -> None:
+        base = settings or Settings()
+        if backend is not None:
+            base = replace(base, backend=backend)
+        if prefix is not None:
+            base = replace(base, prefix=prefix.strip("/"))
+        self._settings = _apply_overrides(
+            base,
+            path=path,
+            master_key=master_key,
+            env_file=env_file,
+            region=region,
+            endpoint_url=endpoint_url,
+            kms_key_id=kms_key_id,
+            url=url,
+            token=token,
+            mount=mount,
+            namespace=namespace,
+        )
+        self._provider: Provider = (
+            provider if provider is not None else build_provider(self._settings)
+        )
+        self._reader: Provider = self._provider
+        self._principal = principal
+        self._events = EventBus(listeners)
+        self._clock = clock
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> SecretsAdapter:
+        """Configure from ``ENVIRONMENT``, ``SECRETS_BACKEND``, ``SECRETS_MANAGER_PREFIX``, ..."""
+        settings = load_settings(os.environ if environ is None else environ)
+        return cls(settings=settings, **overrides)
+
+    # --- introspection -----------------------------------------------------------------------
+
+    @property
+    def provider(self) -> Provider:
+        return self._provider
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def prefix(self) -> str:
+        return self._settings.prefix
+
+    @property
+    def events(self) -> EventBus:
+        return self._events
+
+    def __repr__(self) -> str:
+        return f"SecretsAdapter(backend={self._provider.kind!r}, prefix={self.prefix!r})"
+
+    def qualify(self, name: str) -> str:
+        """A relative name (no ``/``) gets the configured prefix: ``database-url`` →
+        ``gaara/prod/database-url``. Full names pass through unchanged."""
+        if self.prefix and "/" not in name:
+            name = f"{self.prefix}/{name}"
+        return validate_name(name)
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    def get(
+        self,
+        name: str,
+        *,
+        version: str | None = None,
+        stage: Stage = Stage.CURRENT,
+        refresh: bool = False,
+    ) -> Secret:
+        """The typed read: a ``Secret`` whose value is masked until ``reveal()``."""
+        full = self.qualify(name)
+        started = time.perf_counter()
+        try:
+            secret = self._reader.get(full, version=version, stage=stage)
+        except SecretsAdapterError as exc:
+            self._emit_access("get", full, started, error=exc, stage=stage)
+            raise
+        self._emit_access(
+            "get",
+            full,
+            started,
+            version_id=secret.version_id,
+            stage=stage,
+            cache=CacheResult.BYPASS,
+        )
+        return secret
+
+    def get_secret(
+        self,
+        name: str,
+        *,
+        version: str | None = None,
+        stage: Stage = Stage.CURRENT,
+        refresh: bool = False,
+    ) -> dict[str, Any]:
+        """A JSON object secret as a dict; a string as ``{"value": s}``; binary as bytes."""
+        return secret_as_dict(self.get(name, version=version, stage=stage, refresh=refresh))
+
+    def get_secret_value(
+        self,
+        name: str,
+        key: str | None = None,
+        *,
+        version: str | None = None,
+        stage: Stage = Stage.CURRENT,
+        refresh: bool = False,
+    ) -> str:
+        """The value as text, or one key of a JSON object secret.
+
+        A missing key is a ``SecretFormatError`` naming the secret and the key, never ``""``.
+        """
+        secret = self.get(name, version=version, stage=stage, refresh=refresh)
+        if key is None:
+            return secret.value.reveal_text()
+        data = secret.value.json()
+        if not isinstance(data, dict):
+            raise SecretFormatError(
+                f"Secret {secret.name!r} is not a JSON object, so it has no key {key!r}; "
+                "read it without a key.",
+                secret_name=secret.name,
+            )
+        if key not in data:
+            raise SecretFormatError(
+                f"Secret {secret.name!r} has no key {key!r} (keys: {', '.join(sorted(data))}).",
+                secret_name=secret.name,
+            )
+        field_value = data[key]
+        return field_value if isinstance(field_value, str) else json.dumps(field_value)
+
+    def get_many(self, names: Sequence[str]) -> dict[str, Secret]:
+        """Many secrets in one call where the backend allows; raises if any one failed,
+        naming all that did (the others were still fetched, and are cached)."""
+        qualified = {self.qualify(name): name for name in names}
+        started = time.perf_counter()
+        result = self._reader.get_many(list(qualified))
+        found: dict[str, Secret] = {}
+        failures: list[tuple[str, SecretsAdapterError]] = []
+        for full, asked in qualified.items():
+            item = result.get(full)
+            if isinstance(item, Secret):
+                found[asked] = item
+                self._emit_access("get_many", full, started, version_id=item.version_id)
+            else:
+                error = item or SecretFormatError(
+                    f"The provider returned nothing for secret {full!r}.", secret_name=full
+                )
+                failures.append((full, error))
+                self._emit_access("get_many", full, started, error=error)
+        if failures:
+            first = failures[0][1]
+            if len(failures) == 1:
+                raise first
+            listed = ", ".join(f"{full} ({type(err).__name__})" for full, err in failures)
+            raise type(first)(
+                f"{len(failures)} secrets could not be read: {listed}.",
+                secret_name=failures[0][0],
+                provider=first.provider,
+            ) from first
+        return found
+
+    def list_secrets(self, prefix: str | None = None) -> list[str]:
+        """Names of live secrets under ``prefix`` (default: the adapter's prefix)."""
+        scope = self.prefix if prefix is None else prefix
+        if scope and not scope.endswith("/"):
+            scope += "/"
+        return self._provider.list_names(scope)
+
+    def describe_secret(self, name: str) -> SecretMetadata:
+        """Versions, stages, tags and deletion state; never values."""
+        return self._versioned("describe").describe(self.qualify(name))
+
+    # --- writes --------------------------------------------------------------------------------
+
+    def put_secret(
+        self, name: str, value: ValueInput, *, expected_current: str | None = None
+    ) -> VersionInfo:
+        """Store a new current version (a dict is stored as a JSON object)."""
+        full = self.qualify(name)
+        secret_value = _to_value(value)
+        started = time.perf_counter()
+        try:
+            info = self._writable("put").put(full, secret_value, expected_current=expected_current)
+        except SecretsAdapterError as exc:
+            self._emit_access("put", full, started, error=exc)
+            raise
+        finally:
+            self.invalidate(full)
+        self._emit_access("put", full, started, version_id=info.version_id)
+        return info
+
+    def delete_secret(
+        self,
+        name: str,
+        *,
+        recovery_window: timedelta = DEFAULT_RECOVERY_WINDOW,
+        force: bool = False,
+    ) -> None:
+        """Schedule deletion (7-30 days, default 30) or, with ``force``, delete now."""
+        full = self.qualify(name)
+        started = time.perf_counter()
+        try:
+            self._writable("delete").delete(full, recovery_window=recovery_window, force=force)
+        except SecretsAdapterError as exc:
+            self._emit_access("delete", full, started, error=exc)
+            raise
+        finally:
+            self.invalidate(full)
+        self._emit_access("delete", full, started)
+
+    def restore_secret(self, name: str) -> None:
+        """Cancel a scheduled deletion."""
+        full = self.qualify(name)
+        started = time.perf_counter()
+        try:
+            self._writable("restore").restore(full)
+        except SecretsAdapterError as exc:
+            self._emit_access("restore", full, started, error=exc)
+            raise
+        finally:
+            self.invalidate(full)
+        self._emit_access("restore", full, started)
+
+    def rotate_secret(self, name: str) -> VersionInfo:
+        """Give the secret a new random value (a rotator configured for it takes over later)."""
+        full = self.qualify(name)
+        current = self._provider.get(full)
+        value = SecretValue(_random.token_urlsafe(max(32, min(len(current.value), 64))))
+        return self.put_secret(full, value, expected_current=current.version_id)
+
+    # --- cache ---------------------------------------------------------------------------------
+
+    def invalidate(self, name: str) -> None:
+        """Forget what the adapter holds for ``name``; the next read goes to the backend."""
+
+    def close(self) -> None:
+        """Release the provider's connections."""
+        self._provider.close()
+
+    def __enter__(self) -> SecretsAdapter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _writable(self, operation: str) -> WritableProvider:
+        if not isinstance(self._provider, WritableProvider):
+            raise ConfigurationError(
+                f"The {self._provider.kind} backend is read-only: {operation} needs a store "
+                "(local, aws or vault)."
+            )
+        return self._provider
+
+    def _versioned(self, operation: str) -> VersionedProvider:
+        if not isinstance(self._provider, VersionedProvider):
+            raise ConfigurationError(
+                f"The {self._provider.kind} backend keeps no versions: {operation} needs "
+                "local, aws or vault."
+            )
+        return self._provider
+
+    def _emit_access(
+        self,
+        action: str,
+        name: str,
+        started: float,
+        *,
+        error: SecretsAdapterError | None = None,
+        version_id: str | None = None,
+        stage: Stage | None = None,
+        cache: CacheResult | None = None,
+    ) -> None:
+        if not self._events:
+            return
+        self._events.emit(
+            AccessEvent(
+                time=self._clock(),
+                action=action,
+                secret_name=name,
+                provider=self._provider.kind,
+                principal=self._principal,
+                outcome=Outcome.SUCCESS if error is None else Outcome.ERROR,
+                request_id=str(uuid.uuid4()),
+                version_id=version_id,
+                stage=stage.value if stage is not None else None,
+                cache=cache,
+                error_code=type(error).__name__ if error is not None else None,
+                error_message=error.message if error is not None else None,
+                duration_s=time.perf_counter() - started,
+            )
+        )
+
+
+def _apply_overrides(
+    settings: Settings,
+    *,
+    path: str | os.PathLike[str] | None,
+    master_key: str | SecretValue | None,
+    env_file: str | os.PathLike[str] | None,
+    region: str | None,
+    endpoint_url: str | None,
+    kms_key_id: str | None,
+    url: str | None,
+    token: str | SecretValue | None,
+    mount: str | None,
+    namespace: str | None,
+) -> Settings:
+    local: LocalSettings = settings.local
+    if path is not None:
+        local = replace(local, path=Path(path))
+    if master_key is not None:
+        local = replace(local, master_key=SecretValue(master_key))
+    env: EnvSettings = replace(settings.env, prefix=settings.prefix)
+    if env_file is not None:
+        env = replace(env, env_file=Path(env_file))
+    aws: AwsSettings = replace(settings.aws, prefix=settings.prefix)
+    if region is not None:
+        aws = replace(aws, region=region)
+    if endpoint_url is not None:
+        aws = replace(aws, endpoint_url=endpoint_url)
+    if kms_key_id is not None:
+        aws = replace(aws, kms_key_id=kms_key_id)
+    vault: VaultSettings = replace(settings.vault, prefix=settings.prefix)
+    if url is not None:
+        vault = replace(vault, url=url)
+    if token is not None:
+        vault = replace(vault, token=SecretValue(token))
+    if mount is not None:
+        vault = replace(vault, mount=mount)
+    if namespace is not None:
+        vault = replace(vault, namespace=namespace)
+    return replace(settings, local=local, env=env, aws=aws, vault=vault)

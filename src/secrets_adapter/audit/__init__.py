@@ -1,0 +1,1 @@
+"""Audit: one structured, hash-chained event per access; never a value."""

@@ -1,0 +1,198 @@
+"""Settings as frozen dataclasses and ``load_settings(environ)`` — pure, no I/O.
+
+Environment variables (names kept compatible with the design the project comes from):
+``ENVIRONMENT`` (development | staging | production), ``SECRETS_BACKEND`` (local | env | aws |
+vault), ``SECRETS_MANAGER_PREFIX``, ``SECRETS_ADAPTER_PATH``, ``SECRETS_ADAPTER_MASTER_KEY``,
+``SECRETS_ADAPTER_MASTER_KEY_FILE``, ``SECRETS_ADAPTER_ENV_FILE``, ``SECRETS_ADAPTER_CACHE_TTL``
+(seconds), ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
+``SECRETS_ADAPTER_KMS_KEY_ID``, ``VAULT_ADDR``, ``VAULT_TOKEN``, ``VAULT_NAMESPACE``,
+``VAULT_MOUNT``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from secrets_adapter.errors import ConfigurationError
+from secrets_adapter.models import SecretValue
+
+__all__ = [
+    "BACKENDS",
+    "AwsSettings",
+    "CacheSettings",
+    "EnvSettings",
+    "LocalSettings",
+    "Settings",
+    "VaultSettings",
+    "load_settings",
+]
+
+BACKENDS = ("local", "env", "aws", "vault")
+ENVIRONMENTS = ("development", "test", "staging", "production")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CacheSettings:
+    """The in-process cache (see ``cache.py``)."""
+
+    enabled: bool = True
+    ttl: timedelta = timedelta(minutes=5)
+    max_stale: timedelta = timedelta(hours=1)
+    refresh_ahead: float = 0.2
+    max_entries: int = 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalSettings:
+    """The embedded encrypted store."""
+
+    path: Path = Path(".secrets")
+    master_key: SecretValue | None = None  # base64 of 32 bytes
+    master_key_file: Path | None = None
+    passphrase: SecretValue | None = None
+    max_versions: int = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnvSettings:
+    """The process environment plus a .env file, read-only."""
+
+    env_file: Path | None = Path(".env")
+    prefix: str = ""
+    include_environ: bool = True
+    interpolate: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AwsSettings:
+    """AWS Secrets Manager + KMS; credentials come from boto3's standard chain."""
+
+    region: str | None = None
+    endpoint_url: str | None = None
+    prefix: str = ""
+    kms_key_id: str | None = None
+    profile: str | None = None
+    connect_timeout: float = 2.0
+    read_timeout: float = 5.0
+    max_attempts: int = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VaultSettings:
+    """HashiCorp Vault / OpenBao KV v2 + Transit."""
+
+    url: str = "http://127.0.0.1:8200"
+    token: SecretValue | None = None
+    namespace: str | None = None
+    mount: str = "secret"
+    prefix: str = ""
+    auth_method: str = "token"  # token | approle | kubernetes
+    role_id: str | None = None
+    secret_id_file: Path | None = None
+    kubernetes_role: str | None = None
+    kubernetes_jwt_path: Path = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+    verify: bool | str = True
+    timeout: float = 5.0
+    transit_mount: str = "transit"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Everything ``SecretsAdapter`` needs; build with ``load_settings`` or by hand."""
+
+    backend: str = "local"
+    environment: str = "development"
+    prefix: str = ""
+    local: LocalSettings = field(default_factory=LocalSettings)
+    env: EnvSettings = field(default_factory=EnvSettings)
+    aws: AwsSettings = field(default_factory=AwsSettings)
+    vault: VaultSettings = field(default_factory=VaultSettings)
+    cache: CacheSettings = field(default_factory=CacheSettings)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+
+def _secret(environ: Mapping[str, str], key: str) -> SecretValue | None:
+    raw = environ.get(key, "")
+    return SecretValue(raw) if raw else None
+
+
+def _path(environ: Mapping[str, str], key: str) -> Path | None:
+    raw = environ.get(key, "")
+    return Path(raw) if raw else None
+
+
+def _seconds(environ: Mapping[str, str], key: str, default: timedelta) -> timedelta:
+    raw = environ.get(key, "")
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{key} must be a number of seconds, got {raw!r}.") from None
+    if seconds < 0:
+        raise ConfigurationError(f"{key} must not be negative, got {raw!r}.")
+    return timedelta(seconds=seconds)
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Settings from environment variables. Pure: pass ``os.environ`` or a dict.
+
+    Development defaults to the env provider (the .env file); production never falls back to it
+    silently: it needs ``SECRETS_BACKEND`` set explicitly.
+    """
+    environment = environ.get("ENVIRONMENT", "development").strip().lower() or "development"
+    if environment not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"ENVIRONMENT={environment!r} is not one of {', '.join(ENVIRONMENTS)}."
+        )
+    backend = environ.get("SECRETS_BACKEND", "").strip().lower()
+    if not backend:
+        if environment in ("staging", "production"):
+            raise ConfigurationError(
+                f"SECRETS_BACKEND is not set and ENVIRONMENT={environment}: set it to one of "
+                f"{', '.join(BACKENDS)} (a {environment} app never falls back to .env silently)."
+            )
+        backend = "env"
+    if backend not in BACKENDS:
+        raise ConfigurationError(
+            f"SECRETS_BACKEND={backend!r} is not one of {', '.join(BACKENDS)}."
+        )
+    prefix = environ.get("SECRETS_MANAGER_PREFIX", "").strip().strip("/")
+    return Settings(
+        backend=backend,
+        environment=environment,
+        prefix=prefix,
+        local=LocalSettings(
+            path=_path(environ, "SECRETS_ADAPTER_PATH") or Path(".secrets"),
+            master_key=_secret(environ, "SECRETS_ADAPTER_MASTER_KEY"),
+            master_key_file=_path(environ, "SECRETS_ADAPTER_MASTER_KEY_FILE"),
+            passphrase=_secret(environ, "SECRETS_ADAPTER_PASSPHRASE"),
+        ),
+        env=EnvSettings(
+            env_file=_path(environ, "SECRETS_ADAPTER_ENV_FILE") or Path(".env"),
+            prefix=prefix,
+        ),
+        aws=AwsSettings(
+            region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
+            endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
+            prefix=prefix,
+            kms_key_id=environ.get("SECRETS_ADAPTER_KMS_KEY_ID") or None,
+            profile=environ.get("AWS_PROFILE") or None,
+        ),
+        vault=VaultSettings(
+            url=environ.get("VAULT_ADDR") or "http://127.0.0.1:8200",
+            token=_secret(environ, "VAULT_TOKEN"),
+            namespace=environ.get("VAULT_NAMESPACE") or None,
+            mount=environ.get("VAULT_MOUNT") or "secret",
+            prefix=prefix,
+        ),
+        cache=CacheSettings(
+            ttl=_seconds(environ, "SECRETS_ADAPTER_CACHE_TTL", timedelta(minutes=5)),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""The embedded encrypted store: envelope encryption, SQLite storage, master-key rotation."""

@@ -1,0 +1,1 @@
+"""Migration from .env to a store, verification, rollback and copying between stores."""

@@ -1,0 +1,201 @@
+"""Values of the domain: a masked secret value, a secret, its versions, stages and metadata."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, NoReturn
+
+from secrets_adapter.errors import SecretFormatError
+from secrets_adapter.validation import validate_value
+
+__all__ = [
+    "DEFAULT_RECOVERY_WINDOW",
+    "Secret",
+    "SecretMetadata",
+    "SecretValue",
+    "Stage",
+    "VersionInfo",
+]
+
+DEFAULT_RECOVERY_WINDOW = timedelta(days=30)
+
+
+class Stage(StrEnum):
+    """A label on one version of a secret: AWSCURRENT/AWSPENDING/AWSPREVIOUS in AWS terms."""
+
+    CURRENT = "current"
+    PENDING = "pending"
+    PREVIOUS = "previous"
+
+
+class SecretValue:
+    """A secret's bytes behind a masked ``repr``/``str``; ``reveal()`` is the only way out.
+
+    Text values keep their text-ness so that a string round-trips as a string and binary as bytes.
+    Equality runs in constant time; the object cannot be pickled or hashed, so it does not end up
+    in a cache key, a pickle on disk or a log line by accident.
+    """
+
+    __slots__ = ("_binary", "_data")
+
+    _data: bytes
+    _binary: bool
+
+    def __init__(self, value: str | bytes | SecretValue, *, binary: bool | None = None) -> None:
+        if isinstance(value, SecretValue):
+            data, is_binary = value._data, value._binary
+        elif isinstance(value, str):
+            try:
+                data = value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise SecretFormatError(
+                    "A text secret value must be valid Unicode (it has a lone surrogate); "
+                    "pass bytes for binary data."
+                ) from None
+            is_binary = False
+        elif isinstance(value, bytes | bytearray | memoryview):
+            data, is_binary = bytes(value), True
+        else:
+            raise TypeError(f"SecretValue takes str or bytes, not {type(value).__name__}")
+        if binary is not None:
+            if not binary:
+                _require_utf8(data)
+            is_binary = binary
+        validate_value(data)
+        object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "_binary", is_binary)
+
+    @classmethod
+    def from_stored(cls, data: bytes, *, binary: bool) -> SecretValue:
+        """Rebuild a value read from a backend (text must decode as UTF-8)."""
+        return cls(data, binary=binary)
+
+    @property
+    def is_binary(self) -> bool:
+        return self._binary
+
+    def reveal(self) -> str | bytes:
+        """The plain value: ``str`` for a text secret, ``bytes`` for a binary one."""
+        return self._data if self._binary else self._data.decode("utf-8")
+
+    def reveal_text(self) -> str:
+        """The value as text; a binary value that is not UTF-8 is a ``SecretFormatError``."""
+        return _require_utf8(self._data)
+
+    def reveal_bytes(self) -> bytes:
+        """The exact stored bytes (UTF-8 for text values)."""
+        return self._data
+
+    def json(self) -> Any:
+        """Parse the value as JSON. Errors never carry the value (raised ``from None``)."""
+        try:
+            return json.loads(self._data)
+        except (ValueError, UnicodeDecodeError):
+            raise SecretFormatError("The secret value is not valid JSON.") from None
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SecretValue):
+            return NotImplemented
+        return self._binary == other._binary and hmac.compare_digest(self._data, other._data)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("SecretValue is immutable")
+
+    def __repr__(self) -> str:
+        return f"SecretValue('**********', {'binary' if self._binary else 'text'})"
+
+    def __str__(self) -> str:
+        return "**********"
+
+    def __format__(self, format_spec: str) -> str:
+        return "**********"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("SecretValue cannot be pickled: secrets never go to disk by accident")
+
+    def __reduce_ex__(self, protocol: object) -> NoReturn:
+        raise TypeError("SecretValue cannot be pickled: secrets never go to disk by accident")
+
+    def __copy__(self) -> SecretValue:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> SecretValue:
+        return self
+
+
+def _require_utf8(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SecretFormatError(
+            "The secret value is not valid UTF-8 text; store it as binary or read it as bytes."
+        ) from None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionInfo:
+    """One version of a secret, without its value."""
+
+    name: str
+    version_id: str
+    stages: frozenset[Stage] = frozenset()
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Secret:
+    """A secret's value at one version, with the stages that version carries."""
+
+    name: str
+    value: SecretValue
+    version_id: str
+    stages: frozenset[Stage] = frozenset()
+    created_at: datetime | None = None
+
+    @property
+    def version(self) -> VersionInfo:
+        return VersionInfo(
+            name=self.name,
+            version_id=self.version_id,
+            stages=self.stages,
+            created_at=self.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecretMetadata:
+    """What a backend knows of a secret besides its values: versions, stages, tags, deletion."""
+
+    name: str
+    versions: tuple[VersionInfo, ...] = ()
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    deletion_date: datetime | None = None
+    description: str = ""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def version_for(self, stage: Stage) -> VersionInfo | None:
+        """The version carrying ``stage``, or None."""
+        for info in self.versions:
+            if stage in info.stages:
+                return info
+        return None
+
+    @property
+    def current_version(self) -> str | None:
+        info = self.version_for(Stage.CURRENT)
+        return info.version_id if info else None
+
+    @property
+    def scheduled_for_deletion(self) -> bool:
+        return self.deletion_date is not None

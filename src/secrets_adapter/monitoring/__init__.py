@@ -1,0 +1,1 @@
+"""Monitoring: metrics, alert rules over events, alert sinks."""

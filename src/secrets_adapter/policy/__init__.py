@@ -1,0 +1,1 @@
+"""Access policy: who may do what to which secret, evaluated in process and rendered for clouds."""

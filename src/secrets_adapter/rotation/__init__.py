@@ -1,0 +1,1 @@
+"""Rotation: the four-step engine and its rotators."""

@@ -1,0 +1,40 @@
+"""The name and value rules every provider enforces before any I/O.
+
+They are the intersection of what AWS Secrets Manager, Vault KV v2 and the local store accept, so a
+secret that is valid on one backend can be copied to any other.
+"""
+
+from __future__ import annotations
+
+import re
+
+from secrets_adapter.errors import ValidationError
+
+__all__ = ["MAX_NAME_LENGTH", "MAX_VALUE_BYTES", "NAME_RULE", "validate_name", "validate_value"]
+
+MAX_NAME_LENGTH = 512
+MAX_VALUE_BYTES = 65_536
+NAME_RULE = f"a secret name is 1-{MAX_NAME_LENGTH} characters of A-Z a-z 0-9 and / _ + = . @ -"
+_NAME_PATTERN = re.compile(rf"[A-Za-z0-9/_+=.@-]{{1,{MAX_NAME_LENGTH}}}")
+
+
+def validate_name(name: object) -> str:
+    """Return ``name`` if it follows the rule, else raise ``ValidationError`` stating the rule."""
+    if not isinstance(name, str):
+        raise ValidationError(f"Invalid secret name of type {type(name).__name__}: {NAME_RULE}.")
+    if _NAME_PATTERN.fullmatch(name) is None:
+        shown = name if len(name) <= 80 else name[:77] + "..."
+        raise ValidationError(f"Invalid secret name {shown!r}: {NAME_RULE}.", secret_name=None)
+    return name
+
+
+def validate_value(data: bytes, *, name: str | None = None) -> bytes:
+    """Return ``data`` if its size is 1-65,536 bytes, else raise (the message states the rule)."""
+    size = len(data)
+    if size == 0 or size > MAX_VALUE_BYTES:
+        raise ValidationError(
+            f"Invalid value for secret {name!r}: a value is 1-{MAX_VALUE_BYTES:,} bytes "
+            f"(UTF-8 bytes, not characters); this one is {size:,} bytes.",
+            secret_name=name,
+        )
+    return data
