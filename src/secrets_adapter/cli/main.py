@@ -1,17 +1,54 @@
-"""``secrets-adapter``: the root command group. Command groups live in sibling modules."""
+"""``secrets-adapter``: the root command group. Command groups live in sibling modules.
+
+A module adds its commands with one line at the bottom of this file (``cli.add_command``).
+"""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
+
+from secrets_adapter.cli.context import CliContext
 
 __all__ = ["cli", "main", "run"]
 
 
-@click.group()
-def cli() -> None:
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "env", "aws", "vault"]),
+    default=None,
+    help="Secret store (default: $SECRETS_BACKEND, else the embedded 'local' store).",
+)
+@click.option(
+    "--path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of the local store (default: $SECRETS_ADAPTER_PATH or .secrets).",
+)
+@click.option(
+    "--prefix", default=None, help="Name prefix, e.g. gaara/prod ($SECRETS_MANAGER_PREFIX)."
+)
+@click.option(
+    "--env-file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The .env file the env backend reads (default .env).",
+)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    backend: str | None,
+    path: Path | None,
+    prefix: str | None,
+    env_file: Path | None,
+) -> None:
     """Manage secrets in the embedded store, AWS Secrets Manager or Vault/OpenBao."""
+    state = ctx.ensure_object(CliContext)
+    state.backend, state.path, state.prefix, state.env_file = backend, path, prefix, env_file
+    ctx.call_on_close(state.close)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,3 +69,6 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
+
+
+# Command groups register here, one line each.

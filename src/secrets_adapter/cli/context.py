@@ -1,0 +1,107 @@
+"""What every command shares: the global options, the adapter they open, one-line errors.
+
+Exit codes (documented in README): 0 success; 1 a secret/provider error (not found, denied,
+unavailable, conflict, integrity); 2 bad usage or invalid input; 3 configuration error;
+4 verification found a mismatch (migrate verify, audit verify); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import click
+
+from secrets_adapter.adapter import SecretsAdapter
+from secrets_adapter.config import load_settings
+from secrets_adapter.errors import (
+    ConfigurationError,
+    SecretsAdapterError,
+    ValidationError,
+)
+
+__all__ = [
+    "EXIT_CONFIG",
+    "EXIT_ERROR",
+    "EXIT_MISMATCH",
+    "EXIT_USAGE",
+    "CliContext",
+    "UserError",
+    "handle_errors",
+    "pass_cli",
+]
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CONFIG = 3
+EXIT_MISMATCH = 4
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class UserError(click.ClickException):
+    """A one-line error for the user; no traceback, a specific exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it a ClassVar
+
+    def format_message(self) -> str:
+        return self.message
+
+
+@dataclass(slots=True)
+class CliContext:
+    """Global options; the adapter is opened on first use and closed at exit."""
+
+    backend: str | None = None
+    path: Path | None = None
+    prefix: str | None = None
+    env_file: Path | None = None
+    _adapter: SecretsAdapter | None = field(default=None, repr=False)
+
+    def adapter(self) -> SecretsAdapter:
+        if self._adapter is None:
+            settings = load_settings(os.environ)
+            if self.backend is None and "SECRETS_BACKEND" not in os.environ:
+                from dataclasses import replace
+
+                settings = replace(settings, backend="local")
+            self._adapter = SecretsAdapter(
+                self.backend,
+                settings=settings,
+                prefix=self.prefix,
+                path=self.path,
+                env_file=self.env_file,
+            )
+        return self._adapter
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
+
+
+pass_cli = click.make_pass_decorator(CliContext, ensure=True)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn our errors into one line on stderr and an exit code. Messages never hold values."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except ConfigurationError as exc:
+            raise UserError(f"Configuration error: {exc.message}", EXIT_CONFIG) from None
+        except ValidationError as exc:
+            raise UserError(f"Invalid input: {exc.message}", EXIT_USAGE) from None
+        except SecretsAdapterError as exc:
+            raise UserError(f"Error: {exc.message}", EXIT_ERROR) from None
+
+    return wrapper
