@@ -72,3 +72,7 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
+from secrets_adapter.cli.ops import OPS_COMMANDS  # noqa: E402
+
+for _ops_command in OPS_COMMANDS:
+    cli.add_command(_ops_command)
