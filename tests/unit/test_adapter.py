@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from secrets_adapter import (
@@ -17,8 +19,10 @@ from secrets_adapter.testing import InMemoryProvider
 from tests.sentinel import SENTINEL
 
 
-def _adapter(prefix: str = "gaara/prod", **secrets: str | bytes) -> SecretsAdapter:
-    provider = InMemoryProvider({f"{prefix}/{k}": v for k, v in secrets.items()})
+def _adapter(seed: Mapping[str, str | bytes] | None = None, /, **secrets: str) -> SecretsAdapter:
+    prefix = "gaara/prod"
+    everything = {**(seed or {}), **secrets}
+    provider = InMemoryProvider({f"{prefix}/{k}": v for k, v in everything.items()})
     return SecretsAdapter(provider=provider, prefix=prefix)
 
 
@@ -28,7 +32,7 @@ def test_get_secret_shapes_match_the_design() -> None:
         "jwt-secret-key": "abc",
         "blob": b"\x00\x01",
     }
-    adapter = _adapter(**seed)
+    adapter = _adapter(seed)
     assert adapter.get_secret("database") == {"url": "postgresql://u:p@h/db", "port": 5432}
     assert adapter.get_secret("jwt-secret-key") == {"value": "abc"}
     assert adapter.get_secret("blob") == {"value": b"\x00\x01"}
