@@ -72,7 +72,8 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
+from secrets_adapter.cli.commands import COMMANDS  # noqa: E402
 from secrets_adapter.cli.ops import OPS_COMMANDS  # noqa: E402
 
-for _ops_command in OPS_COMMANDS:
-    cli.add_command(_ops_command)
+for _command in [*COMMANDS, *OPS_COMMANDS]:
+    cli.add_command(_command)
