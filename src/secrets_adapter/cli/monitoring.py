@@ -30,9 +30,17 @@ def metrics_group() -> None:
 @metrics_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=9464, show_default=True)
+@click.option(
+    "--requests",
+    "max_requests",
+    type=click.IntRange(min=1),
+    default=None,
+    hidden=True,
+    help="Stop after this many requests (smoke tests).",
+)
 @pass_cli
 @handle_errors
-def serve_command(state: CliContext, host: str, port: int) -> None:
+def serve_command(state: CliContext, host: str, port: int, max_requests: int | None) -> None:
     """Serve /metrics for the configured store: rotation ages from metadata (never values),
     refreshed on each scrape, plus this process's own backend calls."""
     adapter = state.adapter()
@@ -51,7 +59,10 @@ def serve_command(state: CliContext, host: str, port: int) -> None:
     server = make_metrics_server(metrics, host=host, port=port, before_scrape=refresh)
     click.echo(f"Serving metrics on http://{host}:{server.server_port}/metrics", err=True)
     try:
-        server.serve_forever()
+        if max_requests is None:
+            server.serve_forever()
+        for _ in range(max_requests or 0):
+            server.handle_request()
     except KeyboardInterrupt:
         pass
     finally:
