@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from secrets_adapter.cli.context import CliContext
+from secrets_adapter.cli.local import init_command, rotate_master_key_command
 
 __all__ = ["cli", "main", "run"]
 
@@ -72,3 +73,5 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
+cli.add_command(init_command)
+cli.add_command(rotate_master_key_command)

@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from secrets_adapter.config import LocalSettings
-from secrets_adapter.errors import ConfigurationError, ConflictError, IntegrityError
+from secrets_adapter.errors import (
+    ConfigurationError,
+    ConflictError,
+    IntegrityError,
+    ValidationError,
+)
 from secrets_adapter.localstore import records
 from secrets_adapter.localstore.envelope import (
     Binding,
@@ -50,6 +55,7 @@ __all__ = [
 ]
 
 _RAW, _PASSPHRASE = b"raw", b"passphrase"
+MIN_PASSPHRASE_LENGTH = 12
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -166,6 +172,11 @@ def _write_key_meta(tx: Transaction, store_id: str, source: KeySource) -> Master
         tx.delete_meta("kdf_salt")
         tx.delete_meta("kdf_params")
     else:
+        if len(source.passphrase.reveal_text()) < MIN_PASSPHRASE_LENGTH:
+            raise ValidationError(
+                f"A passphrase is at least {MIN_PASSPHRASE_LENGTH} characters; "
+                "a short one is guessed offline from a copy of the store."
+            )
         salt, params = generate_salt(), KdfParams()
         master = derive_key(source.passphrase, salt, params)
         tx.set_meta("key_kind", _PASSPHRASE)
