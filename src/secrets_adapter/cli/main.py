@@ -72,3 +72,7 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
+from secrets_adapter.cli.commands import COMMANDS  # noqa: E402
+
+for _command in COMMANDS:
+    cli.add_command(_command)
