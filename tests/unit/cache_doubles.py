@@ -10,7 +10,7 @@ from typing import Any
 
 from secrets_adapter.cache import SecretCache
 from secrets_adapter.events import Event, EventBus
-from secrets_adapter.models import Secret, SecretValue, Stage
+from secrets_adapter.models import Secret, SecretValue, Stage, VersionInfo
 from secrets_adapter.providers.base import BatchResult
 from secrets_adapter.testing import InMemoryProvider
 
@@ -66,8 +66,22 @@ class ControlledProvider:
     def release(self) -> None:
         self.gate.set()
 
-    def put(self, name: str, value: str) -> str:
+    def set_value(self, name: str, value: str) -> str:
+        """Change the value behind the cache's back (another process wrote it)."""
         return self.inner.put(name, SecretValue(value)).version_id
+
+    def put(
+        self, name: str, value: SecretValue, *, expected_current: str | None = None
+    ) -> VersionInfo:
+        return self.inner.put(name, value, expected_current=expected_current)
+
+    def delete(
+        self, name: str, *, recovery_window: timedelta = timedelta(days=30), force: bool = False
+    ) -> None:
+        self.inner.delete(name, recovery_window=recovery_window, force=force)
+
+    def restore(self, name: str) -> None:
+        self.inner.restore(name)
 
     def _enter(self, names: Sequence[str]) -> None:
         if self.hang_only is not None and self.hang_only not in names:
@@ -122,9 +136,17 @@ class Recorder:
 
     def __init__(self) -> None:
         self.events: list[Event] = []
+        self._arrived = threading.Condition()
 
     def __call__(self, event: Event) -> None:
-        self.events.append(event)
+        with self._arrived:
+            self.events.append(event)
+            self._arrived.notify_all()
+
+    def wait_for(self, kind: str) -> None:
+        """Block until an event of ``kind`` arrives (from a background thread, say)."""
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: kind in self.kinds(), timeout=WAIT)
 
     def kinds(self) -> list[str]:
         return [getattr(event, "kind", type(event).__name__) for event in self.events]
@@ -134,7 +156,7 @@ def make_cache(
     provider: ControlledProvider,
     clock: FakeClock,
     *,
-    background: Callable[[Callable[[], None]], object] = run_inline,
+    background: Callable[[Callable[[], None]], object] | None = run_inline,
     recorder: Recorder | None = None,
     **options: Any,
 ) -> SecretCache:

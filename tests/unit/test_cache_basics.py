@@ -39,7 +39,7 @@ def test_a_fresh_value_is_served_without_a_backend_call(
 ) -> None:
     cache = make_cache(provider, clock)
     assert cache.get(NAME).value.reveal() == "first"
-    provider.put(NAME, "second")
+    provider.set_value(NAME, "second")
     clock.advance(79)  # before the refresh-ahead window (last 20% of 100 s)
     for _ in range(5):
         assert cache.get(NAME).value.reveal() == "first"
@@ -51,7 +51,7 @@ def test_after_the_ttl_the_backend_is_asked_again(
 ) -> None:
     cache = make_cache(provider, clock, refresh_ahead=0.0)
     cache.get(NAME)
-    provider.put(NAME, "second")
+    provider.set_value(NAME, "second")
     clock.advance(99.9)
     assert cache.get(NAME).value.reveal() == "first"
     clock.advance(0.2)
@@ -102,7 +102,7 @@ def test_version_stage_and_current_are_separate_entries(
     provider: ControlledProvider, clock: FakeClock
 ) -> None:
     old_version = provider.inner.get(NAME).version_id
-    provider.put(NAME, "second")
+    provider.set_value(NAME, "second")
     cache = make_cache(provider, clock)
     reads = [
         cache.get(NAME),
@@ -149,7 +149,7 @@ def test_invalidate_forgets_every_version_of_one_name(
     cache.get(NAME)
     cache.get(NAME, stage=Stage.CURRENT, version=provider.inner.get(NAME).version_id)
     cache.get("gaara/prod/database-url")
-    provider.put(NAME, "second")
+    provider.set_value(NAME, "second")
     cache.invalidate(NAME)
     assert len(cache) == 1
     assert cache.get(NAME).value.reveal() == "second"

@@ -116,7 +116,7 @@ def test_forced_refreshes_share_one_call() -> None:
     clock = FakeClock()
     cache = make_cache(provider, clock, min_refresh_interval=5)
     cache.get(NAME)
-    provider.put(NAME, "new")
+    provider.set_value(NAME, "new")
     clock.advance(6)
     results, errors = _race(16, lambda: cache.get(NAME, refresh=True), clock, provider)
     assert errors == []
@@ -130,7 +130,7 @@ def test_forced_refresh_respects_the_minimum_interval() -> None:
     clock = FakeClock()
     cache = make_cache(provider, clock, min_refresh_interval=5)
     cache.get(NAME)
-    provider.put(NAME, "new")
+    provider.set_value(NAME, "new")
     clock.advance(4)
     assert cache.read(NAME, refresh=True)[0].value.reveal() == "old"
     assert provider.get_calls == 1
@@ -167,7 +167,7 @@ def test_a_fetch_that_started_before_an_invalidation_is_not_cached() -> None:
     join_all([reader])
     assert seen == ["old"]
     assert len(cache) == 0
-    provider.put(NAME, "new")
+    provider.set_value(NAME, "new")
     assert cache.get(NAME).value.reveal() == "new"
     assert provider.get_calls == 2
 

@@ -292,7 +292,7 @@ class SecretCache:
                 return entry.hit
             if now < entry.stale_until:
                 flight = self._start_refresh(entry, key, version, stage, now)
-                if flight is None or entry.failures:
+                if flight is None:
                     return self._serve_stale(entry, now)
                 return self._await_or_stale(flight, entry, now)
         return self._fetch(key, name, version, stage, now)
@@ -370,9 +370,10 @@ class SecretCache:
     def _await_or_stale(
         self, flight: Flight, entry: CacheEntry, now: float
     ) -> tuple[Secret, CacheResult]:
-        """Wait for ``flight`` at most ``stale_wait`` from its start, then serve the old value;
-        an error other than unavailability is raised, never hidden."""
-        remaining = flight.started + self._stale_wait - now
+        """Wait for ``flight`` at most ``stale_wait`` from its start (not at all while the key's
+        refreshes are failing), then serve the old value; an error other than unavailability is
+        raised, never hidden."""
+        remaining = 0.0 if entry.failures else flight.started + self._stale_wait - now
         if remaining > 0:
             flight.done.wait(remaining)
         if flight.done.is_set() and not isinstance(flight.error, ProviderUnavailableError):
