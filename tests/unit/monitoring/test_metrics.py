@@ -42,7 +42,7 @@ def adapter_and_metrics() -> tuple[SecretsAdapter, SecretsMetrics]:
     return adapter, metrics
 
 
-def test_accesses_and_failures_from_a_real_adapter(
+def test_accesses_and_failures_through_the_cache(
     adapter_and_metrics: tuple[SecretsAdapter, SecretsMetrics],
 ) -> None:
     adapter, metrics = adapter_and_metrics
@@ -51,23 +51,27 @@ def test_accesses_and_failures_from_a_real_adapter(
     with pytest.raises(SecretNotFoundError):
         adapter.get_secret_value("gaara/prod/missing")
     found = samples(metrics)
-    ok = {"secret": SECRET, "action": "get", "outcome": "success", "cache": "bypass"}
-    assert value(found, "secrets_adapter_accesses_total", **ok) == 2
+    access_labels = {"secret": SECRET, "action": "get", "outcome": "success"}
+    assert value(found, "secrets_adapter_accesses_total", **access_labels, cache="miss") == 1
+    assert value(found, "secrets_adapter_accesses_total", **access_labels, cache="hit") == 1
     missing = "gaara/prod/missing"
-    assert (
-        value(
-            found,
-            "secrets_adapter_failed_retrievals_total",
-            secret=missing,
-            error="SecretNotFoundError",
-        )
-        == 1
-    )
-    calls = value(
-        found, "secrets_adapter_backend_calls_total", secret=SECRET, kind="get", outcome="success"
-    )
-    assert calls == 2
-    assert value(found, "secrets_adapter_backend_call_duration_seconds_count", kind="get") == 3
+    failed_labels = {"secret": missing, "error": "SecretNotFoundError"}
+    assert value(found, "secrets_adapter_failed_retrievals_total", **failed_labels) == 1
+    fetched = {"secret": SECRET, "kind": "fetch", "outcome": "success"}
+    assert value(found, "secrets_adapter_backend_calls_total", **fetched) == 1, "the hit made none"
+    assert value(found, "secrets_adapter_backend_call_duration_seconds_count", kind="fetch") == 2
+
+
+def test_uncached_reads_count_as_backend_calls() -> None:
+    metrics = SecretsMetrics()
+    provider = InMemoryProvider({SECRET: SENTINEL})
+    adapter = SecretsAdapter(provider=provider, listeners=[metrics], cache=False)
+    adapter.get_secret_value(SECRET)
+    adapter.get_secret_value(SECRET)
+    found = samples(metrics)
+    direct = {"secret": SECRET, "kind": "get", "outcome": "success"}
+    assert value(found, "secrets_adapter_backend_calls_total", **direct) == 2
+    assert provider.calls["get"] == 2
 
 
 def test_the_sentinel_never_reaches_the_metrics_page(
