@@ -143,3 +143,11 @@ def test_metrics_serve_on_loopback(gaara_adapter: SecretsAdapter) -> None:
     }
     assert ages["gaara/prod/jwt-secret-key"] > ages["gaara/prod/database-url"] > 0
     assert SENTINEL not in text
+
+
+def test_cloudwatch_terraform_is_the_committed_file(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.deploy.paths import TERRAFORM
+
+    assert main(["monitoring", "cloudwatch", "--format", "terraform"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((TERRAFORM / "alarms.tf.json").read_text())

@@ -13,7 +13,11 @@ from secrets_adapter.cli.context import CliContext, handle_errors, pass_cli
 from secrets_adapter.clock import utcnow
 from secrets_adapter.errors import SecretsAdapterError
 from secrets_adapter.models import Stage
-from secrets_adapter.monitoring.cloudwatch import api_requests, cloudformation_resources
+from secrets_adapter.monitoring.cloudwatch import (
+    api_requests,
+    cloudformation_resources,
+    terraform_resources,
+)
 from secrets_adapter.monitoring.metrics import SecretsMetrics
 from secrets_adapter.monitoring.rules import CountRule, default_rules
 from secrets_adapter.monitoring.server import make_metrics_server
@@ -78,10 +82,10 @@ def monitoring_group() -> None:
 @click.option(
     "--format",
     "output",
-    type=click.Choice(["cloudformation", "json"]),
+    type=click.Choice(["cloudformation", "terraform", "json"]),
     default="cloudformation",
     show_default=True,
-    help="A CloudFormation Resources snippet, or put-metric-filter/put-metric-alarm requests.",
+    help="CloudFormation Resources, Terraform JSON, or put-metric-filter/-alarm requests.",
 )
 @click.option("--log-group", default=None, help="CloudTrail log group (json format).")
 @click.option("--topic-arn", default=None, help="SNS topic for the alarms (json format).")
@@ -90,6 +94,8 @@ def cloudwatch_command(output: str, log_group: str | None, topic_arn: str | None
     snippet: dict[str, Any]
     if output == "cloudformation":
         snippet = {"Resources": cloudformation_resources()}
+    elif output == "terraform":
+        snippet = terraform_resources()
     else:
         snippet = api_requests(
             log_group_name=log_group or "CLOUDTRAIL_LOG_GROUP",
