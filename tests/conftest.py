@@ -14,7 +14,7 @@ from tests.sentinel import SENTINEL
 # A backend adds a fixture named ``<kind>_provider_fixture`` (in tests/fixtures/) and its kind here.
 CONTRACT_PROVIDERS = ["memory"]
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures.postgres"]
 
 
 @pytest.fixture
