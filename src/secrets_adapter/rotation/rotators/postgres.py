@@ -30,7 +30,12 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from secrets_adapter.errors import ConfigurationError, ProviderError, SecretFormatError
+from secrets_adapter.errors import (
+    AccessDeniedError,
+    ConfigurationError,
+    ProviderError,
+    SecretFormatError,
+)
 from secrets_adapter.models import SecretValue
 from secrets_adapter.rotation.rotator import RotationContext
 
@@ -145,10 +150,9 @@ def _connected(
         with pg.connect(**credentials.connect_kwargs(), connect_timeout=5, autocommit=True) as conn:
             yield conn
     except pg.Error as exc:
-        code = getattr(exc, "sqlstate", None) or (
-            "authentication" if is_authentication_error(exc) else "connection"
-        )
-        raise ProviderError(
+        refused = is_authentication_error(exc)
+        code = getattr(exc, "sqlstate", None) or ("authentication" if refused else "connection")
+        raise (AccessDeniedError if refused else ProviderError)(
             f"PostgreSQL refused {what} for secret {secret_name!r} as role "
             f"{credentials.username!r} ({type(exc).__name__}, {code}).",
             secret_name=secret_name,
@@ -163,7 +167,7 @@ def _set_password(conn: psycopg.Connection[Any], role: str, password: SecretValu
         password.reveal_text().encode(), role.encode(), None
     ).decode()
     conn.execute(
-        sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
+        sql.SQL("ALTER ROLE {} WITH PASSWORD {}").format(
             sql.Identifier(role), sql.Literal(verifier)
         )
     )
@@ -242,7 +246,7 @@ class PostgresRotator:
         try:
             with _connected(current, secret_name=context.name, what="the current login") as conn:
                 _set_password(conn, new.username, new.password)
-        except ProviderError:
+        except AccessDeniedError:
             # A re-run after the password was already changed: the pending login works.
             with _connected(new, secret_name=context.name, what="the pending password"):
                 return
