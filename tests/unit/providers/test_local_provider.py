@@ -77,7 +77,7 @@ def test_everything_survives_a_reopen(folder: Path, provider: LocalProvider) -> 
         assert reopened.get("app/db", stage=Stage.PENDING).value.reveal() == "v3"
         meta = reopened.describe("app/db")
         assert dict(meta.tags) == {"team": "shop"}
-        assert [v.version_id for v in meta.versions][0] == first.version_id
+        assert meta.versions[0].version_id == first.version_id
         assert len(meta.versions) == 3
 
 
