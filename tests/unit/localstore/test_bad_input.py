@@ -233,3 +233,14 @@ def test_invalid_key_text_is_a_configuration_error_without_echo(folder: Path) ->
     with pytest.raises(ConfigurationError, match="base64") as info:
         LocalProvider.open(folder, master_key=SENTINEL)
     _assert_no_sentinel(info.value)
+
+
+def test_values_are_never_on_disk_in_clear(folder: Path) -> None:
+    with LocalProvider.open(folder, master_key=KEY) as provider:
+        provider.put("app/db", SecretValue(SENTINEL))
+        provider.put_version("app/db", SecretValue(SENTINEL + "-next"), token="tok")
+        on_disk = b"".join(path.read_bytes() for path in folder.iterdir())
+        assert b"app/db" in on_disk  # names are metadata, stored in clear
+        assert SENTINEL.encode() not in on_disk
+    on_disk = b"".join(path.read_bytes() for path in folder.iterdir())
+    assert SENTINEL.encode() not in on_disk
