@@ -142,8 +142,24 @@ def test_init_with_a_passphrase(tmp_path: Path) -> None:
 def test_short_passphrase_is_refused_and_nothing_is_left(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="at least 12 characters"):
         init_store(tmp_path / "s", passphrase="short")
-    assert not (tmp_path / "s" / DB_FILE).exists()
+    assert not (tmp_path / "s").exists()
     init_store(tmp_path / "s", passphrase=PASSPHRASE)  # a retry works
+
+
+def test_init_over_a_file_is_a_configuration_error(tmp_path: Path) -> None:
+    (tmp_path / "s").write_text("not a folder")
+    with pytest.raises(ConfigurationError, match="Cannot create the store folder"):
+        init_store(tmp_path / "s")
+
+
+def test_rotation_to_a_short_passphrase_changes_nothing(tmp_path: Path) -> None:
+    key = generate_master_key()
+    init_store(tmp_path / "s", master_key=key.encoded())
+    _seed(tmp_path / "s", master_key=key.encoded())
+    with pytest.raises(ValidationError, match="at least 12 characters"):
+        rotate_master_key(tmp_path / "s", old=RawKey(key), new=PassphraseKey(SecretValue("short")))
+    with LocalProvider.open(tmp_path / "s", master_key=key.encoded()) as provider:
+        _assert_seeded(provider)
 
 
 def test_init_refuses_key_and_passphrase_together(tmp_path: Path) -> None:
