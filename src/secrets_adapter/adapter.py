@@ -328,11 +328,10 @@ class SecretsAdapter:
         self.get_many(names)
 
     def list_secrets(self, prefix: str | None = None) -> list[str]:
-        """Names of live secrets under ``prefix`` (default: the adapter's prefix)."""
-        scope = self.prefix if prefix is None else prefix
-        if scope and not scope.endswith("/"):
-            scope += "/"
-        return self._provider.list_names(scope)
+        """Names of live secrets starting with ``prefix`` (default: the adapter's prefix folder)."""
+        if prefix is None:
+            prefix = f"{self.prefix}/" if self.prefix else ""
+        return self._provider.list_names(prefix)
 
     def describe_secret(self, name: str) -> SecretMetadata:
         """Versions, stages, tags and deletion state; never values."""
