@@ -4,6 +4,7 @@ the CloudWatch side of the same rules, and the status table.
 Wire it up with ``adapter.events.subscribe(metrics)`` and ``adapter.events.subscribe(engine)``.
 """
 
+from secrets_adapter.monitoring.audit_watch import WatchedAuditSink
 from secrets_adapter.monitoring.engine import AlertEngine, Ticker
 from secrets_adapter.monitoring.metrics import SecretsMetrics
 from secrets_adapter.monitoring.notification import AlertNotification, AlertSink, AlertStatus
@@ -39,6 +40,7 @@ __all__ = [
     "StaleTooLongRule",
     "Ticker",
     "WebhookDeliveryError",
+    "WatchedAuditSink",
     "WebhookSink",
     "default_rules",
 ]

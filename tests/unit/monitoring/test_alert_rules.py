@@ -277,3 +277,36 @@ def test_recent_failures_per_secret(engine: AlertEngine, clock: FakeClock) -> No
     assert engine.recent_failures("gaara/prod/jwt-secret-key") == 1
     assert engine.recent_failures("gaara/prod/database-url") == 1
     assert engine.recent_failures("gaara/prod/jwt-secret-key", T0 + timedelta(hours=2)) == 0
+
+
+class FlakyAuditSink:
+    def __init__(self) -> None:
+        self.broken = True
+        self.batches = 0
+
+    def append(self, bodies: object) -> None:
+        if self.broken:
+            raise OSError("disk full")
+        self.batches += 1
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_watched_audit_sink_reports_its_failures(clock: FakeClock, sink: Recorder) -> None:
+    from secrets_adapter.monitoring import WatchedAuditSink
+
+    engine = AlertEngine(default_rules(), [sink], clock=clock)
+    inner = FlakyAuditSink()
+    watched = WatchedAuditSink(inner, engine, clock=clock)
+    with pytest.raises(OSError, match="disk full"):
+        watched.append([{"action": "get"}])
+    with pytest.raises(OSError, match="disk full"):
+        watched.append([{"action": "get"}])
+    assert sink.of("audit-sink-failure") == [(FIRING, "*")]
+    assert sink.of("failed-retrievals") == []
+    inner.broken = False
+    watched.append([{"action": "get"}])
+    assert inner.batches == 1
+    engine.evaluate(T0 + 5 * MIN)
+    assert sink.of("audit-sink-failure") == [(FIRING, "*"), (RESOLVED, "*")]
