@@ -72,3 +72,6 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
+from secrets_adapter.cli.policy import policy_group  # noqa: E402
+
+cli.add_command(policy_group)
