@@ -385,3 +385,29 @@ def test_errors_chain_the_sdk_exception(provider: AwsSecretsManagerProvider) -> 
         provider.get("nope/x")
     assert isinstance(info.value.__cause__, ClientError)
     assert "nope/x" in str(info.value)
+
+
+def test_generated_policy_arns_match_the_arns_secrets_manager_gives(
+    moto_server: MotoServer, provider: AwsSecretsManagerProvider
+) -> None:
+    """The ``-??????`` suffix and the prefix subtree match real secret ARNs and nothing else."""
+    from secrets_adapter.policy.aws_iam import AwsScope, secret_resources
+    from tests.unit.policy.test_aws_iam import iam_glob_matches
+
+    arns = {}
+    for name in ("app/prod/db", "app/prod/db-old", "app/prod/db2", "app/production/x"):
+        provider.put(name, SecretValue("v"))
+        arns[name] = provider.client.describe_secret(SecretId=name)["ARN"]
+    account = arns["app/prod/db"].split(":")[4]
+    key = f"arn:aws:kms:{moto_server.region}:{account}:key/0000-1111"
+    named = AwsScope(
+        region=moto_server.region, account=account, kms_key_arn=key, secrets=("app/prod/db",)
+    )
+    (pattern,) = secret_resources(named)
+    assert [n for n, arn in arns.items() if iam_glob_matches(pattern, arn)] == ["app/prod/db"]
+    subtree = AwsScope(
+        region=moto_server.region, account=account, kms_key_arn=key, prefix="app/prod"
+    )
+    (pattern,) = secret_resources(subtree)
+    matched = sorted(n for n, arn in arns.items() if iam_glob_matches(pattern, arn))
+    assert matched == ["app/prod/db", "app/prod/db-old", "app/prod/db2"]

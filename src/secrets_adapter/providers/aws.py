@@ -103,6 +103,11 @@ def _value_of(entry: Mapping[str, Any]) -> SecretValue:
     return SecretValue(str(entry.get("SecretString", "")))
 
 
+def _creation_order(info: VersionInfo) -> tuple[bool, float]:
+    """Oldest first; versions AWS gave no date sort last, in the order AWS listed them."""
+    return (info.created_at is None, info.created_at.timestamp() if info.created_at else 0.0)
+
+
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -490,7 +495,7 @@ class AwsSecretsManagerProvider:
             versions = (
                 self._labelled_versions(name, described.get("VersionIdsToStages", {}))
                 if deleted is not None
-                else list(self._all_versions(name))
+                else sorted(self._all_versions(name), key=_creation_order)
             )
         return SecretMetadata(
             name=name,
