@@ -9,6 +9,7 @@ import pytest
 
 from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.errors import SecretNotFoundError
+from secrets_adapter.models import Stage
 from secrets_adapter.providers.aws import AwsSecretsManagerProvider
 from tests.fixtures.aws import MotoServer
 
@@ -35,10 +36,15 @@ def test_adapter_with_explicit_aws_arguments(moto_server: MotoServer, key_arn: s
         assert adapter.get_secret_value("database-url", "host") == "db.internal"
         assert adapter.get_secret("database-url") == {"host": "db.internal", "port": 5432}
         assert adapter.list_secrets() == ["gaara/prod/database-url"]
-        before = adapter.describe_secret("database-url").current_version
-        rotated = adapter.rotate_secret("database-url")
-        assert rotated.version_id != before
-        assert adapter.describe_secret("database-url").current_version == rotated.version_id
+        first = adapter.put_secret("api-token", "initial-token-value")
+        rotated = adapter.rotate_secret("api-token")
+        assert rotated.version_id != first.version_id
+        meta = adapter.describe_secret("api-token")
+        assert meta.current_version == rotated.version_id
+        previous = meta.version_for(Stage.PREVIOUS)
+        assert previous is not None
+        assert previous.version_id == first.version_id
+        assert adapter.get_secret_value("api-token") != "initial-token-value"
 
 
 def test_from_env_with_secrets_backend_aws(moto_server: MotoServer, key_arn: str) -> None:
