@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 from secrets_adapter.errors import SecretNotFoundError
 from secrets_adapter.models import Secret
@@ -22,7 +23,7 @@ def _provider() -> ControlledProvider:
     return ControlledProvider({name: f"v-{name}" for name in NAMES})
 
 
-def _values(result: dict[str, Secret | Exception]) -> dict[str, str]:
+def _values(result: Mapping[str, Secret | Exception]) -> dict[str, str]:
     return {
         name: str(item.value.reveal()) for name, item in result.items() if isinstance(item, Secret)
     }
