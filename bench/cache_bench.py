@@ -433,11 +433,13 @@ def outage(server: Server) -> list[list[str]]:
     for make in PEERS:
         contender = make(server.endpoint, SHORT_TTL)
         _run_readers(contender.read, OUTAGE_THREADS, 1.0)  # warm-up against a healthy backend
+        calls_before = contender.counter.total()
         server.stop()
         try:
             result = _run_readers(contender.read, OUTAGE_THREADS, OUTAGE_SECONDS)
         finally:
             server.resume()
+        attempts = contender.counter.total() - calls_before
         ordered = sorted(result.latencies_ns)
         errors = sum(result.errors.values())
         kinds = ", ".join(sorted(result.errors)) or "-"
@@ -447,6 +449,7 @@ def outage(server: Server) -> list[list[str]]:
                 f"{result.reads:,}",
                 f"{result.reads - errors:,}",
                 f"{errors:,} ({kinds})" if errors else "0",
+                str(attempts),
                 _ms(_percentile(ordered, 0.5)),
                 _ms(_percentile(ordered, 0.999)),
                 _ms(ordered[-1] if ordered else 0),
@@ -503,7 +506,7 @@ def main() -> int:
         )
         print(
             table(
-                ["reader", "reads", "served", "errors", "p50 ms", "p99.9 ms", "max ms"],
+                ["reader", "reads", "served", "errors", "calls", "p50 ms", "p99.9 ms", "max ms"],
                 outage(server),
             )
         )
