@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.exceptions
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_secretsmanager_caching import SecretCache as AwsSecretCache
 from aws_secretsmanager_caching import SecretCacheConfig
@@ -40,15 +39,7 @@ from botocore.config import Config
 
 from secrets_adapter import SecretsAdapter
 from secrets_adapter.cache import SecretCache
-from secrets_adapter.errors import (
-    AccessDeniedError,
-    ProviderError,
-    ProviderUnavailableError,
-    SecretNotFoundError,
-    SecretsAdapterError,
-)
-from secrets_adapter.models import Secret, SecretValue, Stage
-from secrets_adapter.providers.base import BatchResult
+from secrets_adapter.providers.aws import AwsSecretsManagerProvider
 
 PREFIX = "gaara/prod/"
 NAMES = [
@@ -170,79 +161,6 @@ def seed(endpoint: str) -> None:
         client.create_secret(Name=name, SecretString=f"made-up-value-for-{name.rsplit('/', 1)[1]}")
 
 
-# --- a minimal boto3 provider (the full AWS provider lives on its own branch) -------------------
-
-
-class BotoSecretsProvider:
-    """Just enough of a ``Provider`` over one boto3 client for the benchmark."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    @property
-    def kind(self) -> str:
-        return "aws"
-
-    def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
-        request: dict[str, str] = {"SecretId": name}
-        if version is not None:
-            request["VersionId"] = version
-        else:
-            request["VersionStage"] = "AWS" + stage.value.upper()
-        with _translate_errors(name):
-            answer = self._client.get_secret_value(**request)
-        if "SecretString" in answer:
-            value = SecretValue(answer["SecretString"])
-        else:
-            value = SecretValue(answer["SecretBinary"])
-        return Secret(
-            name=name,
-            value=value,
-            version_id=answer["VersionId"],
-            stages=frozenset(
-                Stage(label[3:].lower())
-                for label in answer.get("VersionStages", [])
-                if label in ("AWSCURRENT", "AWSPENDING", "AWSPREVIOUS")
-            ),
-        )
-
-    def get_many(self, names: Sequence[str]) -> BatchResult:
-        result: BatchResult = {}
-        for name in names:
-            try:
-                result[name] = self.get(name)
-            except SecretsAdapterError as exc:
-                result[name] = exc
-        return result
-
-    def list_names(self, prefix: str = "") -> list[str]:
-        return sorted(n for n in NAMES if n.startswith(prefix))
-
-    def close(self) -> None:
-        self._client.close()
-
-
-@contextlib.contextmanager
-def _translate_errors(name: str) -> Iterator[None]:
-    try:
-        yield
-    except botocore.exceptions.ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if code == "ResourceNotFoundException":
-            raise SecretNotFoundError(f"No secret {name!r}.", secret_name=name) from exc
-        if code in ("AccessDeniedException", "AccessDenied"):
-            raise AccessDeniedError(f"Access to {name!r} denied.", secret_name=name) from exc
-        if code.startswith("Throttling") or status >= 500:
-            raise ProviderUnavailableError(f"{code} reading {name!r}.", secret_name=name) from exc
-        raise ProviderError(f"{code} reading {name!r}.", secret_name=name) from exc
-    except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as exc:
-        raise ProviderUnavailableError(
-            f"Secrets Manager unreachable reading {name!r} ({type(exc).__name__}).",
-            secret_name=name,
-        ) from exc
-
-
 # --- the contenders ------------------------------------------------------------------------------
 
 
@@ -255,13 +173,13 @@ class Contender:
 
 def ours(endpoint: str, ttl: float) -> Contender:
     client, counter = make_client(endpoint)
-    cache = SecretCache(BotoSecretsProvider(client), ttl=ttl)
+    cache = SecretCache(AwsSecretsManagerProvider(client), ttl=ttl)
     return Contender("secrets-adapter SecretCache", cache.get, counter)
 
 
 def ours_adapter(endpoint: str, ttl: float) -> Contender:
     client, counter = make_client(endpoint)
-    adapter = SecretsAdapter(provider=BotoSecretsProvider(client), cache_ttl=ttl)
+    adapter = SecretsAdapter(provider=AwsSecretsManagerProvider(client), cache_ttl=ttl)
     return Contender("secrets-adapter get_secret_value", adapter.get_secret_value, counter)
 
 
