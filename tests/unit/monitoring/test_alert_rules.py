@@ -310,3 +310,25 @@ def test_a_watched_audit_sink_reports_its_failures(clock: FakeClock, sink: Recor
     assert inner.batches == 1
     engine.evaluate(T0 + 5 * MIN)
     assert sink.of("audit-sink-failure") == [(FIRING, "*"), (RESOLVED, "*")]
+
+
+def test_ticker_evaluates_on_its_thread(clock: FakeClock) -> None:
+    import threading
+
+    from secrets_adapter.monitoring import Ticker
+
+    resolved = threading.Event()
+
+    def on_note(note: AlertNotification) -> None:
+        if note.status is RESOLVED:
+            resolved.set()
+
+    engine = AlertEngine(default_rules(), [on_note], clock=clock)
+    engine(failed(T0, code="AccessDeniedError"))
+    clock.now = T0 + 16 * MIN  # the fake clock moves; the ticker's thread notices
+    ticker = Ticker(engine, interval=timedelta(milliseconds=10)).start()
+    try:
+        assert resolved.wait(timeout=10)
+    finally:
+        ticker.stop()
+    assert engine.firing() == []
