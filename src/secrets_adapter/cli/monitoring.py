@@ -11,14 +11,13 @@ import click
 
 from secrets_adapter.cli.context import CliContext, handle_errors, pass_cli
 from secrets_adapter.clock import utcnow
-from secrets_adapter.errors import SecretsAdapterError
-from secrets_adapter.models import Stage
 from secrets_adapter.monitoring.cloudwatch import (
     api_requests,
     cloudformation_resources,
     terraform_resources,
 )
 from secrets_adapter.monitoring.metrics import SecretsMetrics
+from secrets_adapter.monitoring.refresh import RotationAgeRefresher
 from secrets_adapter.monitoring.rules import CountRule, default_rules
 from secrets_adapter.monitoring.server import make_metrics_server
 from secrets_adapter.monitoring.status import format_table, status_rows
@@ -42,24 +41,34 @@ def metrics_group() -> None:
     hidden=True,
     help="Stop after this many requests (smoke tests).",
 )
+@click.option(
+    "--refresh-seconds",
+    type=click.IntRange(min=1),
+    default=300,
+    show_default=True,
+    help="Read secret metadata at most this often (each read is a billed API call on AWS).",
+)
 @pass_cli
 @handle_errors
-def serve_command(state: CliContext, host: str, port: int, max_requests: int | None) -> None:
+def serve_command(
+    state: CliContext,
+    *,
+    host: str,
+    port: int,
+    max_requests: int | None,
+    refresh_seconds: int,
+) -> None:
     """Serve /metrics for the configured store: rotation ages from metadata (never values),
-    refreshed on each scrape, plus this process's own backend calls."""
+    plus this process's own backend calls."""
     adapter = state.adapter()
     metrics = SecretsMetrics()
     adapter.events.subscribe(metrics)
-
-    def refresh() -> None:
-        for name in adapter.list_secrets():
-            try:
-                current = adapter.describe_secret(name).version_for(Stage.CURRENT)
-            except SecretsAdapterError:
-                continue
-            if current is not None and current.created_at is not None:
-                metrics.note_rotation(name, current.created_at)
-
+    refresh = RotationAgeRefresher(
+        metrics,
+        adapter.list_secrets,
+        adapter.describe_secret,
+        interval=timedelta(seconds=refresh_seconds),
+    )
     server = make_metrics_server(metrics, host=host, port=port, before_scrape=refresh)
     click.echo(f"Serving metrics on http://{host}:{server.server_port}/metrics", err=True)
     try:

@@ -180,3 +180,30 @@ def test_flask_blueprint_serves_the_page(
     families = {family.name for family in text_string_to_metric_families(text)}
     assert {"secrets_adapter_accesses", "secrets_adapter_backend_call_duration_seconds"} <= families
     assert SENTINEL not in text
+
+
+def test_rotation_ages_are_refreshed_at_a_bounded_rate() -> None:
+    from secrets_adapter.monitoring.refresh import RotationAgeRefresher
+
+    clock = FakeClock()
+    provider = InMemoryProvider({SECRET: SENTINEL}, clock=clock)
+    metrics = SecretsMetrics(clock=clock)
+    seconds = [0.0]
+    refresh = RotationAgeRefresher(
+        metrics,
+        provider.list_names,
+        provider.describe,
+        interval=timedelta(minutes=5),
+        clock=lambda: seconds[0],
+    )
+    refresh()
+    assert provider.calls["describe"] == 1
+    seconds[0] = 299.0
+    refresh()
+    assert provider.calls["describe"] == 1, "within the interval: no API call"
+    seconds[0] = 300.0
+    refresh()
+    assert provider.calls["describe"] == 2
+    clock.now = T0 + timedelta(hours=1)
+    found = samples(metrics)
+    assert value(found, "secrets_adapter_seconds_since_last_rotation", secret=SECRET) == 3600.0
