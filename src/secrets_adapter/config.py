@@ -101,6 +101,7 @@ class VaultSettings:
     transit_mount: str = "transit"
     addresses: tuple[str, ...] = ()  # more nodes of the same cluster, tried when ``url`` fails
     auth_mount: str | None = None  # where the approle/kubernetes auth method is mounted
+    path_root: str = ""  # a folder under the mount holding every (already prefixed) name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

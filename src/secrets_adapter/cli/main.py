@@ -76,3 +76,6 @@ from secrets_adapter.cli.commands import COMMANDS  # noqa: E402
 
 for _command in COMMANDS:
     cli.add_command(_command)
+from secrets_adapter.cli.policy_vault import vault as _vault_policy  # noqa: E402
+
+cli.add_command(_vault_policy, name="policy-vault")  # the lead moves it under `policy` as `vault`

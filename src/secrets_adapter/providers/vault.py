@@ -1,10 +1,14 @@
 """``VaultProvider``: HashiCorp Vault / OpenBao KV v2 as a ``VersionedProvider``.
 
-A secret ``name`` lives at ``<mount>/data/<prefix>/<name>``. Versions are Vault's; stages, tokens,
-tags and the deletion date are kept in the secret's ``custom_metadata`` (``vault_codec``), so the
-four-step rotation runs here exactly as on AWS. Data writes use check-and-set (``cas``): two
-writers never lose an update. Stage moves rewrite ``custom_metadata``, which KV v2 cannot
-check-and-set: concurrent rotators of one secret are serialized by the rotation engine, not here.
+A secret ``name`` lives at ``<mount>/data/<root>/<name>``: names are full (the adapter has already
+put its ``prefix`` in front of a relative name, so ``VaultSettings.prefix`` is not added again);
+``root`` (``VaultSettings.path_root``, default none) is an optional folder that holds them all.
+
+Versions are Vault's; stages, tokens, tags and the deletion date are kept in the secret's
+``custom_metadata`` (``vault_codec``), so the four-step rotation runs here exactly as on AWS.
+Data writes use check-and-set (``cas``): two writers never lose an update. Stage moves rewrite
+``custom_metadata``, which KV v2 cannot check-and-set: concurrent rotators of one secret are
+serialized by the rotation engine, not here.
 
 Deletion with a recovery window soft-deletes every version and records the date; ``restore``
 undeletes them. Vault has no timer, so a secret whose date has passed reads as gone and the next
@@ -63,14 +67,14 @@ from secrets_adapter.providers.vault_session import (
 )
 from secrets_adapter.validation import validate_name
 
-__all__ = ["VaultProvider", "auth_from_settings"]
+__all__ = ["VaultProvider", "auth_from_settings", "session_from_settings", "translate_errors"]
 
 T = TypeVar("T")
 _KIND = "vault"
 
 
 @contextlib.contextmanager
-def _translate_errors(name: str | None, action: str) -> Iterator[None]:
+def translate_errors(name: str | None, action: str) -> Iterator[None]:
     """The one table from hvac/requests failures to our errors (the SDK error is the cause)."""
     try:
         yield
@@ -145,6 +149,38 @@ def auth_from_settings(settings: VaultSettings) -> VaultAuth:
     )
 
 
+def session_from_settings(
+    settings: VaultSettings,
+    *,
+    clients: Sequence[hvac.Client] | None = None,
+    monotonic_clock: MonotonicClock = monotonic,
+    sleep: Callable[[float], None] | None = None,
+) -> VaultSession:
+    """A session over ``settings.url`` then ``settings.addresses`` (or the injected clients)."""
+    if clients is None:
+        addresses = [settings.url, *(a for a in settings.addresses if a != settings.url)]
+        clients = [
+            hvac.Client(
+                url=address,
+                token=None,
+                verify=settings.verify,
+                timeout=settings.timeout,  # type: ignore[arg-type]  # requests takes floats
+                namespace=settings.namespace,
+            )
+            for address in addresses
+        ]
+    options: dict[str, Any] = {}
+    if sleep is not None:
+        options["sleep"] = sleep
+    return VaultSession(
+        clients,
+        auth_from_settings(settings),
+        timeout=settings.timeout,
+        clock=monotonic_clock,
+        **options,
+    )
+
+
 def _check_path(name: str) -> str:
     validate_name(name)
     if any(part in ("", ".", "..") for part in name.split("/")):
@@ -164,12 +200,12 @@ class VaultProvider:
         session: VaultSession,
         *,
         mount: str = "secret",
-        prefix: str = "",
+        root: str = "",
         clock: WallClock = utcnow,
     ) -> None:
         self._session = session
         self._mount = mount.strip("/")
-        self._prefix = prefix.strip("/")
+        self._root = root.strip("/")
         self._clock = clock
 
     @classmethod
@@ -183,29 +219,10 @@ class VaultProvider:
         sleep: Callable[[float], None] | None = None,
     ) -> VaultProvider:
         """Build from settings; pass ``clients`` to inject hvac clients (one per address)."""
-        if clients is None:
-            addresses = [settings.url, *(a for a in settings.addresses if a != settings.url)]
-            clients = [
-                hvac.Client(
-                    url=address,
-                    token=None,
-                    verify=settings.verify,
-                    timeout=settings.timeout,  # type: ignore[arg-type]  # requests takes floats
-                    namespace=settings.namespace,
-                )
-                for address in addresses
-            ]
-        session_options: dict[str, Any] = {}
-        if sleep is not None:
-            session_options["sleep"] = sleep
-        session = VaultSession(
-            clients,
-            auth_from_settings(settings),
-            timeout=settings.timeout,
-            clock=monotonic_clock,
-            **session_options,
+        session = session_from_settings(
+            settings, clients=clients, monotonic_clock=monotonic_clock, sleep=sleep
         )
-        return cls(session, mount=settings.mount, prefix=settings.prefix, clock=clock)
+        return cls(session, mount=settings.mount, root=settings.path_root, clock=clock)
 
     @property
     def kind(self) -> str:
@@ -218,7 +235,7 @@ class VaultProvider:
     def __repr__(self) -> str:
         return (
             f"VaultProvider(address={self._session.active_address!r}, mount={self._mount!r}, "
-            f"prefix={self._prefix!r}, auth={self._session.auth_method!r})"
+            f"root={self._root!r}, auth={self._session.auth_method!r})"
         )
 
     def close(self) -> None:
@@ -227,10 +244,10 @@ class VaultProvider:
     # --- plumbing ------------------------------------------------------------------------------
 
     def _path(self, name: str) -> str:
-        return f"{self._prefix}/{name}" if self._prefix else name
+        return f"{self._root}/{name}" if self._root else name
 
     def _call(self, name: str | None, action: str, operation: Callable[[hvac.Client], T]) -> T:
-        with _translate_errors(name, action):
+        with translate_errors(name, action):
             return self._session.call(operation)
 
     def _kv(self, client: hvac.Client) -> Any:
@@ -366,7 +383,7 @@ class VaultProvider:
 
     def _walk(self, folder: str) -> list[str]:
         """Every secret name under ``folder`` (recursive KV LIST)."""
-        base = self._path(folder) if folder else self._prefix
+        base = self._path(folder) if folder else self._root
 
         def listing(client: hvac.Client) -> Any:
             return self._kv(client).list_secrets(path=base, mount_point=self._mount)
