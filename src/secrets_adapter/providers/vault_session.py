@@ -2,8 +2,9 @@
 
 ``VaultSession.call(operation)`` runs one hvac call with a valid token on a reachable server:
 
-- the token is renewed when two thirds of its lease have passed (on the injected clock); when the
-  server grants less than asked, the token has reached its max TTL and the session logs in again;
+- the token is renewed when two thirds of its lease have passed (on the injected clock); when a
+  renewal grants less than the last one and less than that last third of the login's lease, the
+  token is near its max TTL (renewing stops extending it) and the session logs in again;
 - a 403 (an expired or revoked token) triggers one login and one retry, never a loop;
 - a transient failure (connection refused, timeout, 429, 5xx, sealed, no active node) moves on to
   the next configured address, round after round with a short backoff, until ``timeout`` passes.
@@ -218,6 +219,7 @@ class VaultSession:
         self._active = 0
         self._token: SecretValue | None = None
         self._lease = 0
+        self._login_lease = 0
         self._renewable = False
         self._renew_at: float | None = None
         self.logins = 0
@@ -279,7 +281,7 @@ class VaultSession:
         result = self._auth.login(client)
         self.logins += 1
         self._token = result.token
-        self._lease = result.lease_seconds
+        self._lease = self._login_lease = result.lease_seconds
         self._renewable = result.renewable
         self._schedule(result.lease_seconds)
         return result.token
@@ -303,8 +305,10 @@ class VaultSession:
             return self._login(client)
         granted = int(response["auth"].get("lease_duration") or 0)
         self.renewals += 1
-        if granted < self._lease and self._auth.can_login:
-            # Capped by the token's max TTL: renewing will not extend it further.
+        grace = self._login_lease * (1 - self._renew_fraction)
+        if granted < self._lease and granted < grace and self._auth.can_login:
+            # The max TTL caps renewals now: renewing again would not keep the token alive.
             return self._login(client)
+        self._lease = granted
         self._schedule(granted)
         return token
