@@ -20,6 +20,7 @@ __all__ = ["vault"]
 @click.option("--app", required=True, help="The application's name (goes in the comment).")
 @click.option(
     "--secret",
+    "-s",
     "names",
     multiple=True,
     help="A secret the app reads (repeatable); relative names get --prefix. Default: prefix/*.",
