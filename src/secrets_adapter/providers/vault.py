@@ -91,6 +91,13 @@ def translate_errors(name: str | None, action: str) -> Iterator[None]:
             provider=_KIND,
         ) from exc
     except hvac.exceptions.InvalidRequest as exc:
+        if is_transient(exc):
+            raise ProviderUnavailableError(
+                f"Vault is briefly unavailable for {action} on secret {name!r} (the KV mount "
+                "is starting on a new leader).",
+                secret_name=name,
+                provider=_KIND,
+            ) from exc
         if "check-and-set" in str(exc):
             raise ConflictError(
                 f"Secret {name!r} changed in Vault meanwhile (check-and-set mismatch); "

@@ -51,11 +51,15 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     hvac.exceptions.BadGateway,
 )
 
+_KV_UPGRADING = "unavailable for a brief period"
+
 
 def is_transient(exc: BaseException) -> bool:
     """Worth trying again, here or on another address: network, throttling, 5xx, sealed."""
     if isinstance(exc, TRANSIENT_ERRORS):
         return True
+    if isinstance(exc, hvac.exceptions.InvalidRequest) and _KV_UPGRADING in str(exc):
+        return True  # a KV v2 mount on a freshly elected leader, for a moment
     status = getattr(exc, "status_code", None)
     return isinstance(exc, hvac.exceptions.UnexpectedError) and (status or 0) >= 500
 
