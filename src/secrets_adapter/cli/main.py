@@ -10,7 +10,11 @@ from pathlib import Path
 
 import click
 
+from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
+from secrets_adapter.cli.local import init_command, rotate_master_key_command
+from secrets_adapter.cli.ops import OPS_COMMANDS
+from secrets_adapter.cli.policy_vault import vault as vault_policy_command
 
 __all__ = ["cli", "main", "run"]
 
@@ -72,10 +76,8 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
-from secrets_adapter.cli.commands import COMMANDS  # noqa: E402
-
-for _command in COMMANDS:
+for _command in [*COMMANDS, *OPS_COMMANDS]:
     cli.add_command(_command)
-from secrets_adapter.cli.policy_vault import vault as _vault_policy  # noqa: E402
-
-cli.add_command(_vault_policy, name="policy-vault")  # the lead moves it under `policy` as `vault`
+cli.add_command(init_command)
+cli.add_command(rotate_master_key_command)
+cli.add_command(vault_policy_command, name="policy-vault")  # goes under `policy` as `vault`
