@@ -246,7 +246,8 @@ class VaultProvider:
         )
 
     def close(self) -> None:
-        """hvac keeps a requests session per client; nothing else is held."""
+        """Close the HTTP connections (the token is left to expire; it may be shared)."""
+        self._session.close()
 
     # --- plumbing ------------------------------------------------------------------------------
 

@@ -241,6 +241,11 @@ class VaultSession:
     def active_address(self) -> str:
         return str(self._clients[self._active].url)
 
+    def close(self) -> None:
+        """Close each client's HTTP connections."""
+        for client in self._clients:
+            client.adapter.close()
+
     def call(self, operation: Callable[[hvac.Client], T]) -> T:
         """Run ``operation`` with a valid token, failing over between addresses until timeout."""
         deadline = self._clock() + self._timeout
