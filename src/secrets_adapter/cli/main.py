@@ -15,6 +15,7 @@ from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
 from secrets_adapter.cli.ops import OPS_COMMANDS
 from secrets_adapter.cli.policy import policy_group
+from secrets_adapter.cli.policy_vault import vault as vault_policy_command
 
 __all__ = ["cli", "main", "run"]
 
@@ -81,4 +82,5 @@ for _command in [*COMMANDS, *OPS_COMMANDS]:
     cli.add_command(_command)
 cli.add_command(init_command)
 cli.add_command(rotate_master_key_command)
+policy_group.add_command(vault_policy_command, name="vault")
 cli.add_command(policy_group)
