@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from secrets_adapter.audit import AuditTrail, open_trail
 from secrets_adapter.clock import WallClock, utcnow
 from secrets_adapter.config import (
     AwsSettings,
@@ -29,6 +30,7 @@ from secrets_adapter.config import (
 )
 from secrets_adapter.errors import (
     ConfigurationError,
+    PolicyDeniedError,
     SecretFormatError,
     SecretsAdapterError,
 )
@@ -41,6 +43,7 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
+from secrets_adapter.policy import OPERATION_ACTIONS, Policy, evaluate, load_policy
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 from secrets_adapter.providers.factory import build_provider
 from secrets_adapter.validation import validate_name
@@ -100,7 +103,10 @@ class SecretsAdapter:
         token: str | SecretValue | None = None,
         mount: str | None = None,
         namespace: str | None = None,
-        principal: str = "app",
+        principal: str | None = None,
+        audit_log: str | os.PathLike[str] | AuditTrail | None = None,
+        audit_mode: str | None = None,
+        policy: str | os.PathLike[str] | Policy | None = None,
         listeners: Iterable[Listener] = (),
         clock: WallClock = utcnow,
     ) -> None:
@@ -122,11 +128,24 @@ class SecretsAdapter:
             mount=mount,
             namespace=namespace,
         )
+        access = self._settings.audit
+        self._principal = principal or access.principal
+        self._policy = _open_policy(policy if policy is not None else access.policy)
+        log = audit_log if audit_log is not None else access.log
+        self._audit: AuditTrail | None = (
+            open_trail(
+                log,
+                mode=audit_mode or access.mode,
+                fail_open=access.fail_open,
+                production=self._settings.is_production,
+            )
+            if log is not None
+            else None
+        )
         self._provider: Provider = (
             provider if provider is not None else build_provider(self._settings)
         )
         self._reader: Provider = self._provider
-        self._principal = principal
         self._events = EventBus(listeners)
         self._clock = clock
 
@@ -176,6 +195,7 @@ class SecretsAdapter:
     ) -> Secret:
         """The typed read: a ``Secret`` whose value is masked until ``reveal()``."""
         full = self.qualify(name)
+        self._guard("get", full)
         started = time.perf_counter()
         try:
             secret = self._reader.get(full, version=version, stage=stage)
@@ -189,6 +209,7 @@ class SecretsAdapter:
             version_id=secret.version_id,
             stage=stage,
             cache=CacheResult.BYPASS,
+            value=secret.value,
         )
         return secret
 
@@ -238,15 +259,19 @@ class SecretsAdapter:
         """Many secrets in one call where the backend allows; raises if any one failed,
         naming all that did (the others were still fetched, and are cached)."""
         qualified = {self.qualify(name): name for name in names}
+        denied = {full: err for full in qualified if (err := self._denial("get_many", full))}
         started = time.perf_counter()
-        result = self._reader.get_many(list(qualified))
+        allowed = [full for full in qualified if full not in denied]
+        result = self._reader.get_many(allowed) if allowed else {}
         found: dict[str, Secret] = {}
         failures: list[tuple[str, SecretsAdapterError]] = []
         for full, asked in qualified.items():
-            item = result.get(full)
+            item = denied[full] if full in denied else result.get(full)
             if isinstance(item, Secret):
                 found[asked] = item
-                self._emit_access("get_many", full, started, version_id=item.version_id)
+                self._emit_access(
+                    "get_many", full, started, version_id=item.version_id, value=item.value
+                )
             else:
                 error = item or SecretFormatError(
                     f"The provider returned nothing for secret {full!r}.", secret_name=full
@@ -270,11 +295,14 @@ class SecretsAdapter:
         scope = self.prefix if prefix is None else prefix
         if scope and not scope.endswith("/"):
             scope += "/"
-        return self._provider.list_names(scope)
+        names = self._provider.list_names(scope)
+        return [name for name in names if self._denial("list", name) is None]
 
     def describe_secret(self, name: str) -> SecretMetadata:
         """Versions, stages, tags and deletion state; never values."""
-        return self._versioned("describe").describe(self.qualify(name))
+        full = self.qualify(name)
+        self._guard("describe", full)
+        return self._versioned("describe").describe(full)
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -283,16 +311,21 @@ class SecretsAdapter:
     ) -> VersionInfo:
         """Store a new current version (a dict is stored as a JSON object)."""
         full = self.qualify(name)
-        secret_value = _to_value(value)
+        self._guard("put", full)
+        return self._put(full, _to_value(value), expected_current=expected_current, operation="put")
+
+    def _put(
+        self, full: str, secret_value: SecretValue, *, expected_current: str | None, operation: str
+    ) -> VersionInfo:
         started = time.perf_counter()
         try:
             info = self._writable("put").put(full, secret_value, expected_current=expected_current)
         except SecretsAdapterError as exc:
-            self._emit_access("put", full, started, error=exc)
+            self._emit_access(operation, full, started, error=exc)
             raise
         finally:
             self.invalidate(full)
-        self._emit_access("put", full, started, version_id=info.version_id)
+        self._emit_access(operation, full, started, version_id=info.version_id, value=secret_value)
         return info
 
     def delete_secret(
@@ -304,6 +337,7 @@ class SecretsAdapter:
     ) -> None:
         """Schedule deletion (7-30 days, default 30) or, with ``force``, delete now."""
         full = self.qualify(name)
+        self._guard("delete", full)
         started = time.perf_counter()
         try:
             self._writable("delete").delete(full, recovery_window=recovery_window, force=force)
@@ -317,6 +351,7 @@ class SecretsAdapter:
     def restore_secret(self, name: str) -> None:
         """Cancel a scheduled deletion."""
         full = self.qualify(name)
+        self._guard("restore", full)
         started = time.perf_counter()
         try:
             self._writable("restore").restore(full)
@@ -330,9 +365,10 @@ class SecretsAdapter:
     def rotate_secret(self, name: str) -> VersionInfo:
         """Give the secret a new random value (a rotator configured for it takes over later)."""
         full = self.qualify(name)
+        self._guard("rotate", full)
         current = self._provider.get(full)
         value = SecretValue(_random.token_urlsafe(max(32, min(len(current.value), 64))))
-        return self.put_secret(full, value, expected_current=current.version_id)
+        return self._put(full, value, expected_current=current.version_id, operation="rotate")
 
     # --- cache ---------------------------------------------------------------------------------
 
@@ -340,8 +376,12 @@ class SecretsAdapter:
         """Forget what the adapter holds for ``name``; the next read goes to the backend."""
 
     def close(self) -> None:
-        """Release the provider's connections."""
-        self._provider.close()
+        """Release the provider's connections; write out the audit records still queued."""
+        try:
+            self._provider.close()
+        finally:
+            if self._audit is not None:
+                self._audit.close()
 
     def __enter__(self) -> SecretsAdapter:
         return self
@@ -377,26 +417,68 @@ class SecretsAdapter:
         version_id: str | None = None,
         stage: Stage | None = None,
         cache: CacheResult | None = None,
+        value: SecretValue | None = None,
     ) -> None:
-        if not self._events:
+        """Record the access (the audit trail may refuse it: fail closed), then tell listeners.
+
+        ``value`` reaches the audit trail only, which logs its keyed HMAC if so configured.
+        """
+        if not self._events and self._audit is None:
             return
-        self._events.emit(
-            AccessEvent(
-                time=self._clock(),
-                action=action,
-                secret_name=name,
-                provider=self._provider.kind,
-                principal=self._principal,
-                outcome=Outcome.SUCCESS if error is None else Outcome.ERROR,
-                request_id=str(uuid.uuid4()),
-                version_id=version_id,
-                stage=stage.value if stage is not None else None,
-                cache=cache,
-                error_code=type(error).__name__ if error is not None else None,
-                error_message=error.message if error is not None else None,
-                duration_s=time.perf_counter() - started,
-            )
+        event = AccessEvent(
+            time=self._clock(),
+            action=action,
+            secret_name=name,
+            provider=self._provider.kind,
+            principal=self._principal,
+            outcome=(
+                Outcome.SUCCESS
+                if error is None
+                else Outcome.DENIED
+                if isinstance(error, PolicyDeniedError)
+                else Outcome.ERROR
+            ),
+            request_id=str(uuid.uuid4()),
+            version_id=version_id,
+            stage=stage.value if stage is not None else None,
+            cache=cache,
+            error_code=type(error).__name__ if error is not None else None,
+            error_message=error.message if error is not None else None,
+            duration_s=time.perf_counter() - started,
         )
+        if self._audit is not None:
+            self._audit.record(event, value=value)
+        self._events.emit(event)
+
+    def _guard(self, operation: str, name: str) -> None:
+        """Refuse, and record the denial, before any cache or backend call."""
+        denial = self._denial(operation, name)
+        if denial is not None:
+            self._emit_access(operation, name, time.perf_counter(), error=denial)
+            raise denial
+
+    def _denial(self, operation: str, name: str) -> PolicyDeniedError | None:
+        """The policy's refusal of ``operation`` on ``name`` for this principal, if it refuses."""
+        if self._policy is None:
+            return None
+        action = OPERATION_ACTIONS[operation]
+        decision = evaluate(self._policy, principal=self._principal, action=action, secret=name)
+        if decision.allowed:
+            return None
+        return PolicyDeniedError(
+            f"The access policy does not let {self._principal!r} {action} secret {name!r}: "
+            f"{decision.reason}.",
+            secret_name=name,
+            provider=self._provider.kind,
+            principal=self._principal,
+            action=action,
+        )
+
+
+def _open_policy(policy: str | os.PathLike[str] | Policy | None) -> Policy | None:
+    if policy is None or isinstance(policy, Policy):
+        return policy
+    return load_policy(policy)
 
 
 def _apply_overrides(
