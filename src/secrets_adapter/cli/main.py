@@ -76,3 +76,6 @@ from secrets_adapter.cli.commands import COMMANDS  # noqa: E402
 
 for _command in COMMANDS:
     cli.add_command(_command)
+from secrets_adapter.cli.audit import audit_group  # noqa: E402
+
+cli.add_command(audit_group)
