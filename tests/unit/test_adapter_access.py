@@ -16,14 +16,12 @@ from secrets_adapter import (
     PolicyDeniedError,
     SecretNotFoundError,
     SecretsAdapter,
-    Stage,
 )
 from secrets_adapter.audit import AuditTrail, fingerprint, verify_log
+from secrets_adapter.cache import SecretCache
 from secrets_adapter.cli.main import main
 from secrets_adapter.config import AuditSettings, Settings, load_settings
 from secrets_adapter.errors import AuditUnavailableError, ConfigurationError
-from secrets_adapter.models import Secret
-from secrets_adapter.providers.base import BatchResult
 from secrets_adapter.testing import InMemoryProvider
 from tests.sentinel import SENTINEL
 
@@ -258,46 +256,30 @@ def test_allowed_reads_pass_and_denied_reads_never_reach_the_backend(
     assert SENTINEL not in log.read_text()
 
 
-class _CountingCache:
-    """A provider that caches reads, standing in for the cache layer: counts hits and misses."""
-
-    def __init__(self, inner: InMemoryProvider) -> None:
-        self._inner = inner
-        self._held: dict[str, Secret] = {}
-        self.lookups = 0
-
-    @property
-    def kind(self) -> str:
-        return self._inner.kind
-
-    def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
-        self.lookups += 1
-        if name not in self._held:
-            self._held[name] = self._inner.get(name, version=version, stage=stage)
-        return self._held[name]
-
-    def get_many(self, names: Sequence[str]) -> BatchResult:
-        return {name: self.get(name) for name in names}
-
-    def list_names(self, prefix: str = "") -> list[str]:
-        return self._inner.list_names(prefix)
-
-    def close(self) -> None:
-        """Nothing held."""
+def test_cache_hits_are_recorded(provider: InMemoryProvider, log: Path) -> None:
+    with _adapter(provider, log) as adapter:
+        adapter.get("app/db")
+        adapter.get("app/db")
+    assert provider.calls["get"] == 1
+    assert [r["cache"] for r in _records(log)] == ["miss", "hit"]
 
 
 def test_policy_applies_to_cache_hits_too(
     provider: InMemoryProvider, log: Path, policy_file: Path
 ) -> None:
-    cache = _CountingCache(provider)
-    api = _adapter(cache, log, policy_file, principal="api")
-    worker = _adapter(cache, log, policy_file, principal="worker")
-    api.get("app/db")
-    api.get("app/db")  # a hit
-    assert cache.lookups == 2
+    shared = SecretCache(provider)  # one warm cache in front of both principals
+    api = SecretsAdapter(
+        provider=shared, principal="api", audit_log=log, policy=policy_file, cache=False
+    )
+    worker = SecretsAdapter(
+        provider=shared, principal="worker", audit_log=log, policy=policy_file, cache=False
+    )
+    assert api.get_secret_value("app/db") == SENTINEL
+    assert api.get_secret_value("app/db") == SENTINEL  # a hit
+    assert "app/db" in shared
     with pytest.raises(PolicyDeniedError):
         worker.get("app/db")  # cached, and still refused
-    assert cache.lookups == 2  # refused before the cache was asked
+    assert provider.calls["get"] == 1
     api.close()
     worker.close()
     outcomes = [(r["userIdentity"]["principalId"], r["outcome"]) for r in _records(log)]

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import click
 
+from secrets_adapter.cli.audit import audit_group
+from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
+from secrets_adapter.cli.local import init_command, rotate_master_key_command
 
 __all__ = ["cli", "main", "run"]
 
@@ -72,10 +75,8 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
-from secrets_adapter.cli.commands import COMMANDS  # noqa: E402
-
 for _command in COMMANDS:
     cli.add_command(_command)
-from secrets_adapter.cli.audit import audit_group  # noqa: E402
-
+cli.add_command(init_command)
+cli.add_command(rotate_master_key_command)
 cli.add_command(audit_group)
