@@ -45,7 +45,7 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.policy import OPERATION_ACTIONS, Policy, evaluate, load_policy
+from secrets_adapter.policy import OPERATION_ACTIONS, Authorizer, Policy, load_policy
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 from secrets_adapter.providers.factory import build_provider
 from secrets_adapter.validation import validate_name
@@ -153,7 +153,8 @@ class SecretsAdapter:
         )
         access = self._settings.audit
         self._principal = principal or access.principal
-        self._policy = _open_policy(policy if policy is not None else access.policy)
+        rules = _open_policy(policy if policy is not None else access.policy)
+        self._authorizer = Authorizer(rules, self._principal) if rules is not None else None
         log = audit_log if audit_log is not None else access.log
         self._audit: AuditTrail | None = (
             open_trail(
@@ -532,10 +533,10 @@ class SecretsAdapter:
 
     def _denial(self, operation: str, name: str) -> PolicyDeniedError | None:
         """The policy's refusal of ``operation`` on ``name`` for this principal, if it refuses."""
-        if self._policy is None:
+        if self._authorizer is None:
             return None
         action = OPERATION_ACTIONS[operation]
-        decision = evaluate(self._policy, principal=self._principal, action=action, secret=name)
+        decision = self._authorizer.decide(action, name)
         if decision.allowed:
             return None
         return PolicyDeniedError(

@@ -2,9 +2,10 @@
 
 Each record carries ``sequence`` (0, 1, 2, ...), ``previousHash`` (the ``hash`` of the record
 before it; 64 zeros for the first) and ``hash`` = SHA-256 of the record's canonical JSON without
-``hash``. A line is the canonical JSON of the whole record, so any edited byte, removed record or
-reordering breaks the chain at a precise place; truncation at the end is caught against a
-checkpoint (``Checkpoint``) kept elsewhere.
+``hash``. A line is exactly that canonical JSON with ``,"hash":"<hex>"`` added as the last
+member (one serialisation per record, on writing and on verifying), so any edited byte, removed
+record or reordering breaks the chain at a precise place; truncation at the end is caught against
+a checkpoint (``Checkpoint``) kept elsewhere.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "head_of_line",
     "link",
     "record_hash",
+    "seal",
     "verify_lines",
     "verify_records",
 ]
@@ -102,6 +104,18 @@ def record_hash(record: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode("ascii")).hexdigest()
 
 
+def seal(record: Mapping[str, Any]) -> str:
+    """The line (without newline) for a record: its canonical JSON, ``hash`` last."""
+    body = {key: value for key, value in record.items() if key != "hash"}
+    return _sealed_line(canonical_json(body))[0]
+
+
+def _sealed_line(unsealed: str) -> tuple[str, str]:
+    """(line without newline, hash) for the canonical JSON of a record without ``hash``."""
+    digest = hashlib.sha256(unsealed.encode("ascii")).hexdigest()
+    return f'{unsealed[:-1]},"hash":"{digest}"}}', digest
+
+
 def link(bodies: Iterable[Mapping[str, Any]], head: ChainHead) -> tuple[list[str], ChainHead]:
     """Chain ``bodies`` after ``head``: the lines to append (each ending in ``\\n``) and the new
     head."""
@@ -110,10 +124,10 @@ def link(bodies: Iterable[Mapping[str, Any]], head: ChainHead) -> tuple[list[str
     for body in bodies:
         if any(key in body for key in _CHAIN_FIELDS):
             raise ValueError("a record body must not carry chain fields")
-        record = {**body, "sequence": count, "previousHash": previous}
-        previous = record_hash(record)
-        record["hash"] = previous
-        lines.append(canonical_json(record) + "\n")
+        line, previous = _sealed_line(
+            canonical_json({**body, "sequence": count, "previousHash": previous})
+        )
+        lines.append(line + "\n")
         count += 1
     return lines, ChainHead(count=count, hash=previous)
 
@@ -132,11 +146,12 @@ def _check(text: str, index: int, previous: str) -> tuple[str | None, str]:
         return "the line is not valid JSON (edited or cut)", ""
     if not isinstance(record, dict) or not all(key in record for key in _CHAIN_FIELDS):
         return "the line is not a chained audit record", ""
-    if canonical_json(record) != text:
+    stored = record.pop("hash")
+    line, digest = _sealed_line(canonical_json(record))
+    if line != text:
+        if digest != stored:
+            return "the record does not match its hash (edited)", ""
         return "the line is not in canonical form (edited)", ""
-    stored = record["hash"]
-    if record_hash(record) != stored:
-        return "the record does not match its hash (edited)", ""
     sequence = record["sequence"]
     if sequence != index:
         if isinstance(sequence, int) and sequence > index:

@@ -44,7 +44,7 @@ def format_time(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z`` and microseconds, sortable as text."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def to_record(event: AccessEvent, *, value_hmac: str | None = None) -> dict[str, Any]:

@@ -4,7 +4,7 @@
 lists what a principal is allowed and denied, for ``policy aws`` / ``policy vault``.
 """
 
-from secrets_adapter.policy.evaluate import canonical_problem, evaluate, grants_for
+from secrets_adapter.policy.evaluate import Authorizer, canonical_problem, evaluate, grants_for
 from secrets_adapter.policy.loader import load_policy, parse_policy
 from secrets_adapter.policy.model import (
     ACTIONS,
@@ -19,6 +19,7 @@ from secrets_adapter.policy.model import (
 __all__ = [
     "ACTIONS",
     "OPERATION_ACTIONS",
+    "Authorizer",
     "Decision",
     "Effect",
     "Grant",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from secrets_adapter.policy.model import ACTIONS, Decision, Effect, Grant, Policy
 
-__all__ = ["canonical_problem", "evaluate", "grants_for"]
+__all__ = ["Authorizer", "canonical_problem", "evaluate", "grants_for"]
 
 
 def canonical_problem(name: str) -> str | None:
@@ -52,6 +52,42 @@ def evaluate(policy: Policy, *, principal: str, action: str, secret: str) -> Dec
             allowed=True, reason=f"statement {allowing!r} allows it", statement=allowing
         )
     return Decision(allowed=False, reason="no statement allows it")
+
+
+class Authorizer:
+    """``evaluate`` for one principal, remembered: a policy is immutable, so its decisions are.
+
+    The adapter asks on every access, cache hits included; a remembered decision is a dict
+    lookup. Bounded: past ``max_entries`` names it starts over.
+    """
+
+    __slots__ = ("_decisions", "_max_entries", "_policy", "_principal")
+
+    def __init__(self, policy: Policy, principal: str, *, max_entries: int = 4096) -> None:
+        self._policy = policy
+        self._principal = principal
+        self._max_entries = max_entries
+        self._decisions: dict[tuple[str, str], Decision] = {}
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    @property
+    def principal(self) -> str:
+        return self._principal
+
+    def decide(self, action: str, secret: str) -> Decision:
+        key = (action, secret)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = evaluate(
+                self._policy, principal=self._principal, action=action, secret=secret
+            )
+            if len(self._decisions) >= self._max_entries:
+                self._decisions.clear()
+            self._decisions[key] = decision
+        return decision
 
 
 def grants_for(policy: Policy, principal: str) -> tuple[Grant, ...]:

@@ -41,10 +41,19 @@ class Effect(StrEnum):
     DENY = "deny"
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
-    """``*`` matches any run of characters, ``/`` included (IAM's meaning); nothing else is
-    special."""
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+def compile_pattern(*patterns: str) -> re.Pattern[str]:
+    """One expression matching any of ``patterns``: ``*`` matches any run of characters, ``/``
+    included (IAM's meaning); nothing else is special."""
+    return re.compile(
+        "|".join(
+            "(?:" + ".*".join(re.escape(part) for part in pattern.split("*")) + ")"
+            for pattern in patterns
+        ),
+        re.DOTALL,
+    )
+
+
+_NOTHING = re.compile(r"(?!)")  # replaced in __post_init__
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,27 +63,25 @@ class Statement:
     actions: tuple[str, ...]
     secrets: tuple[str, ...]
     sid: str = ""
-    _principal_res: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
-    _secret_res: tuple[re.Pattern[str], ...] = field(default=(), repr=False, compare=False)
+    _principal_re: re.Pattern[str] = field(default=_NOTHING, repr=False, compare=False)
+    _secret_re: re.Pattern[str] = field(default=_NOTHING, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "_principal_res", tuple(compile_pattern(p) for p in self.principals)
-        )
-        object.__setattr__(self, "_secret_res", tuple(compile_pattern(p) for p in self.secrets))
+        object.__setattr__(self, "_principal_re", compile_pattern(*self.principals))
+        object.__setattr__(self, "_secret_re", compile_pattern(*self.secrets))
 
     @property
     def label(self) -> str:
         return self.sid or f"{self.effect.value} {', '.join(self.actions)}"
 
     def names_principal(self, principal: str) -> bool:
-        return any(pattern.fullmatch(principal) for pattern in self._principal_res)
+        return self._principal_re.fullmatch(principal) is not None
 
     def names_action(self, action: str) -> bool:
         return "*" in self.actions or action in self.actions
 
     def names_secret(self, name: str) -> bool:
-        return any(pattern.fullmatch(name) for pattern in self._secret_res)
+        return self._secret_re.fullmatch(name) is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

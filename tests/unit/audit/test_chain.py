@@ -13,6 +13,7 @@ from secrets_adapter.audit.chain import (
     head_of_line,
     link,
     record_hash,
+    seal,
     verify_records,
 )
 from secrets_adapter.audit.chain import verify_lines as verify
@@ -74,8 +75,7 @@ def test_a_record_edited_and_rehashed_breaks_the_next_link() -> None:
     lines = _log(4)
     record = json.loads(lines[1])
     record["userIdentity"]["principalId"] = "intruder"
-    record["hash"] = record_hash(record)
-    lines[1] = json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
+    lines[1] = seal(record) + "\n"  # a well-formed line with a correct hash of its own
     report = verify_records(lines)
     assert report.problem is not None
     assert report.problem.index == 2

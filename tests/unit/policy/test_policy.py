@@ -9,6 +9,7 @@ import pytest
 from secrets_adapter.errors import ConfigurationError
 from secrets_adapter.policy import (
     ACTIONS,
+    Authorizer,
     Effect,
     Grant,
     Policy,
@@ -163,3 +164,13 @@ def test_policy_mistakes_are_configuration_errors(tmp_path: Path, text: str, mes
 def test_missing_policy_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="Cannot read"):
         load_policy(tmp_path / "nope.toml")
+
+
+def test_authorizer_remembers_decisions_within_a_bound(policy: Policy) -> None:
+    authorizer = Authorizer(policy, "api", max_entries=2)
+    first = authorizer.decide("read", "app/db")
+    assert first.allowed
+    assert authorizer.decide("read", "app/db") is first
+    assert not authorizer.decide("read", "app/admin/x").allowed
+    assert not authorizer.decide("write", "app/db").allowed  # past the bound: starts over
+    assert authorizer.decide("read", "app/db") == first
