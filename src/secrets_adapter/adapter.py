@@ -370,7 +370,14 @@ class SecretsAdapter:
         """Versions, stages, tags and deletion state; never values."""
         full = self.qualify(name)
         self._guard("describe", full)
-        return self._versioned("describe").describe(full)
+        started = time.perf_counter()
+        try:
+            metadata = self._versioned("describe").describe(full)
+        except SecretsAdapterError as exc:
+            self._emit_access("describe", full, started, error=exc)
+            raise
+        self._emit_access("describe", full, started)
+        return metadata
 
     # --- writes --------------------------------------------------------------------------------
 

@@ -320,9 +320,24 @@ def test_writes_lists_and_rotation_are_checked(
     assert api.list_secrets("app/") == ["app/api-key", "app/db", "app/new"]
     rotator = _adapter(provider, log, policy_file, principal="rotator")
     rotator.rotate_secret("app/api-key")  # rotate alone suffices, no separate write right
+    describer = _adapter(provider, log, policy_file, principal="ops")
+    with pytest.raises(PolicyDeniedError):
+        describer.describe_secret("app/db")
     names = [(r["eventName"], r["outcome"]) for r in _records(log)]
-    assert names[-1] == ("RotateSecret", "success")
+    assert ("RotateSecret", "success") in names
     assert ("DeleteSecret", "denied") in names
+    assert names[-1] == ("DescribeSecret", "denied")
+
+
+def test_describe_is_recorded(provider: InMemoryProvider, log: Path) -> None:
+    with _adapter(provider, log) as adapter:
+        adapter.describe_secret("app/db")
+        with pytest.raises(SecretNotFoundError):
+            adapter.describe_secret("app/none")
+    assert [(r["eventName"], r["outcome"]) for r in _records(log)] == [
+        ("DescribeSecret", "success"),
+        ("DescribeSecret", "error"),
+    ]
 
 
 def test_settings_from_the_environment(

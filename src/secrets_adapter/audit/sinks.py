@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,7 +21,14 @@ from secrets_adapter.audit.logfiles import read_head, segments
 from secrets_adapter.audit.records import format_time
 from secrets_adapter.clock import WallClock, utcnow
 
-__all__ = ["DEFAULT_MAX_BYTES", "AuditSink", "JsonlFileSink", "StreamSink", "write_checkpoint"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "AuditSink",
+    "JsonlFileSink",
+    "StreamSink",
+    "SyslogSink",
+    "write_checkpoint",
+]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
@@ -173,3 +181,54 @@ class StreamSink:
 
     def close(self) -> None:
         """The stream belongs to the caller."""
+
+
+class SyslogSink:
+    """Chained records as syslog messages (facility authpriv, severity info), one per datagram.
+
+    ``address`` is a local socket path (``/dev/log``: a missing or stopped daemon is an error,
+    so the access is refused) or ``(host, port)`` over UDP, where a lost datagram goes unseen:
+    prefer the file sink or a local socket when the log must be complete. The chain is kept in
+    memory, one per process.
+    """
+
+    _PRIORITY = 10 * 8 + 6  # authpriv.info
+
+    def __init__(
+        self, address: str | tuple[str, int] = "/dev/log", *, tag: str = "secrets-adapter"
+    ) -> None:
+        self._address = address
+        self._tag = tag
+        self._lock = threading.Lock()
+        self._head = ChainHead()
+        self._socket: socket.socket | None = None
+
+    def _connected(self) -> socket.socket:
+        if self._socket is None:
+            family = socket.AF_UNIX if isinstance(self._address, str) else socket.AF_INET
+            made = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                made.connect(self._address)
+            except OSError:
+                made.close()
+                raise
+            self._socket = made
+        return self._socket
+
+    def append(self, bodies: Sequence[Mapping[str, Any]]) -> None:
+        with self._lock:
+            lines, head = link(bodies, self._head)
+            try:
+                connection = self._connected()
+                for line in lines:
+                    message = f"<{self._PRIORITY}>{self._tag}: {line.rstrip()}"
+                    connection.send(message.encode("ascii"))
+            except OSError:
+                self.close()  # reconnect on the next batch
+                raise
+            self._head = head
+
+    def close(self) -> None:
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None

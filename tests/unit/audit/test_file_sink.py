@@ -169,3 +169,43 @@ def test_stream_sink_chains_in_memory() -> None:
     sink.append([to_record(access(0))])
     sink.append([to_record(access(1)), to_record(access(2))])
     assert verify_records(stream.getvalue().splitlines(keepends=True)).head.count == 3
+
+
+def test_syslog_sink_sends_chained_records_to_a_local_socket(tmp_path: Path) -> None:
+    import socket
+
+    from secrets_adapter.audit.chain import verify_records
+    from secrets_adapter.audit.sinks import SyslogSink
+
+    address = str(tmp_path / "log.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as daemon:
+        daemon.bind(address)
+        daemon.settimeout(5)
+        sink = SyslogSink(address)
+        sink.append([to_record(access(0)), to_record(access(1))])
+        messages = [daemon.recv(65536).decode() for _ in range(2)]
+        sink.close()
+    assert all(m.startswith("<86>secrets-adapter: {") for m in messages)
+    lines = [m.split(": ", 1)[1] for m in messages]
+    assert verify_records(lines).head.count == 2
+
+
+def test_syslog_sink_without_a_daemon_raises(tmp_path: Path) -> None:
+    from secrets_adapter.audit.sinks import SyslogSink
+
+    with pytest.raises(OSError):
+        SyslogSink(str(tmp_path / "nobody-listens.sock")).append([to_record(access(0))])
+
+
+def test_sink_for_names(tmp_path: Path) -> None:
+    from secrets_adapter.audit import sink_for
+    from secrets_adapter.audit.sinks import SyslogSink
+    from secrets_adapter.errors import ConfigurationError
+
+    assert isinstance(sink_for("-"), StreamSink)
+    assert isinstance(sink_for("stdout"), StreamSink)
+    assert isinstance(sink_for("syslog"), SyslogSink)
+    assert isinstance(sink_for("syslog://127.0.0.1:514"), SyslogSink)
+    assert isinstance(sink_for(tmp_path / "a.jsonl"), JsonlFileSink)
+    with pytest.raises(ConfigurationError, match="syslog://host:port"):
+        sink_for("syslog://nohost")
