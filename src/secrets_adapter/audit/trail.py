@@ -10,12 +10,16 @@ concurrent callers share one write and one fsync); a buffered caller only waits 
 queue, and the writer flushes every ``flush_interval``, when ``batch_size`` records are waiting,
 on ``flush()``/``close()`` and at interpreter exit. A buffered batch the sink refused is kept and
 retried; until a write succeeds again, new accesses are refused (fail closed).
+
+A process forked after the trail started (gunicorn's ``preload_app``) gets a fresh queue and
+writer of its own on its first record; records still queued in the parent stay the parent's.
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -91,6 +95,7 @@ class AuditTrail:
         self._closing = False
         self._writer: threading.Thread | None = None
         self._at_exit: Callable[[], None] | None = None
+        self._pid = os.getpid()
 
     @property
     def mode(self) -> AuditMode:
@@ -125,6 +130,8 @@ class AuditTrail:
             else None
         )
         ticket = _Ticket() if self._mode is AuditMode.DURABLE else None
+        if self._pid != os.getpid():
+            self._after_fork()
         with self._cond:
             if self._closing:
                 raise AuditUnavailableError(
@@ -197,6 +204,18 @@ class AuditTrail:
         self._sink.close()
 
     # --- the writer's side -------------------------------------------------------------------
+
+    def _after_fork(self) -> None:
+        """In a forked child: the parent's writer thread and queue are not ours (its lock may
+        even have been held at the fork), so start over with empty ones."""
+        self._cond = threading.Condition()
+        self._pending = []
+        self._writing = 0
+        self._flush_requested = False
+        self._broken = None
+        self._writer = None
+        self._at_exit = None
+        self._pid = os.getpid()
 
     def _start_writer(self) -> None:
         if self._writer is not None:

@@ -185,3 +185,28 @@ def test_concurrent_durable_callers_share_writes(tmp_path: Path) -> None:
     report = verify_log(log)
     assert report.ok
     assert report.head.count == 100
+
+
+@pytest.mark.slow
+def test_a_forked_child_gets_its_own_writer(tmp_path: Path) -> None:
+    import os
+
+    log = tmp_path / "access.jsonl"
+    trail = AuditTrail(JsonlFileSink(log, fsync=False), mode="durable", timeout=LONG)
+    trail.record(access(0))  # the parent's writer thread is running
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        status = 1
+        try:
+            trail.record(access(1, principal="child"))
+            trail.close()
+            status = 0
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    trail.record(access(2))
+    trail.close()
+    report = verify_log(log)
+    assert report.ok, report.problem
+    assert report.head.count == 3
