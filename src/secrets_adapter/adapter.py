@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets as _random
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,6 +47,8 @@ from secrets_adapter.models import (
 from secrets_adapter.policy import OPERATION_ACTIONS, Authorizer, Policy, load_policy
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 from secrets_adapter.providers.factory import build_provider
+from secrets_adapter.rotation.engine import RotationEngine
+from secrets_adapter.rotation.rotators import builtin_rotators
 from secrets_adapter.validation import validate_name
 
 __all__ = ["SecretsAdapter", "secret_as_dict"]
@@ -186,6 +187,7 @@ class SecretsAdapter:
                 events=self._events,
             )
         self._reader: Provider = self._cache if self._cache is not None else self._provider
+        self._rotation: RotationEngine | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> SecretsAdapter:
@@ -359,11 +361,11 @@ class SecretsAdapter:
         self.get_many(names)
 
     def list_secrets(self, prefix: str | None = None) -> list[str]:
-        """Names of live secrets under ``prefix`` (default: the adapter's prefix)."""
-        scope = self.prefix if prefix is None else prefix
-        if scope and not scope.endswith("/"):
-            scope += "/"
-        names = self._provider.list_names(scope)
+        """Names of live secrets starting with ``prefix`` (default: the adapter's prefix folder)
+        that the policy lets this principal list."""
+        if prefix is None:
+            prefix = f"{self.prefix}/" if self.prefix else ""
+        names = self._provider.list_names(prefix)
         return [name for name in names if self._denial("list", name) is None]
 
     def describe_secret(self, name: str) -> SecretMetadata:
@@ -387,20 +389,16 @@ class SecretsAdapter:
         """Store a new current version (a dict is stored as a JSON object)."""
         full = self.qualify(name)
         self._guard("put", full)
-        return self._put(full, _to_value(value), expected_current=expected_current, operation="put")
-
-    def _put(
-        self, full: str, secret_value: SecretValue, *, expected_current: str | None, operation: str
-    ) -> VersionInfo:
+        secret_value = _to_value(value)
         started = time.perf_counter()
         try:
             info = self._writable("put").put(full, secret_value, expected_current=expected_current)
         except SecretsAdapterError as exc:
-            self._emit_access(operation, full, started, error=exc)
+            self._emit_access("put", full, started, error=exc)
             raise
         finally:
             self.invalidate(full)
-        self._emit_access(operation, full, started, version_id=info.version_id, value=secret_value)
+        self._emit_access("put", full, started, version_id=info.version_id, value=secret_value)
         return info
 
     def delete_secret(
@@ -438,12 +436,34 @@ class SecretsAdapter:
         self._emit_access("restore", full, started)
 
     def rotate_secret(self, name: str) -> VersionInfo:
-        """Give the secret a new random value (a rotator configured for it takes over later)."""
+        """Rotate through the four steps (create, set, test, finish) with the rotator set in the
+        secret's tags (``secrets-adapter rotation configure``), else ``random``."""
         full = self.qualify(name)
         self._guard("rotate", full)
-        current = self._provider.get(full)
-        value = SecretValue(_random.token_urlsafe(max(32, min(len(current.value), 64))))
-        return self._put(full, value, expected_current=current.version_id, operation="rotate")
+        started = time.perf_counter()
+        try:
+            result = self.rotation_engine().rotate(full)
+        except SecretsAdapterError as exc:
+            self._emit_access("rotate", full, started, error=exc)
+            raise
+        finally:
+            self.invalidate(full)
+        self._emit_access("rotate", full, started, version_id=result.version_id)
+        return VersionInfo(
+            name=full, version_id=result.version_id, stages=frozenset({Stage.CURRENT})
+        )
+
+    def rotation_engine(self) -> RotationEngine:
+        """The engine ``rotate_secret`` uses (shares this adapter's events and clock)."""
+        if self._rotation is None:
+            self._rotation = RotationEngine(
+                self._versioned("rotate"),
+                builtin_rotators(),
+                default_rotator="random",
+                events=self._events,
+                clock=self._clock,
+            )
+        return self._rotation
 
     # --- cache ---------------------------------------------------------------------------------
 

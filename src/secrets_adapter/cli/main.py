@@ -14,6 +14,7 @@ from secrets_adapter.cli.audit import audit_group
 from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
+from secrets_adapter.cli.ops import OPS_COMMANDS
 
 __all__ = ["cli", "main", "run"]
 
@@ -75,7 +76,7 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
-for _command in COMMANDS:
+for _command in [*COMMANDS, *OPS_COMMANDS]:
     cli.add_command(_command)
 cli.add_command(init_command)
 cli.add_command(rotate_master_key_command)
