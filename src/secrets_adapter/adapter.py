@@ -171,6 +171,11 @@ class SecretsAdapter:
             provider if provider is not None else build_provider(self._settings)
         )
         self._events = EventBus(listeners)
+        if self._audit is not None:
+            kind = self._provider.kind
+            self._events.subscribe(
+                self._audit.rotation_listener(principal=self._principal, provider=kind)
+            )
         self._clock = clock
         self._qualified: dict[str, str] = {}
         self._cache: SecretCache | None = None

@@ -364,3 +364,17 @@ def test_settings_from_the_environment(
 def test_adapter_without_audit_or_policy_is_unchanged(provider: InMemoryProvider) -> None:
     adapter = SecretsAdapter(provider=provider)
     assert adapter.get_secret_value("other/thing") == "x"
+
+
+def test_rotation_steps_are_recorded(provider: InMemoryProvider, log: Path) -> None:
+    with _adapter(provider, log, principal="rotator") as adapter:
+        adapter.rotate_secret("app/api-key")
+    records = _records(log)
+    names = [r["eventName"] for r in records]
+    assert names[0] == "RotationStarted"
+    assert names.count("RotationStepCompleted") == 4
+    assert names[-2:] == ["RotationSucceeded", "RotateSecret"]
+    steps = [r["requestParameters"].get("step") for r in records[1:5]]
+    assert steps == ["create", "set", "test", "finish"]
+    assert {r["userIdentity"]["principalId"] for r in records} == {"rotator"}
+    assert verify_log(log).ok

@@ -7,12 +7,21 @@ read this log the same way; the additions are ``cache``, ``versionId``, ``outcom
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from secrets_adapter.events import AccessEvent
+from secrets_adapter.events import AccessEvent, RotationEvent
 
-__all__ = ["EVENT_NAMES", "RECORD_VERSION", "event_name", "format_time", "to_record"]
+__all__ = [
+    "EVENT_NAMES",
+    "RECORD_VERSION",
+    "ROTATION_EVENT_NAMES",
+    "event_name",
+    "format_time",
+    "rotation_record",
+    "to_record",
+]
 
 RECORD_VERSION = "1.0"
 
@@ -29,6 +38,15 @@ EVENT_NAMES: dict[str, str] = {
     "rotate": "RotateSecret",
     "describe": "DescribeSecret",
     "list": "ListSecrets",
+}
+
+
+# Rotation status → the names CloudTrail gives Secrets Manager's own rotation events.
+ROTATION_EVENT_NAMES: dict[str, str] = {
+    "started": "RotationStarted",
+    "step_done": "RotationStepCompleted",
+    "finished": "RotationSucceeded",
+    "failed": "RotationFailed",
 }
 
 
@@ -72,4 +90,29 @@ def to_record(event: AccessEvent, *, value_hmac: str | None = None) -> dict[str,
         record["errorMessage"] = event.error_message
     if value_hmac is not None:
         record["valueHmac"] = value_hmac
+    return record
+
+
+def rotation_record(event: RotationEvent, *, principal: str, provider: str) -> dict[str, Any]:
+    """A rotation step as a record body: who rotated what, which step, which version."""
+    parameters: dict[str, Any] = {"secretId": event.secret_name}
+    if event.step is not None:
+        parameters["step"] = event.step
+    if event.rotator is not None:
+        parameters["rotator"] = event.rotator
+    record: dict[str, Any] = {
+        "eventVersion": RECORD_VERSION,
+        "eventTime": format_time(event.time),
+        "eventSource": provider,
+        "eventName": ROTATION_EVENT_NAMES.get(event.status, event_name(event.status)),
+        "userIdentity": {"type": "Component", "principalId": principal},
+        "requestParameters": parameters,
+        "requestID": str(uuid.uuid4()),
+        "outcome": "error" if event.status == "failed" else "success",
+        "cache": None,
+        "versionId": event.version_id,
+    }
+    if event.error_code is not None:
+        record["errorCode"] = event.error_code
+        record["errorMessage"] = event.error_message
     return record

@@ -26,12 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from secrets_adapter.audit.fingerprint import fingerprint
-from secrets_adapter.audit.records import to_record
+from secrets_adapter.audit.records import rotation_record, to_record
 from secrets_adapter.audit.sinks import AuditSink
 from secrets_adapter.errors import AuditUnavailableError, ConfigurationError
-from secrets_adapter.events import AccessEvent
+from secrets_adapter.events import AccessEvent, Event, Listener, RotationEvent
 from secrets_adapter.models import SecretValue
 
 __all__ = ["AuditMode", "AuditTrail"]
@@ -53,10 +54,23 @@ class _Ticket:
 
 
 @dataclass(frozen=True, slots=True)
+class _RotationStep:
+    event: RotationEvent
+    principal: str
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Pending:
-    event: AccessEvent
+    event: AccessEvent | _RotationStep
     value_hmac: str | None
     ticket: _Ticket | None
+
+    def body(self) -> dict[str, Any]:
+        if isinstance(self.event, _RotationStep):
+            step = self.event
+            return rotation_record(step.event, principal=step.principal, provider=step.provider)
+        return to_record(self.event, value_hmac=self.value_hmac)
 
 
 class AuditTrail:
@@ -123,12 +137,24 @@ class AuditTrail:
                 raise
             _log.warning("audit record not written (fail-open): %s", exc.message)
 
-    def _record(self, event: AccessEvent, value: SecretValue | None) -> None:
+    def rotation_listener(self, *, principal: str, provider: str) -> Listener:
+        """An ``EventBus`` listener that records rotation steps (started, each step, finished,
+        failed). Best effort: a rotation is not a read, and the bus logs a failure rather than
+        raising it; the rotation's own access record is fail-closed like any other."""
+
+        def record_rotation(event: Event) -> None:
+            if isinstance(event, RotationEvent):
+                self._record(_RotationStep(event, principal, provider), None)
+
+        return record_rotation
+
+    def _record(self, event: AccessEvent | _RotationStep, value: SecretValue | None) -> None:
         value_hmac = (
             fingerprint(self._key, value.reveal_bytes())
             if self._key is not None and value is not None
             else None
         )
+        name = event.event.secret_name if isinstance(event, _RotationStep) else event.secret_name
         ticket = _Ticket() if self._mode is AuditMode.DURABLE else None
         if self._pid != os.getpid():
             self._after_fork()
@@ -136,13 +162,13 @@ class AuditTrail:
             if self._closing:
                 raise AuditUnavailableError(
                     "The audit trail is closed; the access was refused.",
-                    secret_name=event.secret_name,
+                    secret_name=name,
                 )
             if self._broken is not None:
                 raise AuditUnavailableError(
                     "The audit sink is failing "
                     f"({type(self._broken).__name__}); the access was refused.",
-                    secret_name=event.secret_name,
+                    secret_name=name,
                 ) from self._broken
             if len(self._pending) >= self._max_pending and not self._cond.wait_for(
                 lambda: len(self._pending) < self._max_pending or self._closing,
@@ -150,7 +176,7 @@ class AuditTrail:
             ):
                 raise AuditUnavailableError(
                     f"The audit queue stayed full for {self._timeout:g}s; the access was refused.",
-                    secret_name=event.secret_name,
+                    secret_name=name,
                 )
             self._start_writer()
             self._pending.append(_Pending(event, value_hmac, ticket))
@@ -162,12 +188,12 @@ class AuditTrail:
             raise AuditUnavailableError(
                 f"The audit sink did not write the record within {self._timeout:g}s; the "
                 "access was refused.",
-                secret_name=event.secret_name,
+                secret_name=name,
             )
         if ticket.error is not None:
             raise AuditUnavailableError(
                 f"The audit sink failed ({type(ticket.error).__name__}); the access was refused.",
-                secret_name=event.secret_name,
+                secret_name=name,
             ) from ticket.error
 
     def flush(self, timeout: timedelta | None = None) -> bool:
@@ -269,7 +295,7 @@ class AuditTrail:
 
     def _write(self, batch: list[_Pending]) -> BaseException | None:
         try:
-            self._sink.append([to_record(item.event, value_hmac=item.value_hmac) for item in batch])
+            self._sink.append([item.body() for item in batch])
         except Exception as exc:  # noqa: BLE001 - any sink failure must refuse, not crash
             _log.error("audit sink %s failed: %s", type(self._sink).__name__, type(exc).__name__)
             return exc

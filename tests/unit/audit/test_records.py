@@ -93,3 +93,26 @@ def test_parse_moment() -> None:
     assert parse_moment("2026-11-29T12:00:00", now=T0) == T0
     with pytest.raises(ValidationError):
         parse_moment("yesterday", now=T0)
+
+
+def test_rotation_records_use_cloudtrail_rotation_names() -> None:
+    from secrets_adapter.audit.records import rotation_record
+    from secrets_adapter.events import RotationEvent
+
+    failed = RotationEvent(
+        time=T0,
+        secret_name="app/db",
+        status="failed",
+        step="test",
+        version_id="tok",
+        rotator="postgres",
+        error_code="RotationError",
+        error_message="the new password does not log in",
+    )
+    record = rotation_record(failed, principal="rotator", provider="aws")
+    assert record["eventName"] == "RotationFailed"
+    assert record["outcome"] == "error"
+    parameters = {"secretId": "app/db", "step": "test", "rotator": "postgres"}
+    assert record["requestParameters"] == parameters
+    assert record["errorCode"] == "RotationError"
+    assert record["versionId"] == "tok"
