@@ -15,6 +15,7 @@ from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
 from secrets_adapter.cli.ops import OPS_COMMANDS
+from secrets_adapter.cli.policy import policy_group
 
 __all__ = ["cli", "main", "run"]
 
@@ -81,3 +82,4 @@ for _command in [*COMMANDS, *OPS_COMMANDS]:
 cli.add_command(init_command)
 cli.add_command(rotate_master_key_command)
 cli.add_command(audit_group)
+cli.add_command(policy_group)
