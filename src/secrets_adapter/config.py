@@ -8,7 +8,10 @@ vault), ``SECRETS_MANAGER_PREFIX``, ``SECRETS_ADAPTER_PATH``, ``SECRETS_ADAPTER_
 ``SECRETS_ADAPTER_KMS_KEY_ID``, ``VAULT_ADDR``, ``VAULT_TOKEN``, ``VAULT_NAMESPACE``,
 ``VAULT_MOUNT``, ``VAULT_AUTH_METHOD`` (token | approle | kubernetes), ``VAULT_ROLE_ID``,
 ``VAULT_SECRET_ID_FILE``, ``VAULT_KUBERNETES_ROLE``, ``VAULT_KUBERNETES_JWT_PATH``,
-``VAULT_ADDRESSES`` (comma-separated fail-over nodes).
+``VAULT_ADDRESSES`` (comma-separated fail-over nodes); audit and policy:
+``SECRETS_ADAPTER_PRINCIPAL``, ``SECRETS_ADAPTER_AUDIT_LOG``,
+``SECRETS_ADAPTER_AUDIT_MODE`` (durable | buffered), ``SECRETS_ADAPTER_AUDIT_FAIL_OPEN``
+(development only), ``SECRETS_ADAPTER_POLICY``.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from secrets_adapter.models import SecretValue
 
 __all__ = [
     "BACKENDS",
+    "AuditSettings",
     "AwsSettings",
     "CacheSettings",
     "EnvSettings",
@@ -106,6 +110,17 @@ class VaultSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AuditSettings:
+    """Who the app is, where its accesses are recorded, and the policy it is held to."""
+
+    principal: str = "app"
+    log: Path | None = None
+    mode: str = "durable"  # durable | buffered
+    fail_open: bool = False  # refused in production
+    policy: Path | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     """Everything ``SecretsAdapter`` needs; build with ``load_settings`` or by hand."""
 
@@ -117,6 +132,7 @@ class Settings:
     aws: AwsSettings = field(default_factory=AwsSettings)
     vault: VaultSettings = field(default_factory=VaultSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     @property
     def is_production(self) -> bool:
@@ -208,5 +224,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         cache=CacheSettings(
             ttl=_seconds(environ, "SECRETS_ADAPTER_CACHE_TTL", timedelta(minutes=5)),
+        ),
+        audit=AuditSettings(
+            principal=environ.get("SECRETS_ADAPTER_PRINCIPAL", "").strip() or "app",
+            log=_path(environ, "SECRETS_ADAPTER_AUDIT_LOG"),
+            mode=environ.get("SECRETS_ADAPTER_AUDIT_MODE", "").strip().lower() or "durable",
+            fail_open=environ.get("SECRETS_ADAPTER_AUDIT_FAIL_OPEN", "").strip().lower()
+            in ("1", "true", "yes"),
+            policy=_path(environ, "SECRETS_ADAPTER_POLICY"),
         ),
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from secrets_adapter.cli.audit import audit_group
 from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
@@ -83,4 +84,5 @@ for _command in [*COMMANDS, *OPS_COMMANDS]:
 cli.add_command(init_command)
 cli.add_command(rotate_master_key_command)
 policy_group.add_command(vault_policy_command, name="vault")
+cli.add_command(audit_group)
 cli.add_command(policy_group)
