@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 import click
 
@@ -53,6 +54,9 @@ class UserError(click.ClickException):
 
     def format_message(self) -> str:
         return self.message
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"secrets-adapter: {self.message}", file=file or sys.stderr)
 
 
 @dataclass(slots=True)
@@ -98,10 +102,10 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except ConfigurationError as exc:
-            raise UserError(f"Configuration error: {exc.message}", EXIT_CONFIG) from None
+            raise UserError(f"configuration: {exc.message}", EXIT_CONFIG) from None
         except ValidationError as exc:
-            raise UserError(f"Invalid input: {exc.message}", EXIT_USAGE) from None
+            raise UserError(exc.message, EXIT_USAGE) from None
         except SecretsAdapterError as exc:
-            raise UserError(f"Error: {exc.message}", EXIT_ERROR) from None
+            raise UserError(exc.message, EXIT_ERROR) from None
 
     return wrapper

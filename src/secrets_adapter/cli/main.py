@@ -10,7 +10,9 @@ from pathlib import Path
 
 import click
 
+from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
+from secrets_adapter.cli.local import init_command, rotate_master_key_command
 
 __all__ = ["cli", "main", "run"]
 
@@ -72,3 +74,7 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
+for _command in COMMANDS:
+    cli.add_command(_command)
+cli.add_command(init_command)
+cli.add_command(rotate_master_key_command)

@@ -1,0 +1,250 @@
+"""The everyday commands: put, get, list, describe, versions, delete, restore, rotate.
+
+Values never come from argv (process lists are world-readable): ``put`` reads stdin when it is
+not a terminal, a file with ``--from-file``, or prompts without echo.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from secrets_adapter.cli.context import EXIT_USAGE, CliContext, UserError, handle_errors, pass_cli
+from secrets_adapter.models import SecretMetadata, SecretValue, Stage
+
+__all__ = ["COMMANDS"]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _read_value(from_file: Path | None, binary: bool) -> SecretValue:
+    if from_file is not None:
+        data = from_file.read_bytes()
+    elif not sys.stdin.isatty():
+        data = sys.stdin.buffer.read()
+    else:
+        text = click.prompt("Value", hide_input=True, confirmation_prompt=True)
+        data = text.encode("utf-8")
+    if binary:
+        return SecretValue(data)
+    try:
+        return SecretValue(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UserError(
+            "The value is not valid UTF-8 text; pass --binary to store it as bytes.", EXIT_USAGE
+        ) from None
+
+
+@click.command("put")
+@click.argument("name")
+@click.option(
+    "--from-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the value from this file (exact bytes).",
+)
+@click.option("--binary", is_flag=True, help="Store the value as binary (no UTF-8 check).")
+@click.option(
+    "--strip-newline/--keep-newline",
+    default=True,
+    help="Drop one trailing newline from stdin (echo adds one). Default: strip.",
+)
+@pass_cli
+@handle_errors
+def put_command(
+    state: CliContext, name: str, from_file: Path | None, binary: bool, strip_newline: bool
+) -> None:
+    """Store a new version of NAME. The value comes from stdin, --from-file or a prompt."""
+    value = _read_value(from_file, binary)
+    if strip_newline and from_file is None and not binary:
+        text = value.reveal_text()
+        if text.endswith("\n"):
+            text = text[:-1]
+            text = text.removesuffix("\r")
+        value = SecretValue(text)
+    info = state.adapter().put_secret(name, value)
+    click.echo(f"Stored {info.name} version {info.version_id}.", err=True)
+
+
+@click.command("get")
+@click.argument("name")
+@click.option("--key", default=None, help="One key of a JSON object secret.")
+@click.option("--version", "version", default=None, help="A version id instead of current.")
+@click.option(
+    "--stage",
+    type=click.Choice([stage.value for stage in Stage]),
+    default=Stage.CURRENT.value,
+    help="Stage to read (default current).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print name, version, stages and value as JSON."
+)
+@pass_cli
+@handle_errors
+def get_command(
+    state: CliContext, name: str, key: str | None, version: str | None, stage: str, as_json: bool
+) -> None:
+    """Print the value of NAME and nothing else, so that $(secrets-adapter get NAME) works."""
+    adapter = state.adapter()
+    secret = adapter.get(name, version=version, stage=Stage(stage))
+    if key is not None:
+        text = adapter.get_secret_value(name, key, version=secret.version_id)
+    elif secret.value.is_binary:
+        if as_json:
+            raise UserError("Binary secret: use get without --json and redirect to a file.")
+        sys.stdout.buffer.write(secret.value.reveal_bytes())
+        return
+    else:
+        text = secret.value.reveal_text()
+    if as_json:
+        payload = {
+            "name": secret.name,
+            "version": secret.version_id,
+            "stages": sorted(s.value for s in secret.stages),
+            "value": text,
+        }
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    else:
+        click.echo(text)
+
+
+@click.command("list")
+@click.option("--prefix", "scope", default=None, help="Only names under this prefix.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_cli
+@handle_errors
+def list_command(state: CliContext, scope: str | None, as_json: bool) -> None:
+    """List the names of live secrets (never values)."""
+    names = state.adapter().list_secrets(scope)
+    if as_json:
+        click.echo(json.dumps(names))
+    else:
+        for name in names:
+            click.echo(name)
+
+
+def _metadata_dict(meta: SecretMetadata) -> dict[str, Any]:
+    return {
+        "name": meta.name,
+        "created": _iso(meta.created_at),
+        "updated": _iso(meta.updated_at),
+        "deletion_date": _iso(meta.deletion_date),
+        "description": meta.description,
+        "tags": dict(meta.tags),
+        "versions": [
+            {
+                "version": info.version_id,
+                "stages": sorted(s.value for s in info.stages),
+                "created": _iso(info.created_at),
+            }
+            for info in meta.versions
+        ],
+    }
+
+
+@click.command("describe")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_cli
+@handle_errors
+def describe_command(state: CliContext, name: str, as_json: bool) -> None:
+    """Show versions, stages, tags and deletion state of NAME (never values)."""
+    meta = state.adapter().describe_secret(name)
+    data = _metadata_dict(meta)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"name:     {meta.name}")
+    click.echo(f"created:  {data['created'] or '-'}")
+    click.echo(f"updated:  {data['updated'] or '-'}")
+    current = meta.current_version
+    click.echo(f"current:  {current or '-'}")
+    click.echo(f"versions: {len(meta.versions)}")
+    if meta.deletion_date is not None:
+        click.echo(f"SCHEDULED FOR DELETION on {data['deletion_date']} (restore to cancel)")
+    for key, tag in sorted(meta.tags.items()):
+        click.echo(f"tag:      {key}={tag}")
+
+
+@click.command("versions")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_cli
+@handle_errors
+def versions_command(state: CliContext, name: str, as_json: bool) -> None:
+    """List the versions of NAME with their stages, newest first (never values)."""
+    versions = list(reversed(_metadata_dict(state.adapter().describe_secret(name))["versions"]))
+    if as_json:
+        click.echo(json.dumps(versions, indent=2))
+        return
+    for item in versions:
+        stages = ",".join(item["stages"]) or "-"
+        click.echo(f"{item['version']}  {stages:<16}  {item['created'] or '-'}")
+
+
+@click.command("delete")
+@click.argument("name")
+@click.option(
+    "--recovery-days",
+    type=click.IntRange(7, 30),
+    default=30,
+    show_default=True,
+    help="Days before the secret is gone for good; restore cancels.",
+)
+@click.option("--force", is_flag=True, help="Delete now, without recovery.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation with --force.")
+@pass_cli
+@handle_errors
+def delete_command(
+    state: CliContext, name: str, recovery_days: int, force: bool, yes: bool
+) -> None:
+    """Schedule NAME for deletion (default 30 days), or with --force delete it now."""
+    if force and not yes:
+        click.confirm(f"Delete {name} now, with no recovery?", abort=True, err=True)
+    state.adapter().delete_secret(name, recovery_window=timedelta(days=recovery_days), force=force)
+    if force:
+        click.echo(f"Deleted {name} for good.", err=True)
+    else:
+        click.echo(
+            f"Scheduled {name} for deletion in {recovery_days} days; "
+            f"'secrets-adapter restore {name}' cancels.",
+            err=True,
+        )
+
+
+@click.command("restore")
+@click.argument("name")
+@pass_cli
+@handle_errors
+def restore_command(state: CliContext, name: str) -> None:
+    """Cancel the scheduled deletion of NAME."""
+    state.adapter().restore_secret(name)
+    click.echo(f"Restored {name}.", err=True)
+
+
+@click.command("rotate")
+@click.argument("name")
+@pass_cli
+@handle_errors
+def rotate_command(state: CliContext, name: str) -> None:
+    """Rotate NAME now: a new current version; the old one becomes previous."""
+    info = state.adapter().rotate_secret(name)
+    click.echo(f"Rotated {info.name}: current is now version {info.version_id}.", err=True)
+
+
+COMMANDS = [
+    put_command,
+    get_command,
+    list_command,
+    describe_command,
+    versions_command,
+    delete_command,
+    restore_command,
+    rotate_command,
+]

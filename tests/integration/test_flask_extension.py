@@ -1,0 +1,83 @@
+"""The Flask extension: config from the store, fail-fast start, rotation without restart."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask, current_app
+
+from secrets_adapter import ConfigurationError, SecretsAdapter
+from secrets_adapter.integrations.flask import (
+    EXTENSION_KEY,
+    GAARA_STORE_MAPPING,
+    FlaskSecrets,
+    SecretReference,
+)
+from secrets_adapter.testing import InMemoryProvider
+from tests.sentinel import SENTINEL
+
+PREFIX = "gaara/prod"
+
+
+def _adapter(**values: str) -> SecretsAdapter:
+    provider = InMemoryProvider({f"{PREFIX}/{name}": value for name, value in values.items()})
+    return SecretsAdapter(provider=provider, prefix=PREFIX)
+
+
+def _all_nine(**override: str) -> SecretsAdapter:
+    values = {name: f"value-of-{name}" for name in GAARA_STORE_MAPPING.values()}
+    values.update(override)
+    return _adapter(**values)
+
+
+def test_config_values_come_from_the_store() -> None:
+    app = Flask(__name__)
+    FlaskSecrets(app, adapter=_all_nine(**{"jwt-secret-key": SENTINEL}))
+    assert app.config["JWT_SECRET_KEY"] == SENTINEL
+    assert app.config.get("SQLALCHEMY_DATABASE_URI") == "value-of-database-url"
+    assert app.extensions[EXTENSION_KEY].adapter.prefix == PREFIX
+    assert SENTINEL not in repr(app.config)
+
+
+def test_start_fails_fast_naming_every_missing_secret() -> None:
+    app = Flask(__name__)
+    adapter = _adapter(**{"database-url": "x"})
+    with pytest.raises(ConfigurationError) as info:
+        FlaskSecrets(app, adapter=adapter)
+    message = str(info.value)
+    assert "JWT_SECRET_KEY <- gaara/prod/jwt-secret-key" in message
+    assert "STRIPE_API_KEY <- gaara/prod/stripe-api-key" in message
+    assert "SQLALCHEMY_DATABASE_URI" not in message
+
+
+def test_a_rotated_value_is_seen_without_restart() -> None:
+    app = Flask(__name__)
+    adapter = _all_nine()
+    FlaskSecrets(app, adapter=adapter)
+    with app.app_context():
+        before = current_app.config["STRIPE_API_KEY"]
+        adapter.put_secret("stripe-api-key", "sk_rotated")
+        assert before == "value-of-stripe-api-key"
+        assert current_app.config["STRIPE_API_KEY"] == "sk_rotated"
+
+
+def test_json_key_references() -> None:
+    app = Flask(__name__)
+    adapter = _adapter(database='{"url": "postgresql://db", "password": "pw"}')
+    FlaskSecrets(app, adapter=adapter, mapping={"DB_URL": "database#url"})
+    assert app.config["DB_URL"] == "postgresql://db"
+    with pytest.raises(ConfigurationError, match=r"DB_PW <- gaara/prod/database#pw"):
+        FlaskSecrets(Flask(__name__), adapter=adapter, mapping={"DB_PW": "database#pw"})
+
+
+def test_reference_parsing() -> None:
+    assert SecretReference.parse("secret://a/b#k") == SecretReference("a/b", "k")
+    assert SecretReference.parse("name") == SecretReference("name", None)
+    assert str(SecretReference("a", "k")) == "secret://a#k"
+
+
+def test_plain_config_keys_are_untouched() -> None:
+    app = Flask(__name__)
+    app.config["DEBUG_TOOLBAR"] = False
+    FlaskSecrets(app, adapter=_all_nine())
+    assert app.config["DEBUG_TOOLBAR"] is False
+    assert dict(app.config.items())["ENCRYPTION_KEY"] == "value-of-encryption-key"
