@@ -13,6 +13,7 @@ import click
 from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
+from secrets_adapter.cli.rotation import rotate_command, rotation_group
 
 __all__ = ["cli", "main", "run"]
 
@@ -78,3 +79,5 @@ for _command in COMMANDS:
     cli.add_command(_command)
 cli.add_command(init_command)
 cli.add_command(rotate_master_key_command)
+cli.add_command(rotation_group)
+cli.add_command(rotate_command)  # supersedes the basic rotate in commands.py
