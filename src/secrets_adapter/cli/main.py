@@ -13,6 +13,7 @@ import click
 from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
+from secrets_adapter.cli.ops import OPS_COMMANDS
 from secrets_adapter.cli.rotation import rotate_command, rotation_group
 
 __all__ = ["cli", "main", "run"]
@@ -75,7 +76,7 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
-for _command in COMMANDS:
+for _command in [*COMMANDS, *OPS_COMMANDS]:
     cli.add_command(_command)
 cli.add_command(init_command)
 cli.add_command(rotate_master_key_command)
