@@ -14,7 +14,7 @@ from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.cli.main import cli
 from secrets_adapter.cli.rotation import rotation_lines
 from secrets_adapter.clock import utcnow
-from secrets_adapter.models import SecretMetadata, Stage, VersionInfo
+from secrets_adapter.models import SecretMetadata, SecretValue, Stage, VersionInfo
 from secrets_adapter.providers.base import VersionedProvider
 from secrets_adapter.rotation.schedule import TAG_EVERY, TAG_LAST_ROTATED, TAG_ROTATOR
 from secrets_adapter.rotation.state import TAG_STATE
@@ -142,3 +142,22 @@ def test_rotation_lines_show_last_next_and_unfinished_state() -> None:
     assert rows["next rotation"] == (START + timedelta(days=7)).isoformat(timespec="seconds")
     assert rows["due"] == "yes"
     assert rows["unfinished"] == "failed at step test"
+
+
+def test_rotate_restart_abandons_a_stuck_rotation(store: Path) -> None:
+    sa("put", "app/key", stdin="initial-value-for-the-key")
+    sa("rotation", "configure", "app/key", "--rotator", "random", "--length", "20")
+    adapter = SecretsAdapter("local", path=store, cache=False)
+    try:
+        provider = adapter.provider
+        assert isinstance(provider, VersionedProvider)
+        provider.put_version("app/key", SecretValue("too-short"), token="stuck")
+        provider.set_tags("app/key", {TAG_STATE: "failed:test:stuck"})
+    finally:
+        adapter.close()
+    resumed = sa("rotate", "app/key")  # resumes at test, and the pending value fails again
+    assert resumed.exit_code == 1 and "step 'test'" in resumed.stderr
+    restarted = sa("rotate", "app/key", "--restart")
+    assert restarted.exit_code == 0, restarted.output
+    assert len(sa("get", "app/key").stdout.strip()) == 20
+    assert TAG_STATE not in _tags("app/key")

@@ -167,13 +167,22 @@ def status_command(state: CliContext, name: str) -> None:
 @click.command("rotate")
 @click.argument("name", required=False)
 @click.option("--due", is_flag=True, help="Rotate every secret whose next rotation has come.")
+@click.option(
+    "--restart", is_flag=True, help="Abandon NAME's interrupted rotation instead of resuming it."
+)
 @pass_cli
 @handle_errors
-def rotate_command(state: CliContext, name: str | None, due: bool) -> None:
+def rotate_command(state: CliContext, name: str | None, due: bool, restart: bool) -> None:
     """Rotate NAME now (four steps, its configured rotator), or with --due all that are due."""
-    if due == (name is not None):
-        raise UserError("Give either NAME or --due.", EXIT_USAGE)
+    if due == (name is not None) or (restart and name is None):
+        raise UserError("Give either NAME (optionally with --restart) or --due.", EXIT_USAGE)
     adapter = state.adapter()
+    if restart and name is not None:
+        full = adapter.qualify(name)
+        result = adapter.rotation_engine().rotate(full, restart=True)
+        adapter.invalidate(full)
+        click.echo(f"Rotated {full}: current is now version {result.version_id}.", err=True)
+        return
     if name is not None:
         info = adapter.rotate_secret(name)
         click.echo(f"Rotated {info.name}: current is now version {info.version_id}.", err=True)

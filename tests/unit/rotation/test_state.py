@@ -92,3 +92,10 @@ def test_a_pending_version_of_another_rotation_is_cleaned_up() -> None:
     metadata = _metadata(tags, v1=(Stage.CURRENT,), other=(Stage.PENDING,))
     plan = plan_rotation(metadata, now=START, new_token="new")
     assert (plan.token, plan.start, plan.stale_pending) == ("new", RotationStep.CREATE, "other")
+
+
+def test_restart_abandons_an_interrupted_rotation() -> None:
+    tags = {TAG_STATE: state_tag("tok", RotationStep.TEST, StepStatus.FAILED)}
+    metadata = _metadata(tags, v1=(Stage.CURRENT,), tok=(Stage.PENDING,))
+    plan = plan_rotation(metadata, now=START, new_token="new", restart=True)
+    assert (plan.token, plan.start, plan.stale_pending) == ("new", RotationStep.CREATE, "tok")
