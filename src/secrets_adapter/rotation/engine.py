@@ -13,7 +13,10 @@ does the I/O through the provider protocol only:
 A failure at any step leaves ``current`` where it was, records ``failed:<step>:<token>`` in the
 secret's tags, releases the lease and raises ``RotationError``; the next run resumes at that
 step. Two rotations of one secret never overlap: a run first takes a lease (a tag with an
-expiry), written and then read back, so a concurrent run sees it and refuses.
+expiry), written and then read back, so a concurrent run sees it and refuses. Within one engine
+taking the lease is serialized; across processes the read-back catches a simultaneous writer on
+every backend (tags have no compare-and-set), and *finish*'s ``from_version`` check is the last
+guard: a run whose ``current`` moved meanwhile fails instead of overwriting it.
 """
 
 from __future__ import annotations
