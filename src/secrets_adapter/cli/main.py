@@ -14,6 +14,7 @@ from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
 from secrets_adapter.cli.ops import OPS_COMMANDS
+from secrets_adapter.cli.policy import policy_group
 from secrets_adapter.cli.rotation import rotate_command, rotation_group
 
 __all__ = ["cli", "main", "run"]
@@ -80,5 +81,6 @@ for _command in [*COMMANDS, *OPS_COMMANDS]:
     cli.add_command(_command)
 cli.add_command(init_command)
 cli.add_command(rotate_master_key_command)
+cli.add_command(policy_group)
 cli.add_command(rotation_group)
 cli.add_command(rotate_command)  # supersedes the basic rotate in commands.py

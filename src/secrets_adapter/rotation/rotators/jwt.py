@@ -23,7 +23,7 @@ import secrets
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -102,7 +102,14 @@ class JwtKeySet:
 
     @classmethod
     def from_value(cls, value: SecretValue) -> JwtKeySet:
-        """Parse a key set; errors never carry the value."""
+        """Parse a key set; errors never carry the value.
+
+        A plain string (what a ``.env`` file held before migration: the HS256 secret itself) is
+        a one-key set with kid ``legacy``: tokens it signed keep verifying through the first
+        rotation's grace window instead of logging everyone out.
+        """
+        if value.is_binary or not value.reveal_text().lstrip().startswith("{"):
+            return cls(keys=(_legacy_key(value),))
         data = value.json()
         try:
             return cls(keys=tuple(_key_from_json(item) for item in data["keys"]))
@@ -130,6 +137,19 @@ class JwtKeySet:
             if retired.verifies_at(now):
                 kept.append(retired)
         return JwtKeySet(keys=(*kept, new))
+
+
+LEGACY_KID = "legacy"
+
+
+def _legacy_key(value: SecretValue) -> JwtKey:
+    """The pre-migration HS256 secret as a key: PyJWT signed with its UTF-8 bytes."""
+    return JwtKey(
+        kid=LEGACY_KID,
+        alg="HS256",
+        key=base64.urlsafe_b64encode(value.reveal_bytes()).decode(),
+        created_at=datetime(1970, 1, 1, tzinfo=UTC),
+    )
 
 
 def _key_from_json(item: Mapping[str, Any]) -> JwtKey:
