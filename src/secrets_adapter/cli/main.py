@@ -59,7 +59,7 @@ def cli(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (for tests and ``python -m``)."""
     try:
-        cli.main(args=argv, prog_name="secrets-adapter", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="secrets-adapter", standalone_mode=False)
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
     except click.ClickException as exc:
@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
-    return 0
+    # without standalone mode, click returns the code of ``ctx.exit(n)`` instead of raising it
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:
