@@ -17,6 +17,7 @@ from secrets_adapter.cli.local import init_command, rotate_master_key_command
 from secrets_adapter.cli.ops import OPS_COMMANDS
 from secrets_adapter.cli.policy import policy_group
 from secrets_adapter.cli.policy_vault import vault as vault_policy_command
+from secrets_adapter.cli.rotation import rotate_command, rotation_group
 
 __all__ = ["cli", "main", "run"]
 
@@ -86,3 +87,5 @@ cli.add_command(rotate_master_key_command)
 policy_group.add_command(vault_policy_command, name="vault")
 cli.add_command(audit_group)
 cli.add_command(policy_group)
+cli.add_command(rotation_group)
+cli.add_command(rotate_command)
