@@ -117,3 +117,37 @@ def test_audit_sink_failure_alerts_while_the_trail_fails_closed() -> None:
         adapter.close()
     assert [(n.rule_id, n.status.value) for n in notes] == [("audit-sink-failure", "firing")]
     assert SENTINEL not in repr(notes)
+
+
+def test_a_policy_denial_is_an_unauthorized_use_alert_and_a_metric() -> None:
+    from secrets_adapter import PolicyDeniedError
+    from secrets_adapter.policy import parse_policy
+
+    policy = parse_policy(
+        {
+            "statement": [
+                {
+                    "effect": "allow",
+                    "principals": ["api"],
+                    "actions": ["read"],
+                    "secrets": ["gaara/prod/database-url"],
+                }
+            ]
+        }
+    )
+    notes: list[AlertNotification] = []
+    engine = AlertEngine(sinks=[notes.append])
+    metrics = SecretsMetrics()
+    provider = InMemoryProvider({SECRET: SENTINEL, "gaara/prod/database-url": "postgres://x"})
+    adapter = SecretsAdapter(
+        provider=provider, listeners=[engine, metrics], policy=policy, principal="api"
+    )
+    assert adapter.get_secret_value("gaara/prod/database-url") == "postgres://x"
+    assert notes == []
+    with pytest.raises(PolicyDeniedError):
+        adapter.get_secret_value(SECRET)
+    assert [(n.rule_id, n.status.value) for n in notes] == [("unauthorized-use", "firing")]
+    assert notes[0].secrets == (SECRET,)
+    page = metrics.render()[0].decode()
+    assert f'secrets_adapter_policy_denials_total{{principal="api",secret="{SECRET}"}} 1.0' in page
+    assert SENTINEL not in page
