@@ -43,6 +43,8 @@ from secrets_adapter.models import (
 )
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 from secrets_adapter.providers.factory import build_provider
+from secrets_adapter.redaction import RedactingFilter, ServedValues
+from secrets_adapter.references import resolve_references
 from secrets_adapter.validation import validate_name
 
 __all__ = ["SecretsAdapter", "secret_as_dict"]
@@ -129,6 +131,7 @@ class SecretsAdapter:
         self._principal = principal
         self._events = EventBus(listeners)
         self._clock = clock
+        self._served = ServedValues()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> SecretsAdapter:
@@ -153,6 +156,19 @@ class SecretsAdapter:
     @property
     def events(self) -> EventBus:
         return self._events
+
+    @property
+    def served_values(self) -> ServedValues:
+        """The text values this adapter has served, for ``redaction_filter`` (never printed)."""
+        return self._served
+
+    def redaction_filter(self) -> RedactingFilter:
+        """A ``logging.Filter`` masking every value this adapter has served (attach to handlers)."""
+        return RedactingFilter(self._served)
+
+    def resolve_env(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``environ`` (default ``os.environ``) with ``secret://NAME[#key]`` values resolved."""
+        return resolve_references(os.environ if environ is None else environ, self.get_secret_value)
 
     def __repr__(self) -> str:
         return f"SecretsAdapter(backend={self._provider.kind!r}, prefix={self.prefix!r})"
@@ -182,6 +198,7 @@ class SecretsAdapter:
         except SecretsAdapterError as exc:
             self._emit_access("get", full, started, error=exc, stage=stage)
             raise
+        self._served.remember(secret.value)
         self._emit_access(
             "get",
             full,
@@ -246,6 +263,7 @@ class SecretsAdapter:
             item = result.get(full)
             if isinstance(item, Secret):
                 found[asked] = item
+                self._served.remember(item.value)
                 self._emit_access("get_many", full, started, version_id=item.version_id)
             else:
                 error = item or SecretFormatError(

@@ -54,7 +54,8 @@ def cli(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (for tests and ``python -m``)."""
     try:
-        cli.main(args=argv, prog_name="secrets-adapter", standalone_mode=False)
+        # click returns (not raises) the code of a ctx.exit(N) / Exit(N) in a command here
+        result = cli.main(args=argv, prog_name="secrets-adapter", standalone_mode=False)
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
     except click.ClickException as exc:
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:
@@ -76,3 +77,18 @@ from secrets_adapter.cli.commands import COMMANDS  # noqa: E402
 
 for _command in COMMANDS:
     cli.add_command(_command)
+from secrets_adapter.cli.migrate_cmd import migrate_group  # noqa: E402
+
+cli.add_command(migrate_group)
+from secrets_adapter.cli.rollback_cmd import rollback_command  # noqa: E402
+
+cli.add_command(rollback_command)
+from secrets_adapter.cli.diff_cmd import diff_command  # noqa: E402
+
+cli.add_command(diff_command)
+from secrets_adapter.cli.copy_cmd import copy_command  # noqa: E402
+
+cli.add_command(copy_command)
+from secrets_adapter.cli.exec_cmd import exec_command  # noqa: E402
+
+cli.add_command(exec_command)
