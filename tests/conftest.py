@@ -12,9 +12,9 @@ from tests.sentinel import SENTINEL
 
 # Every backend's factory fixture is listed here; the contract suite runs once per entry.
 # A backend adds a fixture named ``<kind>_provider_fixture`` (in tests/fixtures/) and its kind here.
-CONTRACT_PROVIDERS = ["memory", "env"]
+CONTRACT_PROVIDERS = ["memory", "local", "env", "aws"]
 
-pytest_plugins: list[str] = ["tests.fixtures.env"]
+pytest_plugins: list[str] = ["tests.fixtures.local", "tests.fixtures.env", "tests.fixtures.aws"]
 
 
 @pytest.fixture

@@ -18,9 +18,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from secrets_adapter.clock import WallClock, utcnow
+from secrets_adapter.cache import Duration, SecretCache
+from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import (
     AwsSettings,
+    CacheSettings,
     EnvSettings,
     LocalSettings,
     Settings,
@@ -50,6 +52,9 @@ from secrets_adapter.validation import validate_name
 __all__ = ["SecretsAdapter", "secret_as_dict"]
 
 ValueInput = str | bytes | SecretValue | Mapping[str, Any]
+
+_BYPASS = CacheResult.BYPASS
+_QUALIFIED_MEMO_SIZE = 4096  # names seen; cleared when full, so dynamic names cannot grow it
 
 
 def secret_as_dict(secret: Secret) -> dict[str, Any]:
@@ -105,6 +110,13 @@ class SecretsAdapter:
         principal: str = "app",
         listeners: Iterable[Listener] = (),
         clock: WallClock = utcnow,
+        cache: bool | None = None,
+        cache_ttl: Duration | None = None,
+        max_stale: Duration | None = None,
+        refresh_ahead: float | None = None,
+        max_entries: int | None = None,
+        cache_ttls: Mapping[str, Duration] | None = None,
+        monotonic_clock: MonotonicClock = monotonic,
     ) -> None:
         base = settings or Settings()
         if backend is not None:
@@ -124,14 +136,39 @@ class SecretsAdapter:
             mount=mount,
             namespace=namespace,
         )
+        self._settings = replace(
+            self._settings,
+            cache=_cache_overrides(
+                self._settings.cache,
+                enabled=cache,
+                ttl=cache_ttl,
+                max_stale=max_stale,
+                refresh_ahead=refresh_ahead,
+                max_entries=max_entries,
+            ),
+        )
         self._provider: Provider = (
             provider if provider is not None else build_provider(self._settings)
         )
-        self._reader: Provider = self._provider
         self._principal = principal
         self._events = EventBus(listeners)
         self._clock = clock
         self._served = ServedValues()
+        self._qualified: dict[str, str] = {}
+        self._cache: SecretCache | None = None
+        if self._settings.cache.enabled and self._settings.cache.ttl > timedelta(0):
+            self._cache = SecretCache(
+                self._provider,
+                ttl=self._settings.cache.ttl,
+                max_stale=self._settings.cache.max_stale,
+                refresh_ahead=self._settings.cache.refresh_ahead,
+                max_entries=self._settings.cache.max_entries,
+                ttl_overrides={self.qualify(n): ttl for n, ttl in (cache_ttls or {}).items()},
+                clock=monotonic_clock,
+                wall_clock=clock,
+                events=self._events,
+            )
+        self._reader: Provider = self._cache if self._cache is not None else self._provider
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> SecretsAdapter:
@@ -170,15 +207,30 @@ class SecretsAdapter:
         """``environ`` (default ``os.environ``) with ``secret://NAME[#key]`` values resolved."""
         return resolve_references(os.environ if environ is None else environ, self.get_secret_value)
 
+    @property
+    def cache(self) -> SecretCache | None:
+        """The read-through cache, or None with ``cache=False`` (or a TTL of 0)."""
+        return self._cache
+
     def __repr__(self) -> str:
         return f"SecretsAdapter(backend={self._provider.kind!r}, prefix={self.prefix!r})"
 
     def qualify(self, name: str) -> str:
         """A relative name (no ``/``) gets the configured prefix: ``database-url`` →
         ``gaara/prod/database-url``. Full names pass through unchanged."""
-        if self.prefix and "/" not in name:
-            name = f"{self.prefix}/{name}"
-        return validate_name(name)
+        try:
+            known = self._qualified.get(name)
+        except TypeError:  # unhashable: not a name at all; let the rule say so
+            known = validate_name(name)
+        if known is not None:
+            return known  # validated before: the hit path skips the regular expression
+        full = validate_name(name)
+        if self.prefix and "/" not in full:
+            full = validate_name(f"{self.prefix}/{full}")
+        if len(self._qualified) >= _QUALIFIED_MEMO_SIZE:
+            self._qualified.clear()
+        self._qualified[name] = full
+        return full
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -190,22 +242,29 @@ class SecretsAdapter:
         stage: Stage = Stage.CURRENT,
         refresh: bool = False,
     ) -> Secret:
-        """The typed read: a ``Secret`` whose value is masked until ``reveal()``."""
+        """The typed read: a ``Secret`` whose value is masked until ``reveal()``.
+
+        Served by the cache unless ``cache=False``; ``refresh=True`` asks the backend again (for a
+        caller that just saw the value rejected), at most once per second per secret.
+        """
         full = self.qualify(name)
+        cache = self._cache
+        if cache is not None and not self._events:
+            secret = cache.get(full, version=version, stage=stage, refresh=refresh)
+            self._served.remember(secret.value)
+            return secret
         started = time.perf_counter()
         try:
-            secret = self._reader.get(full, version=version, stage=stage)
+            if cache is not None:
+                secret, result = cache.read(full, version=version, stage=stage, refresh=refresh)
+            else:
+                secret, result = self._provider.get(full, version=version, stage=stage), _BYPASS
         except SecretsAdapterError as exc:
             self._emit_access("get", full, started, error=exc, stage=stage)
             raise
         self._served.remember(secret.value)
         self._emit_access(
-            "get",
-            full,
-            started,
-            version_id=secret.version_id,
-            stage=stage,
-            cache=CacheResult.BYPASS,
+            "get", full, started, version_id=secret.version_id, stage=stage, cache=result
         )
         return secret
 
@@ -283,12 +342,16 @@ class SecretsAdapter:
             ) from first
         return found
 
+    def preload(self, names: Sequence[str]) -> None:
+        """Warm the cache at start-up: one batch read (one backend call where the backend has a
+        batch API). Raises like ``get_many`` if any failed; the others stay cached."""
+        self.get_many(names)
+
     def list_secrets(self, prefix: str | None = None) -> list[str]:
-        """Names of live secrets under ``prefix`` (default: the adapter's prefix)."""
-        scope = self.prefix if prefix is None else prefix
-        if scope and not scope.endswith("/"):
-            scope += "/"
-        return self._provider.list_names(scope)
+        """Names of live secrets starting with ``prefix`` (default: the adapter's prefix folder)."""
+        if prefix is None:
+            prefix = f"{self.prefix}/" if self.prefix else ""
+        return self._provider.list_names(prefix)
 
     def describe_secret(self, name: str) -> SecretMetadata:
         """Versions, stages, tags and deletion state; never values."""
@@ -355,11 +418,16 @@ class SecretsAdapter:
     # --- cache ---------------------------------------------------------------------------------
 
     def invalidate(self, name: str) -> None:
-        """Forget what the adapter holds for ``name``; the next read goes to the backend."""
+        """Forget what the adapter holds for ``name``; the next read goes to the backend.
+
+        Every write, deletion, restore and rotation through the adapter calls it (read-your-writes).
+        """
+        if self._cache is not None:
+            self._cache.invalidate(self.qualify(name))
 
     def close(self) -> None:
-        """Release the provider's connections."""
-        self._provider.close()
+        """Forget cached values and release the provider's connections."""
+        self._reader.close()
 
     def __enter__(self) -> SecretsAdapter:
         return self
@@ -415,6 +483,33 @@ class SecretsAdapter:
                 duration_s=time.perf_counter() - started,
             )
         )
+
+
+def _cache_overrides(
+    settings: CacheSettings,
+    *,
+    enabled: bool | None,
+    ttl: Duration | None,
+    max_stale: Duration | None,
+    refresh_ahead: float | None,
+    max_entries: int | None,
+) -> CacheSettings:
+    """The cache settings with the constructor's explicit arguments applied (seconds allowed)."""
+    if enabled is not None:
+        settings = replace(settings, enabled=enabled)
+    if ttl is not None:
+        settings = replace(settings, ttl=_as_timedelta(ttl))
+    if max_stale is not None:
+        settings = replace(settings, max_stale=_as_timedelta(max_stale))
+    if refresh_ahead is not None:
+        settings = replace(settings, refresh_ahead=refresh_ahead)
+    if max_entries is not None:
+        settings = replace(settings, max_entries=max_entries)
+    return settings
+
+
+def _as_timedelta(value: Duration) -> timedelta:
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
 def _apply_overrides(

@@ -36,6 +36,7 @@ class ServedValues:
         self._min_length = min_length
         self._max_values = max_values
         self._values: OrderedDict[str, None] = OrderedDict()
+        self._seen: OrderedDict[int, SecretValue] = OrderedDict()
         self._lock = threading.Lock()
         self._pattern: re.Pattern[str] | None = None
 
@@ -46,8 +47,11 @@ class ServedValues:
         return len(self._values)
 
     def remember(self, value: SecretValue) -> None:
-        """Track ``value`` (and the string fields of a JSON object value)."""
-        if value.is_binary:
+        """Track ``value`` (and the string fields of a JSON object value).
+
+        Cheap for a value seen before (a cache hit serves the same object): one dict lookup.
+        """
+        if self._seen.get(id(value)) is value or value.is_binary:
             return
         text = value.reveal_text()
         candidates = [text]
@@ -59,6 +63,10 @@ class ServedValues:
             if isinstance(parsed, dict):
                 candidates.extend(field for field in parsed.values() if isinstance(field, str))
         self._add(candidates)
+        with self._lock:
+            self._seen[id(value)] = value
+            while len(self._seen) > self._max_values:
+                self._seen.popitem(last=False)
 
     def _add(self, candidates: Iterable[str]) -> None:
         with self._lock:
@@ -76,6 +84,7 @@ class ServedValues:
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
+            self._seen.clear()
             self._pattern = None
 
     def mask(self, text: str) -> str:

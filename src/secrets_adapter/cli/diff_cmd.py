@@ -23,7 +23,13 @@ from secrets_adapter.cli.context import (
 from secrets_adapter.dotenv_file import read_dotenv_file
 from secrets_adapter.env_names import name_to_key
 from secrets_adapter.errors import SecretsAdapterError
-from secrets_adapter.migrate import Fingerprinter, MigrationRules, compute_drift, desired_secrets
+from secrets_adapter.migrate import (
+    Fingerprinter,
+    MigrationRules,
+    compute_drift,
+    desired_secrets,
+    read_fresh,
+)
 from secrets_adapter.models import SecretValue
 
 __all__ = ["diff_command"]
@@ -66,7 +72,7 @@ def diff_command(
     store: dict[str, SecretValue] = {}
     for name in adapter.list_secrets(scope or ""):
         try:
-            store[name] = adapter.get(name, refresh=True).value
+            store[name] = read_fresh(adapter, name).value
         except SecretsAdapterError:
             continue
     keys = {name: name_to_key(name, scope) for name in set(env_file) | set(store)}

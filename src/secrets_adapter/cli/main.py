@@ -10,7 +10,15 @@ from pathlib import Path
 
 import click
 
+from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
+from secrets_adapter.cli.copy_cmd import copy_command
+from secrets_adapter.cli.diff_cmd import diff_command
+from secrets_adapter.cli.exec_cmd import exec_command
+from secrets_adapter.cli.local import init_command, rotate_master_key_command
+from secrets_adapter.cli.migrate_cmd import migrate_group
+from secrets_adapter.cli.ops import OPS_COMMANDS
+from secrets_adapter.cli.rollback_cmd import rollback_command
 
 __all__ = ["cli", "main", "run"]
 
@@ -73,22 +81,12 @@ def run() -> None:
 
 
 # Command groups register here, one line each.
-from secrets_adapter.cli.commands import COMMANDS  # noqa: E402
-
-for _command in COMMANDS:
+for _command in [*COMMANDS, *OPS_COMMANDS]:
     cli.add_command(_command)
-from secrets_adapter.cli.migrate_cmd import migrate_group  # noqa: E402
-
+cli.add_command(init_command)
+cli.add_command(rotate_master_key_command)
 cli.add_command(migrate_group)
-from secrets_adapter.cli.rollback_cmd import rollback_command  # noqa: E402
-
 cli.add_command(rollback_command)
-from secrets_adapter.cli.diff_cmd import diff_command  # noqa: E402
-
 cli.add_command(diff_command)
-from secrets_adapter.cli.copy_cmd import copy_command  # noqa: E402
-
 cli.add_command(copy_command)
-from secrets_adapter.cli.exec_cmd import exec_command  # noqa: E402
-
 cli.add_command(exec_command)

@@ -10,6 +10,7 @@ from secrets_adapter.migrate.apply import (
     apply_plan,
     build_plan,
     read_current,
+    read_fresh,
     verify_migration,
 )
 from secrets_adapter.migrate.classify import Classification, KeyClass, classify_key
@@ -51,6 +52,7 @@ __all__ = [
     "desired_secrets",
     "plan_migration",
     "read_current",
+    "read_fresh",
     "rollback_entries",
     "verify_migration",
     "write_rollback_file",

@@ -36,8 +36,15 @@ __all__ = [
     "apply_plan",
     "build_plan",
     "read_current",
+    "read_fresh",
     "verify_migration",
 ]
+
+
+def read_fresh(adapter: SecretsAdapter, name: str) -> Secret:
+    """Read ``name`` from the backend itself: what the adapter cached is dropped first."""
+    adapter.invalidate(name)
+    return adapter.get(name)
 
 
 def read_current(
@@ -47,7 +54,7 @@ def read_current(
     current: dict[str, Secret | SecretsAdapterError | None] = {}
     for name in names:
         try:
-            current[name] = adapter.get(name, refresh=True)
+            current[name] = read_fresh(adapter, name)
         except SecretScheduledForDeletionError as exc:
             current[name] = exc
         except SecretNotFoundError:
@@ -123,7 +130,7 @@ def verify_migration(adapter: SecretsAdapter, desired: Sequence[DesiredSecret]) 
     missing: list[str] = []
     for secret in desired:
         try:
-            stored = adapter.get(secret.name, refresh=True).value
+            stored = read_fresh(adapter, secret.name).value
         except SecretNotFoundError:
             missing.append(secret.name)
             continue

@@ -16,6 +16,7 @@ from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.dotenv_file import KEY_PATTERN, format_dotenv, write_private_file
 from secrets_adapter.env_names import name_to_key, normalize_prefix
 from secrets_adapter.errors import MigrationError, SecretFormatError
+from secrets_adapter.migrate.apply import read_fresh
 from secrets_adapter.migrate.plan import group_name
 
 __all__ = ["rollback_entries", "write_rollback_file"]
@@ -35,7 +36,7 @@ def rollback_entries(
     pairs: list[tuple[str, str]] = []
     unusable: list[str] = []
     for name in sorted(chosen):
-        value = adapter.get(name, refresh=True).value
+        value = read_fresh(adapter, name).value
         if value.is_binary:
             unusable.append(f"{name} (binary)")
             continue

@@ -1,1 +1,0 @@
-"""The in-process secret cache (issue: cache). Placeholder module so the layering contract holds."""

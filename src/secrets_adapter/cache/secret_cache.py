@@ -1,0 +1,549 @@
+"""``SecretCache``: an in-process read-through cache that is itself a ``Provider``.
+
+Secrets are read on every request while the store is remote, slow, billed per call and sometimes
+down. So the cache
+
+- serves a fresh entry from a dict without a lock (the hit path: a dict lookup, a clock read and
+  one comparison);
+- lets any number of threads that miss the same key share one backend call (single-flight);
+- refreshes in the background during the last ``refresh_ahead`` part of the TTL, so readers of a
+  hot key never wait on the network;
+- serves the last good value for up to ``max_stale`` past expiry while the backend is unavailable
+  (``ProviderUnavailableError``) or hung, and never to hide not-found, access-denied or integrity
+  errors;
+- holds at most ``max_entries`` entries, evicting the least recently used.
+
+TTLs run on an injected monotonic clock and are shortened by a random ``jitter`` so that many
+processes started together do not refresh together. Events (``CacheEvent``) report fetches,
+refreshes, stale serves, errors and evictions; a hit emits nothing, so it stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
+
+from secrets_adapter.cache.entry import (
+    CacheEntry,
+    CacheKey,
+    Flight,
+    FlightPurpose,
+    cache_key,
+    name_of,
+)
+from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
+from secrets_adapter.errors import (
+    ConfigurationError,
+    ProviderUnavailableError,
+    SecretsAdapterError,
+)
+from secrets_adapter.events import CacheEvent, CacheResult, EventBus
+from secrets_adapter.models import Secret, Stage
+from secrets_adapter.providers.base import BatchResult, Provider
+
+__all__ = ["Duration", "SecretCache", "Spawner"]
+
+_log = logging.getLogger(__name__)
+
+Duration = timedelta | float
+"""A duration as a ``timedelta`` or a number of seconds."""
+
+Spawner = Callable[[Callable[[], None]], object]
+"""Runs a task in the background: ``executor.submit`` fits, as does a test's ``list.append``."""
+
+_CURRENT = Stage.CURRENT
+_HIT = CacheResult.HIT
+_MISS = CacheResult.MISS
+_STALE = CacheResult.STALE
+
+
+def as_seconds(value: Duration, what: str) -> float:
+    """Seconds from a ``timedelta`` or a number; negative durations are a configuration error."""
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds < 0:
+        raise ConfigurationError(f"The cache's {what} must not be negative (got {value!r}).")
+    return seconds
+
+
+def spawn_daemon_thread(task: Callable[[], None]) -> None:
+    """The default background runner: a daemon thread per refresh (at most one per key), so a
+    hung backend never delays interpreter exit."""
+    threading.Thread(target=task, name="secret-cache-refresh", daemon=True).start()
+
+
+class SecretCache:
+    """A ``Provider`` that caches another provider's reads; see the module docstring."""
+
+    def __init__(
+        self,
+        provider: Provider,
+        *,
+        ttl: Duration = timedelta(minutes=5),
+        max_stale: Duration = timedelta(hours=1),
+        refresh_ahead: float = 0.2,
+        max_entries: int = 1024,
+        jitter: float = 0.1,
+        ttl_overrides: Mapping[str, Duration] | None = None,
+        min_refresh_interval: Duration = timedelta(seconds=1),
+        stale_wait: Duration = timedelta(milliseconds=100),
+        clock: MonotonicClock = monotonic,
+        wall_clock: WallClock = utcnow,
+        events: EventBus | None = None,
+        background: Spawner | None = None,
+        rng: Callable[[], float] | None = None,
+    ) -> None:
+        """
+        ``ttl``: how long a fetched value is fresh (per secret: ``ttl_overrides[name]``).
+        ``jitter``: each TTL is shortened by a random fraction up to this (0 turns it off).
+        ``refresh_ahead``: the last fraction of the TTL in which a hit starts a background refresh.
+        ``max_stale``: how long past expiry the last good value may be served while the backend
+        is unavailable. ``stale_wait``: how long a reader holding an expired value waits for the
+        backend before being served that value instead. ``min_refresh_interval``: a forced
+        refresh of a value fetched more recently than this returns that value; it is also the
+        first backoff step after a failed refresh.
+        """
+        self._provider = provider
+        self._ttl = as_seconds(ttl, "ttl")
+        if self._ttl <= 0:
+            raise ConfigurationError("The cache's ttl must be positive; use cache=False instead.")
+        self._ttl_overrides = {
+            name: as_seconds(value, f"ttl for {name!r}")
+            for name, value in (ttl_overrides or {}).items()
+        }
+        self._max_stale = as_seconds(max_stale, "max_stale")
+        if not 0 <= refresh_ahead < 1:
+            raise ConfigurationError(
+                f"The cache's refresh_ahead is a fraction of the TTL in [0, 1), got {refresh_ahead}"
+            )
+        if not 0 <= jitter < 1:
+            raise ConfigurationError(f"The cache's jitter is a fraction in [0, 1), got {jitter}.")
+        if max_entries < 1:
+            raise ConfigurationError(f"The cache's max_entries must be ≥ 1, got {max_entries}.")
+        self._refresh_ahead = refresh_ahead
+        self._jitter = jitter
+        self._max_entries = max_entries
+        self._min_refresh_interval = as_seconds(min_refresh_interval, "min_refresh_interval")
+        self._stale_wait = as_seconds(stale_wait, "stale_wait")
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._events = events if events is not None else EventBus()
+        self._spawn: Spawner = background or spawn_daemon_thread
+        # Jitter spreads refreshes over time; it guards nothing, so a plain PRNG is right here.
+        self._rng = rng or random.Random().random  # noqa: S311
+        self._lock = threading.Lock()
+        self._entries: dict[CacheKey, CacheEntry] = {}
+        self._inflight: dict[CacheKey, Flight] = {}
+        self._forced: dict[CacheKey, Flight] = {}
+        self._sequence = 0
+
+    # --- Provider ------------------------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        """The wrapped backend's kind: the cache is transparent."""
+        return self._provider.kind
+
+    @property
+    def provider(self) -> Provider:
+        return self._provider
+
+    def get(
+        self,
+        name: str,
+        *,
+        version: str | None = None,
+        stage: Stage = _CURRENT,
+        refresh: bool = False,
+    ) -> Secret:
+        """A secret through the cache; ``refresh=True`` goes to the backend (see ``read``)."""
+        if version is None and stage is _CURRENT and not refresh:
+            entry = self._entries.get(name)
+            if entry is not None:
+                now = self._clock()
+                if now < entry.refresh_at:
+                    entry.last_used = now
+                    return entry.secret
+        return self._read(name, version, stage, refresh)[0]
+
+    def read(
+        self,
+        name: str,
+        *,
+        version: str | None = None,
+        stage: Stage = _CURRENT,
+        refresh: bool = False,
+    ) -> tuple[Secret, CacheResult]:
+        """``get`` that also says whether the value was a hit, a miss or a stale serve.
+
+        ``refresh=True`` is for a caller that just saw the value fail (an authentication error):
+        it fetches anew, sharing one call with other forced readers of the key, unless the value
+        was fetched less than ``min_refresh_interval`` ago.
+        """
+        if version is None and stage is _CURRENT and not refresh:
+            entry = self._entries.get(name)
+            if entry is not None:
+                now = self._clock()
+                if now < entry.refresh_at:
+                    entry.last_used = now
+                    return entry.hit
+        return self._read(name, version, stage, refresh)
+
+    def get_many(self, names: Sequence[str]) -> BatchResult:
+        """Fresh entries from the cache, the rest in ONE call to the provider's ``get_many``;
+        what it returns fills the cache. Keys already being fetched are waited for instead."""
+        now = self._clock()
+        result: BatchResult = {}
+        pending: list[tuple[str, CacheEntry | None]] = []
+        for name in dict.fromkeys(names):
+            entry = self._entries.get(name)
+            if entry is not None and now < entry.expires_at:
+                entry.last_used = now
+                result[name] = entry.secret
+                if now >= entry.refresh_at:
+                    self._start_refresh(entry, name, None, _CURRENT, now)
+            else:
+                pending.append((name, entry))
+        if not pending:
+            return result
+        leaders: list[Flight] = []
+        flights: list[Flight] = []
+        with self._lock:
+            for name, _entry in pending:
+                flight = self._inflight.get(name)
+                if flight is None:
+                    flight = self._register(
+                        name, name, None, _CURRENT, now=now, purpose=FlightPurpose.FETCH
+                    )
+                    leaders.append(flight)
+                flights.append(flight)
+        if leaders:
+            self._fetch_batch(leaders)
+        for (name, entry), flight in zip(pending, flights, strict=True):
+            try:
+                if entry is not None and now < entry.stale_until:
+                    result[name] = self._await_or_stale(flight, entry, now)[0]
+                else:
+                    flight.done.wait()
+                    result[name] = flight.result()
+            except SecretsAdapterError as exc:
+                result[name] = exc
+        return result
+
+    def list_names(self, prefix: str = "") -> list[str]:
+        """Not cached: listings are rare and must see new secrets at once."""
+        return self._provider.list_names(prefix)
+
+    def close(self) -> None:
+        """Forget every value and close the wrapped provider."""
+        self.clear()
+        self._provider.close()
+
+    # --- invalidation --------------------------------------------------------------------------
+
+    def invalidate(self, name: str) -> None:
+        """Forget every version of ``name``; fetches already under way are not cached."""
+        with self._lock:
+            for key in [key for key in self._entries if name_of(key) == name]:
+                del self._entries[key]
+            for table in (self._inflight, self._forced):
+                for key, flight in list(table.items()):
+                    if flight.name == name:
+                        flight.cancelled = True
+                        del table[key]
+
+    def clear(self) -> None:
+        """Forget everything; fetches already under way are not cached."""
+        with self._lock:
+            self._entries.clear()
+            for table in (self._inflight, self._forced):
+                for flight in table.values():
+                    flight.cancelled = True
+                table.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __repr__(self) -> str:
+        return f"SecretCache({self._provider.kind}, entries={len(self._entries)})"
+
+    # --- the slow path -------------------------------------------------------------------------
+
+    def _read(
+        self, name: str, version: str | None, stage: Stage, refresh: bool
+    ) -> tuple[Secret, CacheResult]:
+        key = cache_key(name, version, stage)
+        now = self._clock()
+        if refresh:
+            return self._forced_read(key, name, version, stage, now)
+        entry = self._entries.get(key)
+        if entry is not None:
+            entry.last_used = now
+            if now < entry.refresh_at:
+                return entry.hit
+            if now < entry.expires_at:
+                self._start_refresh(entry, key, version, stage, now)
+                return entry.hit
+            if now < entry.stale_until:
+                flight = self._start_refresh(entry, key, version, stage, now)
+                if flight is None:
+                    return self._serve_stale(entry, now)
+                return self._await_or_stale(flight, entry, now)
+        return self._fetch(key, name, version, stage, now)
+
+    def _fetch(
+        self, key: CacheKey, name: str, version: str | None, stage: Stage, now: float
+    ) -> tuple[Secret, CacheResult]:
+        """No usable value: one caller calls the backend, the others wait for its answer."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and now < entry.expires_at:
+                return entry.hit  # a flight landed between our look and the lock
+            flight = self._inflight.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._register(
+                    key, name, version, stage, now=now, purpose=FlightPurpose.FETCH
+                )
+        if leader:
+            self._run(flight)
+        else:
+            flight.done.wait()
+        return flight.result(), _MISS
+
+    def _forced_read(
+        self, key: CacheKey, name: str, version: str | None, stage: Stage, now: float
+    ) -> tuple[Secret, CacheResult]:
+        """A fetch that skips the TTL, unless the value is younger than the minimum interval."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and now - entry.fetched_at < self._min_refresh_interval:
+                entry.last_used = now
+                return entry.hit
+            flight = self._forced.get(key)
+            leader = flight is None
+            if flight is None:
+                flight = self._register(
+                    key, name, version, stage, now=now, purpose=FlightPurpose.REFRESH, forced=True
+                )
+        if leader:
+            self._run(flight)
+        else:
+            flight.done.wait()
+        return flight.result(), _MISS
+
+    def _start_refresh(
+        self, entry: CacheEntry, key: CacheKey, version: str | None, stage: Stage, now: float
+    ) -> Flight | None:
+        """The flight refreshing ``key`` — the one under way, or a new one in the background.
+        None while a failing key backs off."""
+        with self._lock:
+            flight = self._inflight.get(key)
+            if flight is not None:
+                return flight
+            if now < entry.retry_at:
+                return None
+            flight = self._register(
+                key, entry.secret.name, version, stage, now=now, purpose=FlightPurpose.REFRESH
+            )
+        try:
+            self._spawn(lambda: self._run(flight))
+        except Exception as exc:  # noqa: BLE001 - no thread to spare: count it as unavailable
+            self._complete(
+                flight,
+                ProviderUnavailableError(
+                    f"Could not start a background refresh of secret {flight.name!r} "
+                    f"({type(exc).__name__}).",
+                    secret_name=flight.name,
+                    provider=self._provider.kind,
+                ),
+                duration=0.0,
+            )
+        return flight
+
+    def _await_or_stale(
+        self, flight: Flight, entry: CacheEntry, now: float
+    ) -> tuple[Secret, CacheResult]:
+        """Wait for ``flight`` at most ``stale_wait`` from its start (not at all while the key's
+        refreshes are failing), then serve the old value; an error other than unavailability is
+        raised, never hidden."""
+        remaining = 0.0 if entry.failures else flight.started + self._stale_wait - now
+        if remaining > 0:
+            flight.done.wait(remaining)
+        if flight.done.is_set() and not isinstance(flight.error, ProviderUnavailableError):
+            return flight.result(), _MISS
+        return self._serve_stale(entry, now)
+
+    def _serve_stale(self, entry: CacheEntry, now: float) -> tuple[Secret, CacheResult]:
+        if self._events:
+            self._emit("stale", entry.secret.name, age_s=now - entry.fetched_at)
+        return entry.secret, _STALE
+
+    # --- backend calls -------------------------------------------------------------------------
+
+    def _register(
+        self,
+        key: CacheKey,
+        name: str,
+        version: str | None,
+        stage: Stage,
+        *,
+        now: float,
+        purpose: FlightPurpose,
+        forced: bool = False,
+    ) -> Flight:
+        """A new flight for ``key``; the caller holds the lock."""
+        self._sequence += 1
+        flight = Flight(
+            key=key,
+            name=name,
+            version=version,
+            stage=stage,
+            sequence=self._sequence,
+            started=now,
+            purpose=purpose,
+            forced=forced,
+        )
+        (self._forced if forced else self._inflight)[key] = flight
+        return flight
+
+    def _run(self, flight: Flight) -> None:
+        """Make the flight's backend call; whatever happens, its waiters are released."""
+        outcome: Secret | Exception = ProviderUnavailableError(
+            f"The fetch of secret {flight.name!r} was interrupted.",
+            secret_name=flight.name,
+            provider=self._provider.kind,
+        )
+        started = time.perf_counter()
+        try:
+            outcome = self._provider.get(flight.name, version=flight.version, stage=flight.stage)
+        except Exception as exc:  # noqa: BLE001 - handed to every waiter, raised there
+            outcome = exc
+        finally:
+            self._complete(flight, outcome, duration=time.perf_counter() - started)
+
+    def _fetch_batch(self, flights: Sequence[Flight]) -> None:
+        """One ``get_many`` for every flight; each is completed with its own answer."""
+        outcomes: dict[str, Secret | Exception] = {}
+        started = time.perf_counter()
+        try:
+            batch = self._provider.get_many([flight.name for flight in flights])
+            outcomes.update(batch)
+        except Exception as exc:  # noqa: BLE001 - the batch failed as a whole: each waiter gets it
+            outcomes = {flight.name: exc for flight in flights}
+        finally:
+            duration = time.perf_counter() - started
+            for flight in flights:
+                outcome = outcomes.get(flight.name)
+                if outcome is None:
+                    outcome = ProviderUnavailableError(
+                        f"The batch read returned nothing for secret {flight.name!r}.",
+                        secret_name=flight.name,
+                        provider=self._provider.kind,
+                    )
+                self._complete(flight, outcome, duration=duration)
+
+    def _complete(self, flight: Flight, outcome: Secret | Exception, *, duration: float) -> None:
+        """Record the answer (unless invalidated meanwhile) and release the waiters."""
+        now = self._clock()
+        evicted: list[str] = []
+        with self._lock:
+            table = self._forced if flight.forced else self._inflight
+            if table.get(flight.key) is flight:
+                del table[flight.key]
+            if not flight.cancelled:
+                evicted = self._record(flight, outcome, now)
+        if isinstance(outcome, Secret):
+            flight.secret = outcome
+        else:
+            flight.error = outcome
+        flight.done.set()
+        if not isinstance(outcome, SecretsAdapterError | Secret):
+            # Not ours: a bug or an SDK surprise. Its message could quote anything; log the type.
+            _log.warning("fetching secret %r raised %s", flight.name, type(outcome).__name__)
+        if self._events:
+            self._emit_outcome(flight, outcome, duration, evicted)
+
+    def _record(self, flight: Flight, outcome: Secret | Exception, now: float) -> list[str]:
+        """Update the table after a fetch; the caller holds the lock. Returns evicted names."""
+        current = self._entries.get(flight.key)
+        if current is not None and current.sequence > flight.sequence:
+            return []  # a fetch that started later has already landed
+        if isinstance(outcome, Secret):
+            self._entries[flight.key] = self._new_entry(outcome, flight.sequence, now)
+            return self._evict_overflow(flight.key)
+        if current is None:
+            return []
+        if isinstance(outcome, ProviderUnavailableError):
+            current.failures += 1
+            backoff = self._min_refresh_interval * 2 ** (current.failures - 1)
+            current.retry_at = now + min(backoff, max(self._ttl, self._min_refresh_interval))
+        else:
+            del self._entries[flight.key]  # not found, denied, tampered: never served again
+        return []
+
+    def _new_entry(self, secret: Secret, sequence: int, now: float) -> CacheEntry:
+        ttl = self._ttl_overrides.get(secret.name, self._ttl)
+        if self._jitter:
+            ttl *= 1.0 - self._jitter * self._rng()
+        expires_at = now + ttl
+        return CacheEntry(
+            secret=secret,
+            hit=(secret, _HIT),
+            sequence=sequence,
+            fetched_at=now,
+            refresh_at=now + ttl * (1.0 - self._refresh_ahead),
+            expires_at=expires_at,
+            stale_until=expires_at + self._max_stale,
+            last_used=now,
+        )
+
+    def _evict_overflow(self, keep: CacheKey) -> list[str]:
+        """Drop least recently used entries beyond ``max_entries`` (ties: the oldest first)."""
+        evicted: list[str] = []
+        while len(self._entries) > self._max_entries:
+            victim = min(
+                (key for key in self._entries if key != keep),
+                key=lambda key: self._entries[key].last_used,
+            )
+            del self._entries[victim]
+            evicted.append(name_of(victim))
+        return evicted
+
+    # --- events --------------------------------------------------------------------------------
+
+    def _emit_outcome(
+        self, flight: Flight, outcome: Secret | Exception, duration: float, evicted: Iterable[str]
+    ) -> None:
+        if isinstance(outcome, Secret):
+            self._emit(flight.purpose.value, flight.name, duration_s=duration)
+        else:
+            self._emit("error", flight.name, duration_s=duration, error_code=type(outcome).__name__)
+        for name in evicted:
+            self._emit("evict", name)
+
+    def _emit(
+        self,
+        kind: str,
+        name: str,
+        *,
+        duration_s: float = 0.0,
+        age_s: float = 0.0,
+        error_code: str | None = None,
+    ) -> None:
+        self._events.emit(
+            CacheEvent(
+                time=self._wall_clock(),
+                kind=kind,
+                secret_name=name,
+                duration_s=duration_s,
+                age_s=age_s,
+                error_code=error_code,
+            )
+        )

@@ -1,0 +1,12 @@
+"""The operations commands (cost, monitoring, metrics, status, aws bootstrap), in one list that
+``cli/main.py`` registers with one line."""
+
+from __future__ import annotations
+
+import click
+
+from secrets_adapter.cli.cost import cost
+
+__all__ = ["OPS_COMMANDS"]
+
+OPS_COMMANDS: list[click.Command] = [cost]

@@ -1,0 +1,230 @@
+"""Typed reads and writes of the store's rows, inside a caller's transaction.
+
+Stage labels are plain strings here; the provider maps them to ``Stage`` and applies the stage
+rules (``providers.staging``). Times are integer microseconds since the epoch, UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from secrets_adapter.errors import IntegrityError
+from secrets_adapter.localstore.envelope import Sealed
+from secrets_adapter.localstore.storage import Transaction
+
+__all__ = [
+    "SecretRow",
+    "VersionRow",
+    "all_versions",
+    "delete_secret",
+    "delete_versions",
+    "from_micros",
+    "insert_secret",
+    "insert_version",
+    "labels_of",
+    "live_names",
+    "load_secret",
+    "load_version",
+    "purge_expired",
+    "replace_labels",
+    "set_deletion",
+    "set_tags",
+    "set_wrapped_key",
+    "to_micros",
+    "touch",
+    "versions_of",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_micros(micros: int) -> datetime:
+    return _EPOCH + micros * _MICROSECOND
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SecretRow:
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    deletion_date: datetime | None
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VersionRow:
+    name: str
+    version_id: str
+    created_at: datetime
+    binary: bool
+    sealed: Sealed
+
+
+def load_secret(tx: Transaction, name: str) -> SecretRow | None:
+    row = tx.one(
+        "SELECT created_at, updated_at, deletion_date, tags FROM secrets WHERE name = ?", (name,)
+    )
+    if row is None:
+        return None
+    created, updated, deletion, tags = row
+    return SecretRow(
+        name=name,
+        created_at=from_micros(created),
+        updated_at=from_micros(updated),
+        deletion_date=None if deletion is None else from_micros(deletion),
+        tags=dict(json.loads(tags)),
+    )
+
+
+def insert_secret(tx: Transaction, name: str, now: datetime) -> None:
+    tx.execute(
+        "INSERT INTO secrets (name, created_at, updated_at) VALUES (?, ?, ?)",
+        (name, to_micros(now), to_micros(now)),
+    )
+
+
+def touch(tx: Transaction, name: str, now: datetime) -> None:
+    tx.execute("UPDATE secrets SET updated_at = ? WHERE name = ?", (to_micros(now), name))
+
+
+def set_tags(tx: Transaction, name: str, tags: Mapping[str, str]) -> None:
+    tx.execute(
+        "UPDATE secrets SET tags = ? WHERE name = ?",
+        (json.dumps(dict(sorted(tags.items()))), name),
+    )
+
+
+def set_deletion(tx: Transaction, name: str, deletion_date: datetime | None) -> None:
+    when = None if deletion_date is None else to_micros(deletion_date)
+    tx.execute("UPDATE secrets SET deletion_date = ? WHERE name = ?", (when, name))
+
+
+def delete_secret(tx: Transaction, name: str) -> None:
+    """Remove a secret with all its versions and stages (foreign keys cascade)."""
+    tx.execute("DELETE FROM secrets WHERE name = ?", (name,))
+
+
+def purge_expired(tx: Transaction, now: datetime) -> int:
+    """Delete for good the secrets whose recovery window has passed."""
+    return tx.execute(
+        "DELETE FROM secrets WHERE deletion_date IS NOT NULL AND deletion_date <= ?",
+        (to_micros(now),),
+    )
+
+
+def live_names(tx: Transaction, prefix: str) -> list[str]:
+    rows = tx.all(
+        "SELECT name FROM secrets WHERE deletion_date IS NULL AND substr(name, 1, ?) = ? "
+        "ORDER BY name",
+        (len(prefix), prefix),
+    )
+    return [row[0] for row in rows]
+
+
+def insert_version(tx: Transaction, row: VersionRow) -> None:
+    tx.execute(
+        "INSERT INTO versions (name, version_id, created_at, is_binary, wrapped_key, nonce, "
+        "ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            row.name,
+            row.version_id,
+            to_micros(row.created_at),
+            int(row.binary),
+            row.sealed.wrapped_key,
+            row.sealed.nonce,
+            row.sealed.ciphertext,
+        ),
+    )
+
+
+def _version_row(row: tuple[object, ...]) -> VersionRow:
+    name, version_id, created, is_binary, wrapped_key, nonce, ciphertext = row
+    if not (
+        isinstance(name, str)
+        and isinstance(version_id, str)
+        and isinstance(created, int)
+        and isinstance(wrapped_key, bytes)
+        and isinstance(nonce, bytes)
+        and isinstance(ciphertext, bytes)
+    ):
+        raise IntegrityError(
+            f"A version row of secret {name!r} has the wrong column types: the store was "
+            "modified outside secrets-adapter; restore it from a backup.",
+            provider="local",
+        )
+    return VersionRow(
+        name=name,
+        version_id=version_id,
+        created_at=from_micros(created),
+        binary=bool(is_binary),
+        sealed=Sealed(wrapped_key=wrapped_key, nonce=nonce, ciphertext=ciphertext),
+    )
+
+
+_VERSION_COLUMNS = "name, version_id, created_at, is_binary, wrapped_key, nonce, ciphertext"
+
+
+def load_version(tx: Transaction, name: str, version_id: str) -> VersionRow | None:
+    row = tx.one(
+        f"SELECT {_VERSION_COLUMNS} FROM versions WHERE name = ? AND version_id = ?",  # noqa: S608
+        (name, version_id),
+    )
+    return None if row is None else _version_row(row)
+
+
+def versions_of(tx: Transaction, name: str) -> list[tuple[str, datetime]]:
+    """``(version_id, created_at)`` of a secret's versions in creation order."""
+    rows = tx.all(
+        "SELECT version_id, created_at FROM versions WHERE name = ? ORDER BY seq", (name,)
+    )
+    return [(version_id, from_micros(created)) for version_id, created in rows]
+
+
+def all_versions(tx: Transaction) -> list[VersionRow]:
+    """Every version of every secret (for master-key rotation)."""
+    rows = tx.all(f"SELECT {_VERSION_COLUMNS} FROM versions ORDER BY seq")  # noqa: S608
+    return [_version_row(row) for row in rows]
+
+
+def set_wrapped_key(tx: Transaction, name: str, version_id: str, wrapped_key: bytes) -> None:
+    tx.execute(
+        "UPDATE versions SET wrapped_key = ? WHERE name = ? AND version_id = ?",
+        (wrapped_key, name, version_id),
+    )
+
+
+def delete_versions(tx: Transaction, name: str, version_ids: Iterable[str]) -> None:
+    for version_id in version_ids:
+        tx.execute("DELETE FROM versions WHERE name = ? AND version_id = ?", (name, version_id))
+
+
+def labels_of(tx: Transaction, name: str) -> dict[str, frozenset[str]]:
+    """``{version_id: stage labels}`` in creation order, unlabelled versions included."""
+    labels: dict[str, set[str]] = {}
+    for version_id, stage in tx.all(
+        "SELECT v.version_id, s.stage FROM versions v LEFT JOIN stages s "
+        "ON s.name = v.name AND s.version_id = v.version_id WHERE v.name = ? ORDER BY v.seq",
+        (name,),
+    ):
+        stages = labels.setdefault(version_id, set())
+        if stage is not None:
+            stages.add(stage)
+    return {version_id: frozenset(stages) for version_id, stages in labels.items()}
+
+
+def replace_labels(tx: Transaction, name: str, labels: Mapping[str, Iterable[str]]) -> None:
+    tx.execute("DELETE FROM stages WHERE name = ?", (name,))
+    for version_id, stages in labels.items():
+        for stage in sorted(stages):
+            tx.execute(
+                "INSERT INTO stages (name, stage, version_id) VALUES (?, ?, ?)",
+                (name, stage, version_id),
+            )

@@ -1,0 +1,406 @@
+"""``LocalProvider``: the embedded encrypted store (``local``), the default backend.
+
+Same semantics as ``secrets_adapter.testing.InMemoryProvider``, kept in one SQLite file (see
+``secrets_adapter.localstore``): each operation is one transaction, writes take the database lock
+before they read, so check-and-set holds across processes and a killed process leaves the old
+state or the new one. Secrets past their recovery window are purged by the next write.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from pathlib import Path
+from types import TracebackType
+
+from secrets_adapter.clock import WallClock, utcnow
+from secrets_adapter.config import LocalSettings
+from secrets_adapter.errors import (
+    ConflictError,
+    IntegrityError,
+    SecretNotFoundError,
+    SecretsAdapterError,
+    SecretScheduledForDeletionError,
+    ValidationError,
+)
+from secrets_adapter.localstore import records
+from secrets_adapter.localstore.envelope import Sealed
+from secrets_adapter.localstore.lifecycle import (
+    OpenedStore,
+    key_source_from_settings,
+    open_store,
+)
+from secrets_adapter.localstore.storage import Transaction, missing_store_error
+from secrets_adapter.models import (
+    DEFAULT_RECOVERY_WINDOW,
+    Secret,
+    SecretMetadata,
+    SecretValue,
+    Stage,
+    VersionInfo,
+)
+from secrets_adapter.providers.base import BatchResult, check_recovery_window
+from secrets_adapter.providers.staging import LabelMap, holder_of, move_label, prunable_versions
+from secrets_adapter.validation import validate_name
+
+__all__ = ["LocalProvider"]
+
+_KIND = "local"
+_MAX_TOKEN_LENGTH = 256
+
+
+def _labels(tx: Transaction, name: str) -> dict[str, frozenset[Stage]]:
+    try:
+        return {
+            vid: frozenset(Stage(label) for label in labels)
+            for vid, labels in records.labels_of(tx, name).items()
+        }
+    except ValueError:
+        raise IntegrityError(
+            f"Secret {name!r} carries an unknown stage label: the store was modified outside "
+            "secrets-adapter; restore it from a backup.",
+            secret_name=name,
+            provider=_KIND,
+        ) from None
+
+
+def _store_labels(tx: Transaction, name: str, labels: LabelMap) -> None:
+    records.replace_labels(
+        tx, name, {vid: [stage.value for stage in stages] for vid, stages in labels.items()}
+    )
+
+
+def _not_found(name: str, what: str = "") -> SecretNotFoundError:
+    detail = f" has no {what}" if what else " not found in the local store"
+    return SecretNotFoundError(f"Secret {name!r}{detail}.", secret_name=name, provider=_KIND)
+
+
+def _check_token(token: str, name: str) -> str:
+    if not isinstance(token, str) or not 0 < len(token) <= _MAX_TOKEN_LENGTH:
+        raise ValidationError(
+            f"Invalid version token for secret {name!r}: it is 1-{_MAX_TOKEN_LENGTH} characters.",
+            secret_name=name,
+        )
+    return token
+
+
+class LocalProvider:
+    """A ``VersionedProvider`` over the embedded encrypted store in one folder."""
+
+    def __init__(
+        self, opened: OpenedStore, *, max_versions: int = 100, clock: WallClock = utcnow
+    ) -> None:
+        if max_versions < 1:
+            raise ValidationError(f"max_versions must be at least 1, got {max_versions}.")
+        self._opened = opened
+        self._store = opened.store
+        self._max_versions = max_versions
+        self._clock = clock
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str] = ".secrets",
+        *,
+        master_key: str | SecretValue | None = None,
+        master_key_file: str | os.PathLike[str] | None = None,
+        passphrase: str | SecretValue | None = None,
+        max_versions: int = 100,
+        clock: WallClock = utcnow,
+    ) -> LocalProvider:
+        """Open the store in ``path`` (see ``from_settings`` for where the key comes from)."""
+        settings = LocalSettings(
+            path=Path(path),
+            master_key=None if master_key is None else SecretValue(master_key),
+            master_key_file=None if master_key_file is None else Path(master_key_file),
+            passphrase=None if passphrase is None else SecretValue(passphrase),
+            max_versions=max_versions,
+        )
+        return cls.from_settings(settings, clock=clock)
+
+    @classmethod
+    def from_settings(cls, settings: LocalSettings, *, clock: WallClock = utcnow) -> LocalProvider:
+        """Open the store; the key is the first of: master_key, master_key_file, passphrase,
+        ``<path>/master.key``. A wrong key is an ``IntegrityError`` before any read."""
+        if not settings.path.is_dir():
+            raise missing_store_error(settings.path)
+        opened = open_store(settings.path, key_source_from_settings(settings))
+        return cls(opened, max_versions=settings.max_versions, clock=clock)
+
+    @property
+    def kind(self) -> str:
+        return _KIND
+
+    @property
+    def path(self) -> Path:
+        return self._store.folder
+
+    def __repr__(self) -> str:
+        return f"LocalProvider(path={str(self._store.folder)!r})"
+
+    def __enter__(self) -> LocalProvider:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._opened.close()
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def _live(self, tx: Transaction, name: str) -> records.SecretRow:
+        """The secret's row if it can be read; not found, or scheduled for deletion."""
+        row = records.load_secret(tx, name)
+        if row is None:
+            raise _not_found(name)
+        if row.deletion_date is not None:
+            if row.deletion_date <= self._clock():
+                raise _not_found(name)
+            raise SecretScheduledForDeletionError(
+                f"Secret {name!r} is scheduled for deletion on {row.deletion_date:%Y-%m-%d}; "
+                "restore it to read it again.",
+                secret_name=name,
+                provider=_KIND,
+            )
+        return row
+
+    def _get(self, tx: Transaction, name: str, version: str | None, stage: Stage) -> Secret:
+        validate_name(name)
+        self._live(tx, name)
+        labels = _labels(tx, name)
+        version_id = version if version is not None else holder_of(labels, stage)
+        row = None if version_id is None else records.load_version(tx, name, version_id)
+        if row is None or version_id is None:
+            wanted = f"version {version!r}" if version is not None else f"stage {stage.value!r}"
+            raise _not_found(name, wanted)
+        data = self._opened.unseal(row)
+        return Secret(
+            name=name,
+            value=SecretValue.from_stored(data, binary=row.binary),
+            version_id=version_id,
+            stages=labels[version_id],
+            created_at=row.created_at,
+        )
+
+    def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
+        validate_name(name)
+        with self._store.read() as tx:
+            return self._get(tx, name, version, stage)
+
+    def get_many(self, names: Sequence[str]) -> BatchResult:
+        result: BatchResult = {}
+        with self._store.read() as tx:
+            for name in names:
+                try:
+                    result[name] = self._get(tx, name, None, Stage.CURRENT)
+                except SecretsAdapterError as exc:
+                    result[name] = exc
+        return result
+
+    def list_names(self, prefix: str = "") -> list[str]:
+        with self._store.read() as tx:
+            return records.live_names(tx, prefix)
+
+    def describe(self, name: str) -> SecretMetadata:
+        validate_name(name)
+        with self._store.read() as tx:
+            row = records.load_secret(tx, name)
+            if row is None or (
+                row.deletion_date is not None and row.deletion_date <= self._clock()
+            ):
+                raise _not_found(name)
+            labels = _labels(tx, name)
+            versions = tuple(
+                VersionInfo(name=name, version_id=vid, stages=labels[vid], created_at=created)
+                for vid, created in records.versions_of(tx, name)
+            )
+        return SecretMetadata(
+            name=name,
+            versions=versions,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            deletion_date=row.deletion_date,
+            tags=row.tags,
+        )
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def _writable_entry(self, tx: Transaction, name: str) -> records.SecretRow | None:
+        """The secret's row (None if new) after purging expired deletions; never a deleted one."""
+        records.purge_expired(tx, self._clock())
+        row = records.load_secret(tx, name)
+        if row is not None and row.deletion_date is not None:
+            self._live(tx, name)
+        return row
+
+    def put(
+        self, name: str, value: SecretValue, *, expected_current: str | None = None
+    ) -> VersionInfo:
+        validate_name(name)
+        version_id = str(uuid.uuid4())
+        sealed = self._opened.seal(
+            name=name, version_id=version_id, data=value.reveal_bytes(), binary=value.is_binary
+        )
+        with self._store.write() as tx:
+            entry = self._writable_entry(tx, name)
+            current = holder_of(_labels(tx, name), Stage.CURRENT) if entry else None
+            if expected_current is not None and current != expected_current:
+                raise ConflictError(
+                    f"Secret {name!r} changed meanwhile (current is {current!r}, expected "
+                    f"{expected_current!r}); re-read and try again.",
+                    secret_name=name,
+                    provider=_KIND,
+                )
+            return self._add_version(
+                tx,
+                entry=entry,
+                name=name,
+                version_id=version_id,
+                binary=value.is_binary,
+                sealed=sealed,
+                stage=Stage.CURRENT,
+            )
+
+    def put_version(
+        self,
+        name: str,
+        value: SecretValue,
+        *,
+        token: str,
+        stage: Stage | None = Stage.PENDING,
+    ) -> VersionInfo:
+        validate_name(name)
+        _check_token(token, name)
+        sealed = self._opened.seal(
+            name=name, version_id=token, data=value.reveal_bytes(), binary=value.is_binary
+        )
+        with self._store.write() as tx:
+            entry = self._writable_entry(tx, name)
+            existing = records.load_version(tx, name, token) if entry else None
+            if existing is not None:
+                stored = SecretValue.from_stored(
+                    self._opened.unseal(existing), binary=existing.binary
+                )
+                if stored != value:
+                    raise ConflictError(
+                        f"Version {token!r} of secret {name!r} already exists with a different "
+                        "value; use a new token for a new value.",
+                        secret_name=name,
+                        provider=_KIND,
+                    )
+                return VersionInfo(
+                    name=name,
+                    version_id=token,
+                    stages=_labels(tx, name)[token],
+                    created_at=existing.created_at,
+                )
+            return self._add_version(
+                tx,
+                entry=entry,
+                name=name,
+                version_id=token,
+                binary=value.is_binary,
+                sealed=sealed,
+                stage=stage,
+            )
+
+    def _add_version(
+        self,
+        tx: Transaction,
+        *,
+        entry: records.SecretRow | None,
+        name: str,
+        version_id: str,
+        binary: bool,
+        sealed: Sealed,
+        stage: Stage | None,
+    ) -> VersionInfo:
+        now = self._clock()
+        if entry is None:
+            records.insert_secret(tx, name, now)
+        records.insert_version(
+            tx,
+            records.VersionRow(
+                name=name, version_id=version_id, created_at=now, binary=binary, sealed=sealed
+            ),
+        )
+        labels: LabelMap = _labels(tx, name)
+        if stage is Stage.CURRENT or holder_of(labels, Stage.CURRENT) is None:
+            labels = move_label(labels, Stage.CURRENT, to_version=version_id, name=name)
+        if stage is not None and stage is not Stage.CURRENT:
+            labels = move_label(labels, stage, to_version=version_id, name=name)
+        pruned = prunable_versions(labels, keep=self._max_versions)
+        labels = {vid: stages for vid, stages in labels.items() if vid not in pruned}
+        _store_labels(tx, name, labels)
+        records.delete_versions(tx, name, pruned)
+        records.touch(tx, name, now)
+        return VersionInfo(
+            name=name, version_id=version_id, stages=labels[version_id], created_at=now
+        )
+
+    def move_stage(
+        self,
+        name: str,
+        stage: Stage,
+        *,
+        to_version: str | None,
+        from_version: str | None = None,
+    ) -> None:
+        validate_name(name)
+        with self._store.write() as tx:
+            self._live(tx, name)
+            labels = move_label(
+                _labels(tx, name),
+                stage,
+                to_version=to_version,
+                from_version=from_version,
+                name=name,
+            )
+            _store_labels(tx, name, labels)
+            records.touch(tx, name, self._clock())
+
+    def set_tags(self, name: str, tags: Mapping[str, str]) -> None:
+        validate_name(name)
+        with self._store.write() as tx:
+            merged = dict(self._live(tx, name).tags)
+            for key, tag_value in tags.items():
+                if tag_value == "":
+                    merged.pop(key, None)
+                else:
+                    merged[key] = tag_value
+            records.set_tags(tx, name, merged)
+
+    def delete(
+        self,
+        name: str,
+        *,
+        recovery_window: timedelta = DEFAULT_RECOVERY_WINDOW,
+        force: bool = False,
+    ) -> None:
+        validate_name(name)
+        if not force:
+            check_recovery_window(recovery_window, name=name)
+        with self._store.write() as tx:
+            records.purge_expired(tx, self._clock())
+            if records.load_secret(tx, name) is None:
+                raise _not_found(name)
+            if force:
+                records.delete_secret(tx, name)
+            else:
+                records.set_deletion(tx, name, self._clock() + recovery_window)
+
+    def restore(self, name: str) -> None:
+        validate_name(name)
+        with self._store.write() as tx:
+            records.purge_expired(tx, self._clock())
+            if records.load_secret(tx, name) is None:
+                raise _not_found(name)
+            records.set_deletion(tx, name, None)

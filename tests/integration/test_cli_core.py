@@ -1,0 +1,145 @@
+"""The everyday CLI on a real store: values in by stdin, alone on stdout, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from secrets_adapter.cli.main import cli
+from tests.sentinel import SENTINEL
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "store"
+    for variable in ("SECRETS_BACKEND", "ENVIRONMENT", "SECRETS_MANAGER_PREFIX"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("SECRETS_ADAPTER_PATH", str(path))
+    result = CliRunner().invoke(cli, ["init"])
+    assert result.exit_code == 0, result.output
+    yield path
+
+
+def sa(*args: str, stdin: str | bytes | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=stdin)
+
+
+def test_put_reads_stdin_and_get_prints_only_the_value(store: Path) -> None:
+    put = sa("put", "gaara/prod/stripe-api-key", stdin=SENTINEL + "\n")
+    assert put.exit_code == 0, put.output
+    assert SENTINEL not in put.output
+    got = sa("get", "gaara/prod/stripe-api-key")
+    assert got.exit_code == 0
+    assert got.stdout == SENTINEL + "\n"
+
+
+def test_multiline_value_round_trips_and_keep_newline(store: Path) -> None:
+    value = "line1\nline2\n"
+    assert sa("put", "multi", "--keep-newline", stdin=value).exit_code == 0
+    assert sa("get", "multi").stdout == value + "\n"
+
+
+def test_put_from_file_and_binary(store: Path, tmp_path: Path) -> None:
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(b"\x00\xff\x80 binary")
+    assert sa("put", "bin", "--from-file", str(blob), "--binary").exit_code == 0
+    assert sa("get", "bin").stdout_bytes == b"\x00\xff\x80 binary"
+    not_text = sa("put", "bin2", "--from-file", str(blob))
+    assert not_text.exit_code == 2
+    assert "--binary" in not_text.stderr
+
+
+def test_get_key_and_json(store: Path) -> None:
+    sa("put", "db", stdin='{"url": "postgresql://h/db", "password": "pw"}')
+    assert sa("get", "db", "--key", "url").stdout == "postgresql://h/db\n"
+    missing = sa("get", "db", "--key", "nope")
+    assert missing.exit_code == 1
+    assert "no key 'nope'" in missing.stderr
+    payload = json.loads(sa("get", "db", "--json").stdout)
+    assert payload["name"] == "db"
+    assert payload["stages"] == ["current"]
+
+
+def test_list_describe_versions_rotate(store: Path) -> None:
+    sa("put", "app/a", stdin="1")
+    sa("put", "app/b", stdin="2")
+    assert json.loads(sa("list", "--json").stdout) == ["app/a", "app/b"]
+    assert sa("list", "--prefix", "app/a").stdout == "app/a\n"
+    rotated = sa("rotate", "app/a")
+    assert rotated.exit_code == 0, rotated.output
+    versions = json.loads(sa("versions", "app/a", "--json").stdout)
+    assert [v["stages"] for v in versions] == [["current"], ["previous"]]
+    described = sa("describe", "app/a")
+    assert "versions: 2" in described.stdout
+    assert sa("get", "app/a").stdout.strip() != "1"
+
+
+def test_delete_restore(store: Path) -> None:
+    sa("put", "gone", stdin=SENTINEL)
+    deleted = sa("delete", "gone", "--recovery-days", "7")
+    assert deleted.exit_code == 0
+    read = sa("get", "gone")
+    assert read.exit_code == 1
+    assert "scheduled for deletion" in read.stderr
+    assert SENTINEL not in read.output
+    assert sa("restore", "gone").exit_code == 0
+    assert sa("get", "gone").stdout == SENTINEL + "\n"
+    assert sa("delete", "gone", "--recovery-days", "3").exit_code == 2
+    assert sa("delete", "gone", "--force", "--yes").exit_code == 0
+    assert sa("get", "gone").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("get", "no such name"), 2, "1-512 characters"),
+        (("get", "absent"), 1, "not found"),
+        (("--backend", "env", "put", "x"), 3, "read-only"),
+    ],
+)
+def test_errors_are_one_line_with_exit_codes(
+    store: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    result = sa(*args, stdin="v")
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert result.stderr.startswith("secrets-adapter: ")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
+
+
+def test_missing_store_says_to_run_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECRETS_BACKEND", raising=False)
+    monkeypatch.setenv("SECRETS_ADAPTER_PATH", str(tmp_path / "nowhere"))
+    result = sa("get", "x")
+    assert result.exit_code != 0
+    assert "init" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_console_script_substitution_works(store: Path) -> None:
+    sa("put", "k", stdin=SENTINEL)
+    env = {**os.environ, "SECRETS_ADAPTER_PATH": str(store)}
+    out = subprocess.run(
+        [sys.executable, "-m", "secrets_adapter", "get", "k"],
+        capture_output=True,
+        env=env,
+        check=True,
+        timeout=60,
+    )
+    assert out.stdout == (SENTINEL + "\n").encode()
+    assert out.stderr == b""
+
+
+def test_every_command_has_help(store: Path) -> None:
+    for name in cli.list_commands(None):  # type: ignore[arg-type]
+        result = sa(name, "--help")
+        assert result.exit_code == 0, name
+        assert "Usage:" in result.stdout

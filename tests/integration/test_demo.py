@@ -1,0 +1,34 @@
+"""`make demo` keeps working, is re-runnable, and never prints a secret value."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_runs_twice_and_prints_no_value(tmp_path: Path) -> None:
+    values = entries_as_dict(read_dotenv_file(ROOT / "examples/gaara_store/.env.example"))
+    secret_values = [
+        v for k, v in values.items() if k not in {"ENVIRONMENT", "FLASK_APP", "LOG_LEVEL"}
+    ]
+    for _ in range(2):
+        run = subprocess.run(
+            [sys.executable, str(ROOT / "examples/demo.py")],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=ROOT,
+            env={**os.environ, "SECRETS_ADAPTER_DEMO_DIR": str(tmp_path / "demo")},
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert "9 loaded, 9 verified" in run.stdout
+        for value in secret_values:
+            assert value not in run.stdout
+            assert value not in run.stderr
