@@ -176,3 +176,10 @@ def test_rollback_refuses_overwrite_and_binary(env_file: Path, tmp_path: Path) -
     adapter.put_secret("binary-key", b"\x00\xff")
     with pytest.raises(MigrationError, match=r"gaara/prod/binary-key \(binary\)"):
         rollback_entries(adapter)
+
+
+def test_rollback_stays_inside_the_prefix_folder(env_file: Path) -> None:
+    provider = InMemoryProvider({"gaara/production/other": "not ours"})
+    adapter = SecretsAdapter(provider=provider, prefix="gaara/prod")
+    _migrate(adapter, env_file)
+    assert [key for key, _ in rollback_entries(adapter)] == sorted(AWKWARD_SECRETS)

@@ -70,7 +70,7 @@ def diff_command(
     desired, _ = desired_secrets(entries, rules)
     env_file = {secret.name: secret.value for secret in desired}
     store: dict[str, SecretValue] = {}
-    for name in adapter.list_secrets(scope or ""):
+    for name in adapter.list_secrets(f"{scope}/" if scope else ""):
         try:
             store[name] = read_fresh(adapter, name).value
         except SecretsAdapterError:

@@ -28,7 +28,6 @@ from secrets_adapter.cli.context import (
 from secrets_adapter.dotenv_file import DotenvEntry, read_dotenv_file
 from secrets_adapter.migrate import (
     Action,
-    DesiredSecret,
     Fingerprinter,
     MigrationPlan,
     MigrationRules,
@@ -238,7 +237,7 @@ def verify_command(state: CliContext, /, as_json: bool, **options: Any) -> None:
     """Read every migrated secret back and compare it byte-exact with the .env file."""
     run = _prepare(state, **options)
     _, desired = build_plan(run.adapter, run.entries, run.rules, Fingerprinter())
-    report = verify_migration(run.adapter, list[DesiredSecret](desired))
+    report = verify_migration(run.adapter, desired)
     if as_json:
         payload = {
             "matched": list(report.matched),

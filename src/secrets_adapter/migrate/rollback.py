@@ -31,7 +31,8 @@ def rollback_entries(
 ) -> list[tuple[str, str]]:
     """``(KEY, value)`` pairs for ``names`` (default: every secret under ``prefix``)."""
     scope = normalize_prefix(adapter.prefix if prefix is None else prefix)
-    chosen = [adapter.qualify(n) for n in names] if names else adapter.list_secrets(scope or "")
+    folder = f"{scope}/" if scope else ""
+    chosen = [adapter.qualify(n) for n in names] if names else adapter.list_secrets(folder)
     by_group_name = {group_name(group, scope): group for group in groups}
     pairs: list[tuple[str, str]] = []
     unusable: list[str] = []
