@@ -154,3 +154,20 @@ def test_diff(run: Cli, env_file: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert drifted.code == 4
     assert "gaara/prod/stripe-api-key" in drifted.stderr
     assert "different" in drifted.stdout
+
+
+def test_malformed_env_file_is_a_one_line_configuration_error(run: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "bad.env"
+    source.write_text(f"API_TOKEN={SENTINEL}\nLOG=1\nAPI_TOKEN='{SENTINEL}'\n", encoding="utf-8")
+    out = run("migrate", "plan", "--from", str(source))
+    assert out.code == 3
+    assert out.stderr.count("\n") == 1
+    assert "line 3: duplicate key API_TOKEN: set on line 1 and again on line 3" in out.stderr
+
+
+def test_migrate_into_the_env_backend_is_refused(tmp_path: Path) -> None:
+    source = write_awkward_env(tmp_path / ".env")
+    args = ["--backend", "env", "--env-file", str(source), "migrate", "plan", "--from", str(source)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert "pass --to local, aws or vault" in result.stderr

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from secrets_adapter.adapter import SecretsAdapter
-from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
+from secrets_adapter.dotenv_file import entries_as_dict, format_dotenv, read_dotenv_file
 from secrets_adapter.errors import MigrationError
 from secrets_adapter.migrate import (
     Action,
@@ -183,3 +186,24 @@ def test_rollback_stays_inside_the_prefix_folder(env_file: Path) -> None:
     adapter = SecretsAdapter(provider=provider, prefix="gaara/prod")
     _migrate(adapter, env_file)
     assert [key for key, _ in rollback_entries(adapter)] == sorted(AWKWARD_SECRETS)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.dictionaries(
+        st.from_regex(r"[A-Z][A-Z0-9]{0,8}_TOKEN", fullmatch=True),
+        st.text(alphabet=st.characters(exclude_categories=["Cs"]), min_size=1, max_size=30),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_any_text_survives_migrate_and_rollback(values: dict[str, str], tmp_path: Path) -> None:
+    source = tmp_path / f"{uuid.uuid4().hex}.env"
+    source.write_text(format_dotenv(values), encoding="utf-8")
+    adapter = SecretsAdapter(provider=InMemoryProvider(), prefix="p")
+    _migrate(adapter, source, MigrationRules(prefix="p"))
+    target = tmp_path / f"{uuid.uuid4().hex}.env"
+    write_rollback_file(target, rollback_entries(adapter))
+    assert entries_as_dict(read_dotenv_file(target)) == values
