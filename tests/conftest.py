@@ -14,7 +14,12 @@ from tests.sentinel import SENTINEL
 # A backend adds a fixture named ``<kind>_provider_fixture`` (in tests/fixtures/) and its kind here.
 CONTRACT_PROVIDERS = ["memory", "local", "env", "aws"]
 
-pytest_plugins: list[str] = ["tests.fixtures.local", "tests.fixtures.env", "tests.fixtures.aws"]
+pytest_plugins: list[str] = [
+    "tests.fixtures.local",
+    "tests.fixtures.env",
+    "tests.fixtures.aws",
+    "tests.fixtures.postgres",
+]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets as _random
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -47,6 +46,8 @@ from secrets_adapter.providers.base import Provider, VersionedProvider, Writable
 from secrets_adapter.providers.factory import build_provider
 from secrets_adapter.redaction import RedactingFilter, ServedValues
 from secrets_adapter.references import resolve_references
+from secrets_adapter.rotation.engine import RotationEngine
+from secrets_adapter.rotation.rotators import builtin_rotators
 from secrets_adapter.validation import validate_name
 
 __all__ = ["SecretsAdapter", "secret_as_dict"]
@@ -169,6 +170,7 @@ class SecretsAdapter:
                 events=self._events,
             )
         self._reader: Provider = self._cache if self._cache is not None else self._provider
+        self._rotation: RotationEngine | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> SecretsAdapter:
@@ -409,11 +411,33 @@ class SecretsAdapter:
         self._emit_access("restore", full, started)
 
     def rotate_secret(self, name: str) -> VersionInfo:
-        """Give the secret a new random value (a rotator configured for it takes over later)."""
+        """Rotate through the four steps (create, set, test, finish) with the rotator set in the
+        secret's tags (``secrets-adapter rotation configure``), else ``random``."""
         full = self.qualify(name)
-        current = self._provider.get(full)
-        value = SecretValue(_random.token_urlsafe(max(32, min(len(current.value), 64))))
-        return self.put_secret(full, value, expected_current=current.version_id)
+        started = time.perf_counter()
+        try:
+            result = self.rotation_engine().rotate(full)
+        except SecretsAdapterError as exc:
+            self._emit_access("rotate", full, started, error=exc)
+            raise
+        finally:
+            self.invalidate(full)
+        self._emit_access("rotate", full, started, version_id=result.version_id)
+        return VersionInfo(
+            name=full, version_id=result.version_id, stages=frozenset({Stage.CURRENT})
+        )
+
+    def rotation_engine(self) -> RotationEngine:
+        """The engine ``rotate_secret`` uses (shares this adapter's events and clock)."""
+        if self._rotation is None:
+            self._rotation = RotationEngine(
+                self._versioned("rotate"),
+                builtin_rotators(),
+                default_rotator="random",
+                events=self._events,
+                clock=self._clock,
+            )
+        return self._rotation
 
     # --- cache ---------------------------------------------------------------------------------
 

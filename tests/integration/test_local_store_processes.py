@@ -5,6 +5,7 @@ Children run ``tests/integration/local_store_child.py`` with the master key in t
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import random
 import signal
@@ -189,3 +190,24 @@ def test_sigkill_inside_master_key_rotation_is_all_or_nothing(
             assert provider.get(f"app/secret-{index}").value.reveal() == f"value {index} v2"
             previous = provider.get(f"app/secret-{index}", stage=Stage.PREVIOUS)
             assert previous.value.reveal() == f"value {index}"
+
+
+def _put_in_forked_child(provider: LocalProvider, parent_connection: int) -> None:
+    provider.put(NAME, SecretValue("from the child"))
+    if id(provider._store._conn) == parent_connection:
+        sys.exit(3)  # wrote through the connection inherited from the parent
+    provider.close()
+
+
+def test_a_forked_child_opens_its_own_connection(store: Path, master_key: str) -> None:
+    """A provider opened before fork (gunicorn --preload) keeps working on both sides."""
+    with LocalProvider.open(store, master_key=master_key) as provider:
+        provider.put(NAME, SecretValue("from the parent"))
+        child = multiprocessing.get_context("fork").Process(
+            target=_put_in_forked_child, args=(provider, id(provider._store._conn))
+        )
+        child.start()
+        child.join(timeout=60)
+        assert child.exitcode == 0
+        assert provider.get(NAME).value.reveal() == "from the child"
+        assert provider.get(NAME, stage=Stage.PREVIOUS).value.reveal() == "from the parent"

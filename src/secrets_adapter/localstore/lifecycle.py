@@ -164,6 +164,14 @@ def open_store(folder: Path, source: KeySource | None) -> OpenedStore:
     return OpenedStore(store=store, store_id=store_id, master_key=master)
 
 
+def _check_passphrase(passphrase: SecretValue) -> None:
+    if len(passphrase.reveal_text()) < MIN_PASSPHRASE_LENGTH:
+        raise ValidationError(
+            f"A passphrase is at least {MIN_PASSPHRASE_LENGTH} characters; "
+            "a short one is guessed offline from a copy of the store."
+        )
+
+
 def _write_key_meta(tx: Transaction, store_id: str, source: KeySource) -> MasterKey:
     """Record how ``source`` becomes the key (fresh salt for a passphrase) and its key check."""
     if isinstance(source, RawKey):
@@ -172,11 +180,7 @@ def _write_key_meta(tx: Transaction, store_id: str, source: KeySource) -> Master
         tx.delete_meta("kdf_salt")
         tx.delete_meta("kdf_params")
     else:
-        if len(source.passphrase.reveal_text()) < MIN_PASSPHRASE_LENGTH:
-            raise ValidationError(
-                f"A passphrase is at least {MIN_PASSPHRASE_LENGTH} characters; "
-                "a short one is guessed offline from a copy of the store."
-            )
+        _check_passphrase(source.passphrase)
         salt, params = generate_salt(), KdfParams()
         master = derive_key(source.passphrase, salt, params)
         tx.set_meta("key_kind", _PASSPHRASE)
@@ -194,7 +198,9 @@ def _init_source(
     if master_key is not None:
         return RawKey(parse_master_key(master_key))
     if passphrase is not None:
-        return PassphraseKey(SecretValue(passphrase))
+        value = SecretValue(passphrase)
+        _check_passphrase(value)
+        return PassphraseKey(value)
     return None
 
 
@@ -219,8 +225,13 @@ def init_store(
             "away (it may be the only copy of a key) and run init again.",
             provider="local",
         )
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"Cannot create the store folder {str(folder)!r}: {exc.strerror}."
+        ) from exc
     written_key_file: Path | None = None
     if source is None:
         generated = generate_master_key()

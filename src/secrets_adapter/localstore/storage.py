@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from secrets_adapter.errors import (
+    AccessDeniedError,
     ConfigurationError,
     IntegrityError,
     ProviderError,
@@ -85,6 +86,17 @@ def translate_errors(folder: Path) -> Iterator[None]:
                 "timeout; try again.",
                 provider="local",
             ) from exc
+        if "unable to open" in text or "readonly" in text:
+            raise AccessDeniedError(
+                f"The store at {str(folder)!r} cannot be opened for writing ({exc}): check the "
+                "folder's and store.db's owner and permissions.",
+                provider="local",
+            ) from exc
+        if "disk" in text or "full" in text:
+            raise ProviderUnavailableError(
+                f"The store at {str(folder)!r} could not be written ({exc}); nothing changed.",
+                provider="local",
+            ) from exc
         raise IntegrityError(
             f"The store at {str(folder)!r} could not be read ({exc}); restore it from a backup.",
             provider="local",
@@ -95,6 +107,26 @@ def translate_errors(folder: Path) -> Iterator[None]:
             "restore it from a backup.",
             provider="local",
         ) from exc
+
+
+def _connection(folder: Path, busy_timeout: timedelta) -> sqlite3.Connection:
+    """A connection in autocommit mode (we issue BEGIN/COMMIT), WAL, full sync, foreign keys."""
+    with translate_errors(folder):
+        conn = sqlite3.connect(
+            folder / DB_FILE,
+            timeout=busy_timeout.total_seconds(),
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout.total_seconds() * 1000)}")
+        except sqlite3.Error:
+            conn.close()
+            raise
+    return conn
 
 
 class Transaction:
@@ -132,11 +164,17 @@ class Transaction:
 
 
 class Store:
-    """One open SQLite connection to a store folder, shared by threads under a lock."""
+    """One open SQLite connection to a store folder, shared by threads under a lock.
 
-    def __init__(self, folder: Path, conn: sqlite3.Connection) -> None:
+    A forked child never touches its parent's connection (SQLite forbids carrying one across
+    ``fork``): the first transaction in a new process opens its own.
+    """
+
+    def __init__(self, folder: Path, conn: sqlite3.Connection, busy_timeout: timedelta) -> None:
         self.folder = folder
         self._conn = conn
+        self._busy_timeout = busy_timeout
+        self._pid = os.getpid()
         self._lock = threading.RLock()
         self._closed = False
 
@@ -179,22 +217,13 @@ class Store:
 
     @classmethod
     def _connect(cls, folder: Path, busy_timeout: timedelta) -> Store:
-        with translate_errors(folder):
-            conn = sqlite3.connect(
-                folder / DB_FILE,
-                timeout=busy_timeout.total_seconds(),
-                isolation_level=None,
-                check_same_thread=False,
-            )
-            try:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = FULL")
-                conn.execute("PRAGMA foreign_keys = ON")
-                conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout.total_seconds() * 1000)}")
-            except sqlite3.Error:
-                conn.close()
-                raise
-        return cls(folder, conn)
+        return cls(folder, _connection(folder, busy_timeout), busy_timeout)
+
+    def _connection_for_this_process(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():  # forked: leave the parent's connection alone
+            self._conn = _connection(self.folder, self._busy_timeout)
+            self._pid = os.getpid()
+        return self._conn
 
     @contextmanager
     def write(self) -> Iterator[Transaction]:
@@ -216,19 +245,21 @@ class Store:
                     f"The store at {str(self.folder)!r} was closed; open it again.",
                     provider="local",
                 )
-            self._conn.execute(begin)
+            conn = self._connection_for_this_process()
+            conn.execute(begin)
             try:
-                yield Transaction(self._conn)
+                yield Transaction(conn)
             except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
-            self._conn.execute("COMMIT")
+            conn.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            self._conn.close()
+            if self._pid == os.getpid():
+                self._conn.close()
 
     def __repr__(self) -> str:
         return f"Store(folder={str(self.folder)!r})"

@@ -86,14 +86,18 @@ def _check_token(token: str, name: str) -> str:
     return token
 
 
+def _check_max_versions(max_versions: int) -> None:
+    if max_versions < 1:
+        raise ValidationError(f"max_versions must be at least 1, got {max_versions}.")
+
+
 class LocalProvider:
     """A ``VersionedProvider`` over the embedded encrypted store in one folder."""
 
     def __init__(
         self, opened: OpenedStore, *, max_versions: int = 100, clock: WallClock = utcnow
     ) -> None:
-        if max_versions < 1:
-            raise ValidationError(f"max_versions must be at least 1, got {max_versions}.")
+        _check_max_versions(max_versions)
         self._opened = opened
         self._store = opened.store
         self._max_versions = max_versions
@@ -124,6 +128,7 @@ class LocalProvider:
     def from_settings(cls, settings: LocalSettings, *, clock: WallClock = utcnow) -> LocalProvider:
         """Open the store; the key is the first of: master_key, master_key_file, passphrase,
         ``<path>/master.key``. A wrong key is an ``IntegrityError`` before any read."""
+        _check_max_versions(settings.max_versions)
         if not settings.path.is_dir():
             raise missing_store_error(settings.path)
         opened = open_store(settings.path, key_source_from_settings(settings))

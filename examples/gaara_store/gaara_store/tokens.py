@@ -1,0 +1,64 @@
+"""Access and refresh tokens on the two JWT secrets, each a rotated key set.
+
+Signing always uses the active key; verification accepts a retired key until its grace window
+ends, so a JWT key rotation logs nobody out.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from secrets_adapter import SecretsAdapter
+from secrets_adapter.clock import WallClock, utcnow
+from secrets_adapter.rotation.jwt_verifier import JwtVerifier, sign_token
+from secrets_adapter.rotation.rotators.jwt import JwtKeySet
+
+ACCESS_KEY_NAME = "jwt-secret-key"
+REFRESH_KEY_NAME = "jwt-refresh-secret-key"
+ACCESS_LIFETIME = timedelta(minutes=15)
+REFRESH_LIFETIME = timedelta(days=30)
+
+
+class TokenService:
+    """Issues and checks the store's tokens; keys are read through the adapter's cache."""
+
+    def __init__(self, adapter: SecretsAdapter, *, clock: WallClock = utcnow) -> None:
+        self._adapter = adapter
+        self._clock = clock
+        self._verifiers = {
+            kind: JwtVerifier(
+                lambda name=name: adapter.get(name).value,
+                audience=f"gaara-store-{kind}",
+                clock=clock,
+                reload_interval=timedelta(seconds=1),
+                max_age=timedelta(seconds=5),
+            )
+            for kind, name in (("access", ACCESS_KEY_NAME), ("refresh", REFRESH_KEY_NAME))
+        }
+
+    def _issue(self, name: str, kind: str, subject: int, lifetime: timedelta) -> str:
+        keys = JwtKeySet.from_value(self._adapter.get(name).value)
+        now = self._clock()
+        claims = {
+            "sub": str(subject),
+            "aud": f"gaara-store-{kind}",
+            "iat": int(now.timestamp()),
+            "exp": int((now + lifetime).timestamp()),
+            "jti": uuid.uuid4().hex,
+        }
+        return sign_token(keys, claims)
+
+    def issue_pair(self, user_id: int) -> dict[str, str]:
+        return {
+            "access_token": self._issue(ACCESS_KEY_NAME, "access", user_id, ACCESS_LIFETIME),
+            "refresh_token": self._issue(REFRESH_KEY_NAME, "refresh", user_id, REFRESH_LIFETIME),
+        }
+
+    def issue_access(self, user_id: int) -> str:
+        return self._issue(ACCESS_KEY_NAME, "access", user_id, ACCESS_LIFETIME)
+
+    def verify(self, token: str, kind: str) -> dict[str, Any]:
+        """The claims of a valid token; ``jwt.InvalidTokenError`` otherwise."""
+        return self._verifiers[kind].verify(token)

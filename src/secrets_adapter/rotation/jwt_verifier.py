@@ -1,0 +1,115 @@
+"""Sign and verify application JWTs with a rotated key set (PyJWT, the ``jwt`` extra).
+
+``JwtVerifier`` is what an application puts in front of its token checks:
+
+- the algorithm is pinned per key (the key set says which one each ``kid`` uses), so a token
+  cannot choose its own algorithm, and ``alg: none`` is always refused;
+- a token signed by a retired key verifies until that key's ``verify_until`` (the grace window),
+  measured on an injected clock, then is refused;
+- an unknown ``kid`` (a key newer than the loaded set) reloads the key set, at most once per
+  ``reload_interval``, so a flood of forged kids cannot hammer the secret store; the set is also
+  reloaded when older than ``max_age`` so that retirements are seen.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
+from secrets_adapter.errors import ConfigurationError
+from secrets_adapter.models import SecretValue
+from secrets_adapter.rotation.rotators.jwt import JwtKey, JwtKeySet
+
+try:
+    import jwt
+except ImportError:  # pragma: no cover - exercised only without the extra
+    raise ConfigurationError(
+        "The JWT verifier needs PyJWT: pip install 'secrets-adapter[jwt]'."
+    ) from None
+
+__all__ = ["JwtVerifier", "TokenRejectedError", "sign_token"]
+
+
+class TokenRejectedError(jwt.InvalidTokenError):
+    """The token's header asks for something the key set does not allow (never echoes it)."""
+
+
+def sign_token(
+    keys: JwtKeySet, claims: Mapping[str, Any], *, headers: Mapping[str, Any] | None = None
+) -> str:
+    """A JWT signed by the active key, with its ``kid`` in the header."""
+    active = keys.active
+    return jwt.encode(
+        dict(claims),
+        active.signing_key(),
+        algorithm=active.alg,
+        headers={**(headers or {}), "kid": active.kid},
+    )
+
+
+class JwtVerifier:
+    """Verifies tokens against the key set ``load()`` returns (e.g. ``adapter.get(name).value``)."""
+
+    def __init__(
+        self,
+        load: Callable[[], SecretValue],
+        *,
+        audience: str | None = None,
+        issuer: str | None = None,
+        leeway: timedelta = timedelta(0),
+        reload_interval: timedelta = timedelta(seconds=30),
+        max_age: timedelta = timedelta(minutes=5),
+        clock: WallClock = utcnow,
+        monotonic_clock: MonotonicClock = monotonic,
+    ) -> None:
+        self._load = load
+        self._audience = audience
+        self._issuer = issuer
+        self._leeway = leeway
+        self._reload_interval = reload_interval.total_seconds()
+        self._max_age = max_age.total_seconds()
+        self._clock = clock
+        self._monotonic = monotonic_clock
+        self._lock = threading.Lock()
+        self._keys: Mapping[str, JwtKey] = {}
+        self._loaded_at: float | None = None
+        self.loads = 0
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims, or a ``jwt.InvalidTokenError`` saying why it was refused."""
+        header = jwt.get_unverified_header(token)
+        alg, kid = header.get("alg"), header.get("kid")
+        if not isinstance(alg, str) or alg.lower() == "none":
+            raise TokenRejectedError("Unsigned tokens (alg none) are refused.")
+        if not isinstance(kid, str) or not kid:
+            raise TokenRejectedError("The token has no key id (kid).")
+        key = self._key(kid)
+        if key is None:
+            raise TokenRejectedError("The token's key id is not in the key set.")
+        if alg != key.alg:
+            raise TokenRejectedError("The token's algorithm is not the one pinned for its key.")
+        if not key.verifies_at(self._clock()):
+            raise TokenRejectedError("The token's signing key was retired and its grace ended.")
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key.verification_key(),
+            algorithms=[key.alg],
+            audience=self._audience,
+            issuer=self._issuer,
+            leeway=self._leeway,
+        )
+        return claims
+
+    def _key(self, kid: str) -> JwtKey | None:
+        with self._lock:
+            now = self._monotonic()
+            stale = self._loaded_at is None or now - self._loaded_at >= self._max_age
+            may_reload = self._loaded_at is None or now - self._loaded_at >= self._reload_interval
+            if stale or (kid not in self._keys and may_reload):
+                self._keys = JwtKeySet.from_value(self._load()).by_kid()
+                self._loaded_at = now
+                self.loads += 1
+            return self._keys.get(kid)

@@ -1,0 +1,150 @@
+"""The rotation state machine, pure: what the next run of a secret's rotation must do.
+
+Two tags carry the state between runs (and between processes):
+
+- ``secrets-adapter:rotation-lease`` = ``<owner>@<expiry>``: who is rotating now, until when. An
+  expired lease is free, so a crashed rotator cannot block the secret for ever.
+- ``secrets-adapter:rotation-state`` = ``<status>:<step>:<token>``: the step a rotation reached
+  and whether it is ``running`` or ``failed``; removed when a rotation finishes.
+
+``plan_rotation`` reads those tags and the version stages and answers: refuse (another rotation
+holds the lease), resume an interrupted rotation at its failed step with its token, or start a new
+one (first removing a stale ``pending`` label left by a rotation that cannot be resumed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from secrets_adapter.errors import RotationError
+from secrets_adapter.models import SecretMetadata, Stage
+
+__all__ = [
+    "STEPS",
+    "TAG_LEASE",
+    "TAG_STATE",
+    "Lease",
+    "RotationPlan",
+    "RotationState",
+    "RotationStep",
+    "StepStatus",
+    "active_lease",
+    "lease_tag",
+    "parse_lease",
+    "parse_state",
+    "plan_rotation",
+    "state_tag",
+]
+
+TAG_LEASE = "secrets-adapter:rotation-lease"
+TAG_STATE = "secrets-adapter:rotation-state"
+
+
+class RotationStep(StrEnum):
+    """The four steps of AWS Secrets Manager rotation, in order."""
+
+    CREATE = "create"
+    SET = "set"
+    TEST = "test"
+    FINISH = "finish"
+
+
+STEPS: tuple[RotationStep, ...] = tuple(RotationStep)
+
+
+class StepStatus(StrEnum):
+    RUNNING = "running"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lease:
+    """Who holds a secret's rotation, and until when."""
+
+    owner: str
+    expires_at: datetime
+
+    def active(self, now: datetime) -> bool:
+        return now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RotationState:
+    """How far an unfinished rotation got."""
+
+    token: str
+    step: RotationStep
+    status: StepStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RotationPlan:
+    """What a run does: rotate with ``token`` from step ``start``; first drop ``stale_pending``."""
+
+    token: str
+    start: RotationStep
+    resumed: bool = False
+    stale_pending: str | None = None
+
+    @property
+    def steps(self) -> tuple[RotationStep, ...]:
+        return STEPS[STEPS.index(self.start) :]
+
+
+def lease_tag(owner: str, now: datetime, ttl: timedelta) -> str:
+    return f"{owner}@{(now + ttl).isoformat()}"
+
+
+def parse_lease(raw: str | None) -> Lease | None:
+    """The lease in a tag value, or None when absent or unreadable (an unreadable lease is free)."""
+    if not raw or "@" not in raw:
+        return None
+    owner, _, expiry = raw.partition("@")
+    try:
+        return Lease(owner=owner, expires_at=datetime.fromisoformat(expiry))
+    except ValueError:
+        return None
+
+
+def active_lease(tags: Mapping[str, str], now: datetime) -> Lease | None:
+    lease = parse_lease(tags.get(TAG_LEASE))
+    return lease if lease is not None and lease.active(now) else None
+
+
+def state_tag(token: str, step: RotationStep, status: StepStatus) -> str:
+    return f"{status.value}:{step.value}:{token}"
+
+
+def parse_state(raw: str | None) -> RotationState | None:
+    if not raw:
+        return None
+    status, _, rest = raw.partition(":")
+    step, _, token = rest.partition(":")
+    try:
+        return RotationState(token=token, step=RotationStep(step), status=StepStatus(status))
+    except ValueError:
+        return None
+
+
+def plan_rotation(metadata: SecretMetadata, *, now: datetime, new_token: str) -> RotationPlan:
+    """Decide what a rotation run of this secret does (see the module docstring)."""
+    lease = active_lease(metadata.tags, now)
+    if lease is not None:
+        raise RotationError(
+            f"A rotation of secret {metadata.name!r} is already in progress (lease held until "
+            f"{lease.expires_at.isoformat()}); wait for it to finish or for the lease to expire.",
+            secret_name=metadata.name,
+        )
+    state = parse_state(metadata.tags.get(TAG_STATE))
+    pending = metadata.version_for(Stage.PENDING)
+    pending_id = pending.version_id if pending else None
+    if state is not None and state.token:
+        if metadata.current_version == state.token:
+            # The stage move of ``finish`` happened; only its cleanup is left.
+            return RotationPlan(token=state.token, start=RotationStep.FINISH, resumed=True)
+        if pending_id == state.token:
+            return RotationPlan(token=state.token, start=state.step, resumed=True)
+    return RotationPlan(token=new_token, start=RotationStep.CREATE, stale_pending=pending_id)
