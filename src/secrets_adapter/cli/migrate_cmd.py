@@ -148,6 +148,7 @@ def _echo_plan(plan: MigrationPlan, run: _Run) -> None:
     prefix = f", prefix {run.rules.prefix}" if run.rules.prefix else ""
     click.echo(f"Plan: {run.source} -> {target}{prefix}")
     width = max((len(item.name) for item in plan.items), default=0)
+    key_width = max((len(",".join(item.keys)) for item in plan.items), default=0)
     for item in plan.items:
         detail = item.fingerprint
         if item.action is Action.UPDATE:
@@ -155,7 +156,7 @@ def _echo_plan(plan: MigrationPlan, run: _Run) -> None:
         if item.reason:
             detail += f" ({item.reason})"
         keys = ",".join(item.keys)
-        click.echo(f"  {item.action.value:<9}  {item.name:<{width}}  {keys}  {detail}")
+        click.echo(f"  {item.action.value:<9}  {item.name:<{width}}  {keys:<{key_width}}  {detail}")
     if plan.skipped:
         click.echo("Left in the .env file:")
         for skip in plan.skipped:
