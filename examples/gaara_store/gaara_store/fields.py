@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from secrets_adapter import SecretsAdapter, SecretFormatError, SecretNotFoundError, Stage
+from secrets_adapter import SecretFormatError, SecretNotFoundError, SecretsAdapter, Stage
 from secrets_adapter.envelope.local import LocalEnvelope
 
 ENCRYPTION_KEY_NAME = "encryption-key"

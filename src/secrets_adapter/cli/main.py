@@ -18,6 +18,7 @@ from secrets_adapter.cli.exec_cmd import exec_command
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
 from secrets_adapter.cli.migrate_cmd import migrate_group
 from secrets_adapter.cli.ops import OPS_COMMANDS
+from secrets_adapter.cli.policy import policy_group
 from secrets_adapter.cli.rollback_cmd import rollback_command
 
 __all__ = ["cli", "main", "run"]
@@ -62,7 +63,6 @@ def cli(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (for tests and ``python -m``)."""
     try:
-        # click returns (not raises) the code of a ctx.exit(N) / Exit(N) in a command here
         result = cli.main(args=argv, prog_name="secrets-adapter", standalone_mode=False)
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
+    # without standalone mode, click returns the code of ``ctx.exit(n)`` instead of raising it
     return result if isinstance(result, int) else 0
 
 
@@ -85,6 +86,7 @@ for _command in [*COMMANDS, *OPS_COMMANDS]:
     cli.add_command(_command)
 cli.add_command(init_command)
 cli.add_command(rotate_master_key_command)
+cli.add_command(policy_group)
 cli.add_command(migrate_group)
 cli.add_command(rollback_command)
 cli.add_command(diff_command)
