@@ -249,7 +249,10 @@ class SecretsAdapter:
         Served by the cache unless ``cache=False``; ``refresh=True`` asks the backend again (for a
         caller that just saw the value rejected), at most once per second per secret.
         """
-        full = self.qualify(name)
+        try:
+            full = self._qualified[name]  # the hit path: a name seen before, already validated
+        except (KeyError, TypeError):
+            full = self.qualify(name)
         cache = self._cache
         if cache is not None and not self._events:
             secret = cache.get(full, version=version, stage=stage, refresh=refresh)

@@ -36,7 +36,7 @@ ENVIRONMENTS = ("development", "test", "staging", "production")
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CacheSettings:
-    """The in-process cache (see ``cache.py``)."""
+    """The in-process cache (see ``secrets_adapter.cache``)."""
 
     enabled: bool = True
     ttl: timedelta = timedelta(minutes=5)
