@@ -12,7 +12,7 @@ from tests.sentinel import SENTINEL
 
 # Every backend's factory fixture is listed here; the contract suite runs once per entry.
 # A backend adds a fixture named ``<kind>_provider_fixture`` (in tests/fixtures/) and its kind here.
-CONTRACT_PROVIDERS = ["memory", "local", "env", "aws", "cached"]
+CONTRACT_PROVIDERS = ["memory", "local", "env", "aws", "cached", "vault"]
 
 pytest_plugins: list[str] = [
     "tests.fixtures.local",
@@ -20,6 +20,7 @@ pytest_plugins: list[str] = [
     "tests.fixtures.aws",
     "tests.fixtures.postgres",
     "tests.fixtures.cache",
+    "tests.fixtures.vault",
 ]
 
 

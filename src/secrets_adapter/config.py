@@ -6,7 +6,9 @@ vault), ``SECRETS_MANAGER_PREFIX``, ``SECRETS_ADAPTER_PATH``, ``SECRETS_ADAPTER_
 ``SECRETS_ADAPTER_MASTER_KEY_FILE``, ``SECRETS_ADAPTER_ENV_FILE``, ``SECRETS_ADAPTER_CACHE_TTL``
 (seconds), ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
 ``SECRETS_ADAPTER_KMS_KEY_ID``, ``VAULT_ADDR``, ``VAULT_TOKEN``, ``VAULT_NAMESPACE``,
-``VAULT_MOUNT``.
+``VAULT_MOUNT``, ``VAULT_AUTH_METHOD`` (token | approle | kubernetes), ``VAULT_ROLE_ID``,
+``VAULT_SECRET_ID_FILE``, ``VAULT_KUBERNETES_ROLE``, ``VAULT_KUBERNETES_JWT_PATH``,
+``VAULT_ADDRESSES`` (comma-separated fail-over nodes).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
 
 BACKENDS = ("local", "env", "aws", "vault")
 ENVIRONMENTS = ("development", "test", "staging", "production")
+KUBERNETES_JWT_PATH = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,10 +96,13 @@ class VaultSettings:
     role_id: str | None = None
     secret_id_file: Path | None = None
     kubernetes_role: str | None = None
-    kubernetes_jwt_path: Path = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+    kubernetes_jwt_path: Path = KUBERNETES_JWT_PATH
     verify: bool | str = True
     timeout: float = 5.0
     transit_mount: str = "transit"
+    addresses: tuple[str, ...] = ()  # more nodes of the same cluster, tried when ``url`` fails
+    auth_mount: str | None = None  # where the approle/kubernetes auth method is mounted
+    path_root: str = ""  # a folder under the mount holding every (already prefixed) name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -191,6 +197,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             namespace=environ.get("VAULT_NAMESPACE") or None,
             mount=environ.get("VAULT_MOUNT") or "secret",
             prefix=prefix,
+            auth_method=environ.get("VAULT_AUTH_METHOD") or "token",
+            role_id=environ.get("VAULT_ROLE_ID") or None,
+            secret_id_file=_path(environ, "VAULT_SECRET_ID_FILE"),
+            kubernetes_role=environ.get("VAULT_KUBERNETES_ROLE") or None,
+            kubernetes_jwt_path=_path(environ, "VAULT_KUBERNETES_JWT_PATH") or KUBERNETES_JWT_PATH,
+            addresses=tuple(
+                a.strip() for a in environ.get("VAULT_ADDRESSES", "").split(",") if a.strip()
+            ),
         ),
         cache=CacheSettings(
             ttl=_seconds(environ, "SECRETS_ADAPTER_CACHE_TTL", timedelta(minutes=5)),

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -143,3 +144,18 @@ def test_every_command_has_help(store: Path) -> None:
         result = sa(name, "--help")
         assert result.exit_code == 0, name
         assert "Usage:" in result.stdout
+
+
+def test_main_returns_the_exit_code_of_ctx_exit() -> None:
+    from secrets_adapter.cli.main import main
+
+    @cli.command("exit-seven", hidden=True)
+    @click.pass_context
+    def exit_seven(ctx: click.Context) -> None:
+        ctx.exit(7)
+
+    try:
+        assert main(["exit-seven"]) == 7
+        assert main(["--help"]) == 0
+    finally:
+        cli.commands.pop("exit-seven")

@@ -10,7 +10,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from secrets_adapter import SecretsAdapter
+from secrets_adapter import SecretsAdapter, SecretValue
 from secrets_adapter.clock import WallClock, utcnow
 from secrets_adapter.rotation.jwt_verifier import JwtVerifier, sign_token
 from secrets_adapter.rotation.rotators.jwt import JwtKeySet
@@ -28,15 +28,21 @@ class TokenService:
         self._adapter = adapter
         self._clock = clock
         self._verifiers = {
-            kind: JwtVerifier(
-                lambda name=name: adapter.get(name).value,
-                audience=f"gaara-store-{kind}",
-                clock=clock,
-                reload_interval=timedelta(seconds=1),
-                max_age=timedelta(seconds=5),
-            )
-            for kind, name in (("access", ACCESS_KEY_NAME), ("refresh", REFRESH_KEY_NAME))
+            "access": self._verifier(ACCESS_KEY_NAME, "access"),
+            "refresh": self._verifier(REFRESH_KEY_NAME, "refresh"),
         }
+
+    def _verifier(self, name: str, kind: str) -> JwtVerifier:
+        def load() -> SecretValue:
+            return self._adapter.get(name).value
+
+        return JwtVerifier(
+            load,
+            audience=f"gaara-store-{kind}",
+            clock=self._clock,
+            reload_interval=timedelta(seconds=1),
+            max_age=timedelta(seconds=5),
+        )
 
     def _issue(self, name: str, kind: str, subject: int, lifetime: timedelta) -> str:
         keys = JwtKeySet.from_value(self._adapter.get(name).value)

@@ -14,6 +14,8 @@ from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
 from secrets_adapter.cli.ops import OPS_COMMANDS
+from secrets_adapter.cli.policy import policy_group
+from secrets_adapter.cli.policy_vault import vault as vault_policy_command
 
 __all__ = ["cli", "main", "run"]
 
@@ -57,7 +59,7 @@ def cli(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (for tests and ``python -m``)."""
     try:
-        cli.main(args=argv, prog_name="secrets-adapter", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="secrets-adapter", standalone_mode=False)
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
     except click.ClickException as exc:
@@ -66,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
-    return 0
+    # without standalone mode, click returns the code of ``ctx.exit(n)`` instead of raising it
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:
@@ -79,3 +82,5 @@ for _command in [*COMMANDS, *OPS_COMMANDS]:
     cli.add_command(_command)
 cli.add_command(init_command)
 cli.add_command(rotate_master_key_command)
+policy_group.add_command(vault_policy_command, name="vault")
+cli.add_command(policy_group)

@@ -43,10 +43,18 @@ from secrets_adapter.providers.base import BatchResult, check_recovery_window
 from secrets_adapter.validation import validate_name
 
 if TYPE_CHECKING:
+    from boto3.session import Session
+    from botocore.config import Config
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_secretsmanager.type_defs import RotationRulesTypeTypeDef, TagTypeDef
 
-__all__ = ["BATCH_LIMIT", "AwsSecretsManagerProvider", "guard_sdk_logging"]
+__all__ = [
+    "BATCH_LIMIT",
+    "AwsSecretsManagerProvider",
+    "aws_session",
+    "client_config",
+    "guard_sdk_logging",
+]
 
 BATCH_LIMIT = 20
 """``BatchGetSecretValue`` takes at most 20 secret ids per call."""
@@ -95,6 +103,11 @@ def _value_of(entry: Mapping[str, Any]) -> SecretValue:
     return SecretValue(str(entry.get("SecretString", "")))
 
 
+def _creation_order(info: VersionInfo) -> tuple[bool, float]:
+    """Oldest first; versions AWS gave no date sort last, in the order AWS listed them."""
+    return (info.created_at is None, info.created_at.timestamp() if info.created_at else 0.0)
+
+
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -121,7 +134,8 @@ def _whole_days(window: timedelta, name: str) -> int:
     return window.days
 
 
-def _make_client(settings: AwsSettings) -> SecretsManagerClient:
+def aws_session(settings: AwsSettings) -> Session:
+    """A boto3 session on the standard credential chain, with the configured profile and region."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
@@ -132,17 +146,11 @@ def _make_client(settings: AwsSettings) -> SecretsManagerClient:
             f"The AWS profile {settings.profile!r} is not in ~/.aws/config or ~/.aws/credentials."
         ) from None
     if session.region_name is None:
-        raise ConfigurationError(
-            "No AWS region configured for Secrets Manager: set AWS_REGION or pass region=..."
-        )
-    return session.client(
-        "secretsmanager",
-        endpoint_url=settings.endpoint_url,
-        config=client_config(settings),
-    )
+        raise ConfigurationError("No AWS region configured: set AWS_REGION or pass region=...")
+    return session
 
 
-def client_config(settings: AwsSettings) -> Any:
+def client_config(settings: AwsSettings) -> Config:
     """botocore ``Config``: standard retry mode, bounded attempts, connect and read timeouts."""
     from botocore.config import Config
 
@@ -181,7 +189,11 @@ class AwsSecretsManagerProvider:
     def from_settings(cls, settings: AwsSettings) -> AwsSecretsManagerProvider:
         """Build the boto3 client from settings (the standard credential chain applies)."""
         return cls(
-            _make_client(settings),
+            aws_session(settings).client(
+                "secretsmanager",
+                endpoint_url=settings.endpoint_url,
+                config=client_config(settings),
+            ),
             kms_key_id=settings.kms_key_id,
             owns_client=True,
             region=settings.region,
@@ -483,7 +495,7 @@ class AwsSecretsManagerProvider:
             versions = (
                 self._labelled_versions(name, described.get("VersionIdsToStages", {}))
                 if deleted is not None
-                else list(self._all_versions(name))
+                else sorted(self._all_versions(name), key=_creation_order)
             )
         return SecretMetadata(
             name=name,

@@ -120,8 +120,11 @@ def error_for_code(
         "will not help",
         ProviderUnavailableError: "AWS is throttling, failing or unreachable; try again later",
         ConflictError: "it exists already or was changed meanwhile",
+        IntegrityError: "the ciphertext does not match its encryption context or key (a wrong "
+        "context, a changed blob or another key)",
     }
-    hint = hints.get(error_class, aws_message[:200])
+    # AWS's own message is left on the chained exception: validation messages can echo input.
+    hint = hints.get(error_class, "see the chained AWS error for details")
     return error_class(
         f"AWS error {code} for {subject}: {hint}.", secret_name=name, provider=PROVIDER
     )

@@ -1,0 +1,170 @@
+"""The Gaara Store on a real embedded store: it starts, serves, and survives rotations."""
+
+from __future__ import annotations
+
+import base64
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from flask.testing import FlaskClient
+from gaara_store import create_app
+
+from secrets_adapter import ConfigurationError, SecretsAdapter
+from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
+from secrets_adapter.env_names import key_to_name
+from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
+from secrets_adapter.localstore import init_store
+from secrets_adapter.rotation.schedule import rotation_config_tags
+
+ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
+PREFIX = "gaara/prod"
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Store:
+    adapter: SecretsAdapter
+    clock: Clock
+    database: Path
+    values: dict[str, str]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    values = entries_as_dict(read_dotenv_file(ENV_EXAMPLE))
+    database = tmp_path / "gaara.db"
+    values["DATABASE_URL"] = f"sqlite:///{database}"
+    init_store(tmp_path / "secrets")
+    clock = Clock()
+    adapter = SecretsAdapter(backend="local", path=tmp_path / "secrets", prefix=PREFIX, clock=clock)
+    for key in GAARA_STORE_MAPPING:
+        env_key = "DATABASE_URL" if key == "SQLALCHEMY_DATABASE_URI" else key
+        name = key_to_name(env_key, PREFIX)
+        assert name is not None
+        adapter.put_secret(name, values[env_key])
+    yield Store(adapter=adapter, clock=clock, database=database, values=values)
+    adapter.close()
+
+
+def _client(store: Store) -> FlaskClient:
+    return create_app(store.adapter, clock=store.clock).test_client()
+
+
+def _login(client: FlaskClient, email: str = "amina@example.com") -> dict[str, Any]:
+    client.post("/auth/register", json={"email": email, "password": "correct horse"})
+    response = client.post("/auth/login", json={"email": email, "password": "correct horse"})
+    assert response.status_code == 200, response.json
+    tokens: dict[str, Any] = response.json or {}
+    return tokens
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_health_reports_integrations_without_values(store: Store) -> None:
+    client = _client(store)
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json == {
+        "status": "ok",
+        "integrations": {
+            "aws_access_key_id": True,
+            "oauth_client_secret": True,
+            "sendgrid_api_key": True,
+            "stripe_api_key": True,
+        },
+    }
+    body = response.get_data(as_text=True)
+    assert all(value not in body for value in store.values.values() if len(value) > 8)
+
+
+def test_orders_are_encrypted_at_rest_and_read_back(store: Store) -> None:
+    client = _client(store)
+    tokens = _login(client)
+    placed = client.post(
+        "/orders",
+        json={"item": "sandals", "address": "12 Nile Street, Khartoum"},
+        headers=_bearer(tokens["access_token"]),
+    )
+    assert placed.status_code == 201
+    listed = client.get("/orders", headers=_bearer(tokens["access_token"]))
+    assert listed.json == {
+        "orders": [{"id": 1, "item": "sandals", "address": "12 Nile Street, Khartoum"}]
+    }
+    with sqlite3.connect(store.database) as conn:
+        (raw,) = conn.execute("select address_encrypted from orders").fetchone()
+    assert b"Nile" not in raw
+
+
+def test_bad_credentials_and_tokens_are_refused(store: Store) -> None:
+    client = _client(store)
+    tokens = _login(client)
+    wrong = {"email": "amina@example.com", "password": "x"}
+    assert client.post("/auth/login", json=wrong).status_code == 401
+    assert client.get("/orders").status_code == 401
+    assert client.get("/orders", headers=_bearer(tokens["access_token"] + "x")).status_code == 401
+    unsigned = jwt.encode({"sub": "1"}, key="", algorithm="none", headers={"kid": "legacy"})
+    assert client.get("/orders", headers=_bearer(unsigned)).status_code == 401
+    # a refresh token is not an access token
+    assert client.get("/orders", headers=_bearer(tokens["refresh_token"])).status_code == 401
+
+
+def test_refresh_issues_a_working_access_token(store: Store) -> None:
+    client = _client(store)
+    tokens = _login(client)
+    refreshed = client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 200
+    access = (refreshed.json or {})["access_token"]
+    assert client.get("/orders", headers=_bearer(access)).status_code == 200
+
+
+def test_jwt_rotation_logs_nobody_out_until_the_grace_ends(store: Store) -> None:
+    client = _client(store)
+    tokens = _login(client)
+    old_access = tokens["access_token"]
+    name = f"{PREFIX}/jwt-secret-key"
+    store.adapter.describe_secret(name)
+    provider = store.adapter.provider
+    provider.set_tags(  # type: ignore[attr-defined]
+        name, rotation_config_tags(rotator="jwt", every=None, options={"grace": "1h"})
+    )
+    store.adapter.rotate_secret(name)
+    assert client.get("/orders", headers=_bearer(old_access)).status_code == 200
+    new_access = _login(client)["access_token"]
+    assert jwt.get_unverified_header(new_access)["kid"] != "legacy"
+    assert client.get("/orders", headers=_bearer(new_access)).status_code == 200
+
+    store.clock.now += timedelta(hours=1, seconds=1)
+    assert client.get("/orders", headers=_bearer(old_access)).status_code == 401
+    assert client.get("/orders", headers=_bearer(new_access)).status_code == 200
+
+
+def test_encryption_key_rotation_keeps_old_rows_readable(store: Store) -> None:
+    client = _client(store)
+    access = _login(client)["access_token"]
+    client.post("/orders", json={"item": "a", "address": "old key"}, headers=_bearer(access))
+    store.adapter.put_secret("encryption-key", base64.b64encode(os.urandom(32)).decode())
+    client.post("/orders", json={"item": "b", "address": "new key"}, headers=_bearer(access))
+    listed = client.get("/orders", headers=_bearer(access)).json or {}
+    assert [order["address"] for order in listed["orders"]] == ["old key", "new key"]
+
+
+def test_start_fails_fast_naming_missing_secrets(store: Store) -> None:
+    store.adapter.delete_secret("stripe-api-key", force=True)
+    with pytest.raises(ConfigurationError, match="STRIPE_API_KEY <- gaara/prod/stripe-api-key"):
+        create_app(store.adapter)

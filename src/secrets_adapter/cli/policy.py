@@ -1,0 +1,93 @@
+"""``secrets-adapter policy``: generate least-privilege access policies and check existing ones.
+
+``policy aws`` prints an IAM policy for the application (or ``--role admin``) on stdout;
+``policy check FILE`` lists over-broad statements and exits non-zero when it finds any error.
+Other backends add their generators to this same group.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from secrets_adapter.cli.context import EXIT_ERROR, EXIT_USAGE, UserError, handle_errors
+from secrets_adapter.policy.aws_iam import (
+    AwsScope,
+    Severity,
+    admin_policy,
+    app_policy,
+    check_policy,
+)
+
+__all__ = ["policy_group"]
+
+
+@click.group("policy")
+def policy_group() -> None:
+    """Generate least-privilege access policies and check existing ones."""
+
+
+@policy_group.command("aws")
+@click.option("--prefix", default="", help="Secret name prefix, e.g. gaara/prod.")
+@click.option("--region", required=True, help="Region of the secrets, e.g. eu-west-1.")
+@click.option("--account", required=True, help="12-digit AWS account id.")
+@click.option("--kms-key-arn", required=True, help="ARN of the KMS key (arn:aws:kms:...:key/ID).")
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    help="A secret name (repeatable); a name without '/' gets --prefix. Default: all of --prefix.",
+)
+@click.option(
+    "--role",
+    type=click.Choice(["app", "admin"]),
+    default="app",
+    show_default=True,
+    help="app: read and decrypt. admin: also write, stage, delete and configure rotation.",
+)
+@click.option("--batch", is_flag=True, help="Allow BatchGetSecretValue (granted on '*' by IAM).")
+@click.option("--envelope", is_flag=True, help="Allow the KMS envelope helper on the key.")
+@handle_errors
+def policy_aws(
+    *,
+    prefix: str,
+    region: str,
+    account: str,
+    kms_key_arn: str,
+    secrets: tuple[str, ...],
+    role: str,
+    batch: bool,
+    envelope: bool,
+) -> None:
+    """Print the IAM policy JSON for the AWS Secrets Manager backend."""
+    scope = AwsScope(
+        region=region, account=account, kms_key_arn=kms_key_arn, prefix=prefix, secrets=secrets
+    )
+    document = (
+        admin_policy(scope)
+        if role == "admin"
+        else app_policy(scope, allow_batch=batch, allow_envelope=envelope)
+    )
+    click.echo(json.dumps(document, indent=2))
+
+
+@policy_group.command("check")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def policy_check(file: Path) -> None:
+    """List over-broad statements in an IAM policy JSON file (exit 1 if any error)."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise UserError(f"{file} is not a readable JSON document.", EXIT_USAGE) from None
+    if not isinstance(document, dict):
+        raise UserError(f"{file} holds JSON but not a policy object.", EXIT_USAGE)
+    findings = check_policy(document)
+    for finding in findings:
+        click.echo(str(finding))
+    errors = sum(1 for f in findings if f.severity is Severity.ERROR)
+    summary = f"{file}: {errors} error(s), {len(findings) - errors} warning(s)."
+    if errors:
+        raise UserError(summary, EXIT_ERROR)
+    click.echo(summary, err=True)

@@ -1,0 +1,302 @@
+"""Least-privilege IAM for the AWS backend: generate the policies, and check one for breadth.
+
+Pure functions over values; no AWS call. Two generated policies:
+
+* the application role's: ``GetSecretValue`` and ``DescribeSecret`` on exactly its secrets, and
+  ``kms:Decrypt`` on exactly its key, only when Secrets Manager asks (``kms:ViaService``);
+* the rotation/administration role's: writes, stage moves, deletion and rotation configuration on
+  the same secrets, ``ListSecrets`` (which has no resource scope), and the key via the service.
+
+Secrets Manager appends ``-`` and six random characters to every secret's ARN, so the ARN of the
+secret named ``gaara/prod/db`` is matched by ``...:secret:gaara/prod/db-??????`` (each ``?`` is one
+character: not ``gaara/prod/db-old`` nor ``gaara/prod/db2``) and a prefix by ``...:secret:P/*``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from secrets_adapter.errors import ValidationError
+from secrets_adapter.validation import validate_name
+
+__all__ = [
+    "ACTIONS_WITHOUT_RESOURCE_SCOPE",
+    "AwsScope",
+    "PolicyFinding",
+    "Severity",
+    "admin_policy",
+    "app_policy",
+    "check_policy",
+    "secret_resources",
+]
+
+POLICY_VERSION = "2012-10-17"
+ARN_SUFFIX = "-??????"
+
+ACTIONS_WITHOUT_RESOURCE_SCOPE = frozenset(
+    {
+        "secretsmanager:ListSecrets",
+        "secretsmanager:BatchGetSecretValue",
+        "secretsmanager:GetRandomPassword",
+    }
+)
+"""Actions IAM only grants on ``"*"``; each still needs the per-secret permission to do harm
+(``BatchGetSecretValue`` checks ``GetSecretValue`` on every secret it returns)."""
+
+_READ_ACTIONS = ("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret")
+_ADMIN_ACTIONS = (
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+    "secretsmanager:ListSecretVersionIds",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+    "secretsmanager:RotateSecret",
+    "secretsmanager:CancelRotateSecret",
+)
+_ACCOUNT = re.compile(r"\d{12}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_KEY_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/[A-Za-z0-9-]+"
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AwsScope:
+    """Which secrets and which key a policy covers.
+
+    ``secrets`` are names; a name without ``/`` gets ``prefix`` like ``SecretsAdapter.qualify``.
+    With no ``secrets``, the whole ``prefix`` is covered (``prefix/*``).
+    """
+
+    region: str
+    account: str
+    kms_key_arn: str
+    prefix: str = ""
+    secrets: tuple[str, ...] = ()
+    partition: str = "aws"
+
+    def __post_init__(self) -> None:
+        if not _REGION.fullmatch(self.region):
+            raise ValidationError(f"{self.region!r} is not an AWS region name like eu-west-1.")
+        if not _ACCOUNT.fullmatch(self.account):
+            raise ValidationError(f"{self.account!r} is not a 12-digit AWS account id.")
+        if not _KEY_ARN.fullmatch(self.kms_key_arn):
+            raise ValidationError(
+                f"{self.kms_key_arn!r} is not a KMS key ARN "
+                "(arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; aliases do not scope IAM access)."
+            )
+        prefix = self.prefix.strip("/")
+        if prefix:
+            validate_name(prefix)
+        object.__setattr__(self, "prefix", prefix)
+        if not prefix and not self.secrets:
+            raise ValidationError(
+                "Give a prefix or at least one secret: a policy over every secret in the "
+                "account is not least privilege."
+            )
+
+    def qualified_names(self) -> list[str]:
+        names = []
+        for name in self.secrets:
+            full = f"{self.prefix}/{name}" if self.prefix and "/" not in name else name
+            names.append(validate_name(full))
+        return sorted(set(names))
+
+    @property
+    def via_service(self) -> str:
+        return f"secretsmanager.{self.region}.amazonaws.com"
+
+
+def secret_resources(scope: AwsScope) -> list[str]:
+    """The secret ARNs a policy names: one per secret, or the prefix's subtree."""
+    base = f"arn:{scope.partition}:secretsmanager:{scope.region}:{scope.account}:secret:"
+    if scope.secrets:
+        return [f"{base}{name}{ARN_SUFFIX}" for name in scope.qualified_names()]
+    return [f"{base}{scope.prefix}/*"]
+
+
+def _key_via_secrets_manager(scope: AwsScope, sid: str, actions: Sequence[str]) -> dict[str, Any]:
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": list(actions) if len(actions) > 1 else actions[0],
+        "Resource": scope.kms_key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": scope.via_service}},
+    }
+
+
+def app_policy(
+    scope: AwsScope, *, allow_batch: bool = False, allow_envelope: bool = False
+) -> dict[str, Any]:
+    """The application role's policy: read exactly its secrets, decrypt via Secrets Manager.
+
+    ``allow_batch`` adds ``BatchGetSecretValue`` (IAM grants it only on ``*``; without it the
+    provider falls back to one read per secret). ``allow_envelope`` lets the app use the key
+    directly for the envelope helper, and only with an encryption context.
+    """
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadAppSecrets",
+            "Effect": "Allow",
+            "Action": list(_READ_ACTIONS),
+            "Resource": secret_resources(scope),
+        },
+        _key_via_secrets_manager(scope, "DecryptAppSecretsViaSecretsManager", ["kms:Decrypt"]),
+    ]
+    if allow_batch:
+        statements.append(
+            {
+                "Sid": "BatchReadChecksGetSecretValuePerSecret",
+                "Effect": "Allow",
+                "Action": "secretsmanager:BatchGetSecretValue",
+                "Resource": "*",
+            }
+        )
+    if allow_envelope:
+        statements.append(
+            {
+                "Sid": "EnvelopeEncryptionWithContext",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": scope.kms_key_arn,
+                "Condition": {"Null": {"kms:EncryptionContextKeys": "false"}},
+            }
+        )
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def admin_policy(scope: AwsScope) -> dict[str, Any]:
+    """The rotation/administration role's policy, over the same secrets and key."""
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "ManageAppSecrets",
+                "Effect": "Allow",
+                "Action": list(_ADMIN_ACTIONS),
+                "Resource": secret_resources(scope),
+            },
+            {
+                "Sid": "ListSecretsHasNoResourceScope",
+                "Effect": "Allow",
+                "Action": "secretsmanager:ListSecrets",
+                "Resource": "*",
+            },
+            _key_via_secrets_manager(
+                scope, "UseKeyViaSecretsManager", ["kms:Decrypt", "kms:GenerateDataKey"]
+            ),
+        ],
+    }
+
+
+# --- the checker ---------------------------------------------------------------------------------
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolicyFinding:
+    """One problem in one statement of a policy."""
+
+    statement: str
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.severity.value}: statement {self.statement}: {self.message}"
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _statements(document: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    raw = document.get("Statement")
+    for index, statement in enumerate(_as_list(raw)):
+        if isinstance(statement, Mapping):
+            yield str(statement.get("Sid") or f"#{index + 1}"), statement
+
+
+def _broad_resource(resource: str) -> str | None:
+    """Why ``resource`` is too broad, or None."""
+    if resource == "*":
+        return "Resource '*' covers every resource in every account"
+    parts = resource.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return None
+    _, _, service, region, account, rest = parts
+    if "*" in region or "*" in account:
+        return f"{resource!r} has a wildcard region or account"
+    if service == "kms" and "*" in rest:
+        return f"{resource!r} covers more than one KMS key; name the key ARN"
+    if service == "secretsmanager" and rest.replace("secret:", "", 1) in ("*", ""):
+        return f"{resource!r} covers every secret in the account; scope it to a prefix"
+    return None
+
+
+def check_policy(document: Mapping[str, Any]) -> list[PolicyFinding]:
+    """Over-broad statements (errors) and weaker-than-needed ones (warnings) in an IAM policy."""
+    findings: list[PolicyFinding] = []
+
+    def flag(sid: str, severity: Severity, message: str) -> None:
+        findings.append(PolicyFinding(statement=sid, severity=severity, message=message))
+
+    statements = list(_statements(document))
+    if not statements:
+        flag("-", Severity.ERROR, "the document has no Statement: is it an IAM policy?")
+    for sid, statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement or "NotResource" in statement:
+            flag(sid, Severity.ERROR, "Allow with NotAction/NotResource grants everything else")
+        principals = _as_list(statement.get("Principal"))
+        if "*" in principals or any(
+            isinstance(p, Mapping) and "*" in _as_list(p.get("AWS")) for p in principals
+        ):
+            flag(sid, Severity.ERROR, "Principal '*' lets anyone use this")
+        actions = [str(a) for a in _as_list(statement.get("Action"))]
+        for action in actions:
+            if "*" in action:
+                flag(sid, Severity.ERROR, f"wildcard action {action!r}: list the actions needed")
+        unscoped_ok = bool(actions) and all(a in ACTIONS_WITHOUT_RESOURCE_SCOPE for a in actions)
+        for resource in (str(r) for r in _as_list(statement.get("Resource"))):
+            if resource == "*" and unscoped_ok:
+                continue
+            reason = _broad_resource(resource)
+            if reason:
+                flag(sid, Severity.ERROR, reason)
+        scoped_by_condition = _has_condition_key(statement, "kms:ViaService") or _has_condition_key(
+            statement, "kms:EncryptionContextKeys"
+        )
+        if "kms:Decrypt" in actions and not scoped_by_condition:
+            flag(
+                sid,
+                Severity.WARNING,
+                "kms:Decrypt without a kms:ViaService (or encryption context) condition "
+                "lets the role decrypt anything under the key, not only its secrets",
+            )
+    return findings
+
+
+def _has_condition_key(statement: Mapping[str, Any], key: str) -> bool:
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return False
+    return any(
+        isinstance(block, Mapping) and any(k.lower() == key.lower() for k in block)
+        for block in condition.values()
+    )
