@@ -47,6 +47,8 @@ from secrets_adapter.models import (
 from secrets_adapter.policy import OPERATION_ACTIONS, Authorizer, Policy, load_policy
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 from secrets_adapter.providers.factory import build_provider
+from secrets_adapter.redaction import RedactingFilter, ServedValues
+from secrets_adapter.references import resolve_references
 from secrets_adapter.rotation.engine import RotationEngine
 from secrets_adapter.rotation.rotators import builtin_rotators
 from secrets_adapter.validation import validate_name
@@ -177,6 +179,7 @@ class SecretsAdapter:
                 self._audit.rotation_listener(principal=self._principal, provider=kind)
             )
         self._clock = clock
+        self._served = ServedValues()
         self._qualified: dict[str, str] = {}
         self._cache: SecretCache | None = None
         if self._settings.cache.enabled and self._settings.cache.ttl > timedelta(0):
@@ -217,6 +220,19 @@ class SecretsAdapter:
     @property
     def events(self) -> EventBus:
         return self._events
+
+    @property
+    def served_values(self) -> ServedValues:
+        """The text values this adapter has served, for ``redaction_filter`` (never printed)."""
+        return self._served
+
+    def redaction_filter(self) -> RedactingFilter:
+        """A ``logging.Filter`` masking every value this adapter has served (attach to handlers)."""
+        return RedactingFilter(self._served)
+
+    def resolve_env(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``environ`` (default ``os.environ``) with ``secret://NAME[#key]`` values resolved."""
+        return resolve_references(os.environ if environ is None else environ, self.get_secret_value)
 
     @property
     def cache(self) -> SecretCache | None:
@@ -265,7 +281,9 @@ class SecretsAdapter:
         self._guard("get", full)
         cache = self._cache
         if cache is not None and not self._events and self._audit is None:
-            return cache.get(full, version=version, stage=stage, refresh=refresh)
+            secret = cache.get(full, version=version, stage=stage, refresh=refresh)
+            self._served.remember(secret.value)
+            return secret
         started = time.perf_counter()
         try:
             if cache is not None:
@@ -275,6 +293,7 @@ class SecretsAdapter:
         except SecretsAdapterError as exc:
             self._emit_access("get", full, started, error=exc, stage=stage)
             raise
+        self._served.remember(secret.value)
         self._emit_access(
             "get",
             full,
@@ -342,6 +361,7 @@ class SecretsAdapter:
             item = denied[full] if full in denied else result.get(full)
             if isinstance(item, Secret):
                 found[asked] = item
+                self._served.remember(item.value)
                 self._emit_access(
                     "get_many", full, started, version_id=item.version_id, value=item.value
                 )
