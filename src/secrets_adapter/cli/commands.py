@@ -37,9 +37,10 @@ def _read_value(from_file: Path | None, binary: bool) -> SecretValue:
     try:
         return SecretValue(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise UserError(
-            "The value is not valid UTF-8 text; pass --binary to store it as bytes.", EXIT_USAGE
-        ) from None
+        pass  # raised below, outside the handler: the UnicodeDecodeError holds the value
+    raise UserError(
+        "The value is not valid UTF-8 text; pass --binary to store it as bytes.", EXIT_USAGE
+    )
 
 
 @click.command("put")
