@@ -159,3 +159,14 @@ def test_main_returns_the_exit_code_of_ctx_exit() -> None:
         assert main(["--help"]) == 0
     finally:
         cli.commands.pop("exit-seven")
+
+
+def test_backend_option_is_an_explicit_choice_in_production(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    stored = sa("--backend", "local", "put", "prod/key", stdin="v")
+    assert stored.exit_code == 0, stored.stderr
+    assert sa("get", "prod/key").stdout == "v\n"  # no --backend, no SECRETS_BACKEND: the store
+    monkeypatch.setenv("SECRETS_BACKEND", "env")
+    assert sa("--backend", "local", "get", "prod/key").stdout == "v\n"  # the option wins

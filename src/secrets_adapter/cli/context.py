@@ -70,12 +70,16 @@ class CliContext:
     _adapter: SecretsAdapter | None = field(default=None, repr=False)
 
     def adapter(self) -> SecretsAdapter:
+        """The adapter for the global options. ``--backend`` counts as choosing the backend
+        explicitly (so ``ENVIRONMENT=production`` accepts it); with neither ``--backend`` nor
+        ``SECRETS_BACKEND`` the CLI manages the embedded store, wherever it runs."""
         if self._adapter is None:
-            settings = load_settings(os.environ)
-            if self.backend is None and "SECRETS_BACKEND" not in os.environ:
-                from dataclasses import replace
-
-                settings = replace(settings, backend="local")
+            environ = dict(os.environ)
+            if self.backend is not None:
+                environ["SECRETS_BACKEND"] = self.backend
+            elif not environ.get("SECRETS_BACKEND", "").strip():
+                environ["SECRETS_BACKEND"] = "local"
+            settings = load_settings(environ)
             self._adapter = SecretsAdapter(
                 self.backend,
                 settings=settings,
