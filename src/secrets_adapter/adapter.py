@@ -32,6 +32,7 @@ from secrets_adapter.errors import (
     ConfigurationError,
     SecretFormatError,
     SecretsAdapterError,
+    ValidationError,
 )
 from secrets_adapter.events import AccessEvent, CacheResult, EventBus, Listener, Outcome
 from secrets_adapter.models import (
@@ -65,7 +66,7 @@ def secret_as_dict(secret: Secret) -> dict[str, Any]:
     if text.lstrip().startswith("{"):
         try:
             parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested "JSON" is a plain string too
             parsed = None
         if isinstance(parsed, dict):
             return parsed
@@ -278,7 +279,18 @@ class SecretsAdapter:
         secret = self.get(name, version=version, stage=stage, refresh=refresh)
         if key is None:
             return secret.value.reveal_text()
-        data = secret.value.json()
+        data: Any = None
+        try:
+            data = secret.value.json()
+            is_json = True
+        except SecretFormatError:
+            is_json = False  # raised below, with the secret's name and what to do instead
+        if not is_json:
+            raise SecretFormatError(
+                f"Secret {secret.name!r} is not valid JSON, so it has no key {key!r}; "
+                "read it without a key.",
+                secret_name=secret.name,
+            )
         if not isinstance(data, dict):
             raise SecretFormatError(
                 f"Secret {secret.name!r} is not a JSON object, so it has no key {key!r}; "
@@ -346,7 +358,10 @@ class SecretsAdapter:
     ) -> VersionInfo:
         """Store a new current version (a dict is stored as a JSON object)."""
         full = self.qualify(name)
-        secret_value = _to_value(value)
+        try:
+            secret_value = _to_value(value)
+        except (ValidationError, SecretFormatError) as exc:  # name the secret the value was for
+            raise type(exc)(f"Secret {full!r}: {exc.message}", secret_name=full) from None
         started = time.perf_counter()
         try:
             info = self._writable("put").put(full, secret_value, expected_current=expected_current)
