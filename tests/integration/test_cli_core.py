@@ -170,3 +170,17 @@ def test_backend_option_is_an_explicit_choice_in_production(
     assert sa("get", "prod/key").stdout == "v\n"  # no --backend, no SECRETS_BACKEND: the store
     monkeypatch.setenv("SECRETS_BACKEND", "env")
     assert sa("--backend", "local", "get", "prod/key").stdout == "v\n"  # the option wins
+
+
+def test_empty_stdin_says_where_the_value_should_come_from(store: Path) -> None:
+    result = sa("put", "k", stdin="")
+    assert result.exit_code == 2
+    assert "No value: stdin was empty" in result.stderr
+
+
+def test_an_os_error_on_a_user_path_is_one_line_not_a_traceback(store: Path) -> None:
+    result = sa("rotate-master-key", "--generate-into", str(store / "no" / "such" / "new.key"))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("secrets-adapter: No such file or directory (")
+    assert result.stderr.count("\n") == 1

@@ -32,6 +32,13 @@ def _read_value(from_file: Path | None, binary: bool) -> SecretValue:
     else:
         text = click.prompt("Value", hide_input=True, confirmation_prompt=True)
         data = text.encode("utf-8")
+    if not data:
+        source = f"the file {from_file}" if from_file is not None else "stdin"
+        raise UserError(
+            f"No value: {source} was empty. Pipe the value in, use --from-file, or run in a "
+            "terminal to be prompted.",
+            EXIT_USAGE,
+        )
     if binary:
         return SecretValue(data)
     try:

@@ -99,7 +99,8 @@ pass_cli = click.make_pass_decorator(CliContext, ensure=True)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn our errors into one line on stderr and an exit code. Messages never hold values."""
+    """Turn our errors (and OS errors on a path the user gave) into one line on stderr and an
+    exit code. Messages never hold values: an ``OSError`` shows only its reason and file name."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -111,5 +112,8 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise UserError(exc.message, EXIT_USAGE) from None
         except SecretsAdapterError as exc:
             raise UserError(exc.message, EXIT_ERROR) from None
+        except OSError as exc:  # a file or folder the user named: one line, not a traceback
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise UserError(f"{exc.strerror or type(exc).__name__}{where}.", EXIT_ERROR) from None
 
     return wrapper
