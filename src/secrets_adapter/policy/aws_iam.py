@@ -231,6 +231,9 @@ def _statements(document: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str,
             yield str(statement.get("Sid") or f"#{index + 1}"), statement
 
 
+_UNSCOPED_LOWER = frozenset(a.lower() for a in ACTIONS_WITHOUT_RESOURCE_SCOPE)
+
+
 def _broad_resource(resource: str) -> str | None:
     """Why ``resource`` is too broad, or None."""
     if resource == "*":
@@ -272,7 +275,8 @@ def check_policy(document: Mapping[str, Any]) -> list[PolicyFinding]:
         for action in actions:
             if "*" in action:
                 flag(sid, Severity.ERROR, f"wildcard action {action!r}: list the actions needed")
-        unscoped_ok = bool(actions) and all(a in ACTIONS_WITHOUT_RESOURCE_SCOPE for a in actions)
+        lowered = {a.lower() for a in actions}  # IAM action names are case-insensitive
+        unscoped_ok = bool(actions) and lowered <= _UNSCOPED_LOWER
         for resource in (str(r) for r in _as_list(statement.get("Resource"))):
             if resource == "*" and unscoped_ok:
                 continue
@@ -282,7 +286,7 @@ def check_policy(document: Mapping[str, Any]) -> list[PolicyFinding]:
         scoped_by_condition = _has_condition_key(statement, "kms:ViaService") or _has_condition_key(
             statement, "kms:EncryptionContextKeys"
         )
-        if "kms:Decrypt" in actions and not scoped_by_condition:
+        if "kms:decrypt" in lowered and not scoped_by_condition:
             flag(
                 sid,
                 Severity.WARNING,

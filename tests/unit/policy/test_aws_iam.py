@@ -171,3 +171,20 @@ def test_checker_warns_on_decrypt_without_a_condition() -> None:
 def test_checker_refuses_a_document_without_statements() -> None:
     (finding,) = check_policy({"Version": "2012-10-17"})
     assert finding.severity is Severity.ERROR
+
+
+def test_checker_compares_action_names_case_insensitively() -> None:
+    document = {
+        "Statement": [
+            {"Sid": "Lower", "Effect": "Allow", "Action": "KMS:decrypt", "Resource": KEY},
+            {
+                "Sid": "List",
+                "Effect": "Allow",
+                "Action": "SecretsManager:listSecrets",
+                "Resource": "*",
+            },
+        ]
+    }
+    (finding,) = check_policy(document)
+    assert finding.statement == "Lower"
+    assert finding.severity is Severity.WARNING
