@@ -12,13 +12,15 @@ from tests.sentinel import SENTINEL
 
 # Every backend's factory fixture is listed here; the contract suite runs once per entry.
 # A backend adds a fixture named ``<kind>_provider_fixture`` (in tests/fixtures/) and its kind here.
-CONTRACT_PROVIDERS = ["memory", "local", "env", "aws"]
+CONTRACT_PROVIDERS = ["memory", "local", "env", "aws", "cached", "vault"]
 
 pytest_plugins: list[str] = [
     "tests.fixtures.local",
     "tests.fixtures.env",
     "tests.fixtures.aws",
     "tests.fixtures.postgres",
+    "tests.fixtures.cache",
+    "tests.fixtures.vault",
 ]
 
 

@@ -3,6 +3,7 @@
 from secrets_adapter.adapter import SecretsAdapter, secret_as_dict
 from secrets_adapter.errors import (
     AccessDeniedError,
+    AuditUnavailableError,
     ConfigurationError,
     ConflictError,
     DecryptionError,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessDeniedError",
+    "AuditUnavailableError",
     "ConfigurationError",
     "ConflictError",
     "DecryptionError",

@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from secrets_adapter.audit import AuditTrail, open_trail
 from secrets_adapter.cache import Duration, SecretCache
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import (
@@ -30,6 +31,7 @@ from secrets_adapter.config import (
 )
 from secrets_adapter.errors import (
     ConfigurationError,
+    PolicyDeniedError,
     SecretFormatError,
     SecretsAdapterError,
     ValidationError,
@@ -43,8 +45,11 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
+from secrets_adapter.policy import OPERATION_ACTIONS, Authorizer, Policy, load_policy
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 from secrets_adapter.providers.factory import build_provider
+from secrets_adapter.redaction import RedactingFilter, ServedValues
+from secrets_adapter.references import resolve_references
 from secrets_adapter.rotation.engine import RotationEngine
 from secrets_adapter.rotation.rotators import builtin_rotators
 from secrets_adapter.validation import validate_name
@@ -107,7 +112,10 @@ class SecretsAdapter:
         token: str | SecretValue | None = None,
         mount: str | None = None,
         namespace: str | None = None,
-        principal: str = "app",
+        principal: str | None = None,
+        audit_log: str | os.PathLike[str] | AuditTrail | None = None,
+        audit_mode: str | None = None,
+        policy: str | os.PathLike[str] | Policy | None = None,
         listeners: Iterable[Listener] = (),
         clock: WallClock = utcnow,
         cache: bool | None = None,
@@ -147,12 +155,32 @@ class SecretsAdapter:
                 max_entries=max_entries,
             ),
         )
+        access = self._settings.audit
+        self._principal = principal or access.principal
+        rules = _open_policy(policy if policy is not None else access.policy)
+        self._authorizer = Authorizer(rules, self._principal) if rules is not None else None
+        log = audit_log if audit_log is not None else access.log
+        self._audit: AuditTrail | None = (
+            open_trail(
+                log,
+                mode=audit_mode or access.mode,
+                fail_open=access.fail_open,
+                production=self._settings.is_production,
+            )
+            if log is not None
+            else None
+        )
         self._provider: Provider = (
             provider if provider is not None else build_provider(self._settings)
         )
-        self._principal = principal
         self._events = EventBus(listeners)
+        if self._audit is not None:
+            kind = self._provider.kind
+            self._events.subscribe(
+                self._audit.rotation_listener(principal=self._principal, provider=kind)
+            )
         self._clock = clock
+        self._served = ServedValues()
         self._qualified: dict[str, str] = {}
         self._cache: SecretCache | None = None
         if self._settings.cache.enabled and self._settings.cache.ttl > timedelta(0):
@@ -195,6 +223,19 @@ class SecretsAdapter:
         return self._events
 
     @property
+    def served_values(self) -> ServedValues:
+        """The text values this adapter has served, for ``redaction_filter`` (never printed)."""
+        return self._served
+
+    def redaction_filter(self) -> RedactingFilter:
+        """A ``logging.Filter`` masking every value this adapter has served (attach to handlers)."""
+        return RedactingFilter(self._served)
+
+    def resolve_env(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """``environ`` (default ``os.environ``) with ``secret://NAME[#key]`` values resolved."""
+        return resolve_references(os.environ if environ is None else environ, self.get_secret_value)
+
+    @property
     def cache(self) -> SecretCache | None:
         """The read-through cache, or None with ``cache=False`` (or a TTL of 0)."""
         return self._cache
@@ -234,10 +275,16 @@ class SecretsAdapter:
         Served by the cache unless ``cache=False``; ``refresh=True`` asks the backend again (for a
         caller that just saw the value rejected), at most once per second per secret.
         """
-        full = self.qualify(name)
+        try:
+            full = self._qualified[name]  # the hit path: a name seen before, already validated
+        except (KeyError, TypeError):
+            full = self.qualify(name)
+        self._guard("get", full)
         cache = self._cache
-        if cache is not None and not self._events:
-            return cache.get(full, version=version, stage=stage, refresh=refresh)
+        if cache is not None and not self._events and self._audit is None:
+            secret = cache.get(full, version=version, stage=stage, refresh=refresh)
+            self._served.remember(secret.value)
+            return secret
         started = time.perf_counter()
         try:
             if cache is not None:
@@ -247,8 +294,15 @@ class SecretsAdapter:
         except SecretsAdapterError as exc:
             self._emit_access("get", full, started, error=exc, stage=stage)
             raise
+        self._served.remember(secret.value)
         self._emit_access(
-            "get", full, started, version_id=secret.version_id, stage=stage, cache=result
+            "get",
+            full,
+            started,
+            version_id=secret.version_id,
+            stage=stage,
+            cache=result,
+            value=secret.value,
         )
         return secret
 
@@ -309,15 +363,20 @@ class SecretsAdapter:
         """Many secrets in one call where the backend allows; raises if any one failed,
         naming all that did (the others were still fetched, and are cached)."""
         qualified = {self.qualify(name): name for name in names}
+        denied = {full: err for full in qualified if (err := self._denial("get_many", full))}
         started = time.perf_counter()
-        result = self._reader.get_many(list(qualified))
+        allowed = [full for full in qualified if full not in denied]
+        result = self._reader.get_many(allowed) if allowed else {}
         found: dict[str, Secret] = {}
         failures: list[tuple[str, SecretsAdapterError]] = []
         for full, asked in qualified.items():
-            item = result.get(full)
+            item = denied[full] if full in denied else result.get(full)
             if isinstance(item, Secret):
                 found[asked] = item
-                self._emit_access("get_many", full, started, version_id=item.version_id)
+                self._served.remember(item.value)
+                self._emit_access(
+                    "get_many", full, started, version_id=item.version_id, value=item.value
+                )
             else:
                 error = item or SecretFormatError(
                     f"The provider returned nothing for secret {full!r}.", secret_name=full
@@ -342,14 +401,25 @@ class SecretsAdapter:
         self.get_many(names)
 
     def list_secrets(self, prefix: str | None = None) -> list[str]:
-        """Names of live secrets starting with ``prefix`` (default: the adapter's prefix folder)."""
+        """Names of live secrets starting with ``prefix`` (default: the adapter's prefix folder)
+        that the policy lets this principal list."""
         if prefix is None:
             prefix = f"{self.prefix}/" if self.prefix else ""
-        return self._provider.list_names(prefix)
+        names = self._provider.list_names(prefix)
+        return [name for name in names if self._denial("list", name) is None]
 
     def describe_secret(self, name: str) -> SecretMetadata:
         """Versions, stages, tags and deletion state; never values."""
-        return self._versioned("describe").describe(self.qualify(name))
+        full = self.qualify(name)
+        self._guard("describe", full)
+        started = time.perf_counter()
+        try:
+            metadata = self._versioned("describe").describe(full)
+        except SecretsAdapterError as exc:
+            self._emit_access("describe", full, started, error=exc)
+            raise
+        self._emit_access("describe", full, started)
+        return metadata
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -358,6 +428,7 @@ class SecretsAdapter:
     ) -> VersionInfo:
         """Store a new current version (a dict is stored as a JSON object)."""
         full = self.qualify(name)
+        self._guard("put", full)
         try:
             secret_value = _to_value(value)
         except (ValidationError, SecretFormatError) as exc:  # name the secret the value was for
@@ -370,7 +441,7 @@ class SecretsAdapter:
             raise
         finally:
             self.invalidate(full)
-        self._emit_access("put", full, started, version_id=info.version_id)
+        self._emit_access("put", full, started, version_id=info.version_id, value=secret_value)
         return info
 
     def delete_secret(
@@ -382,6 +453,7 @@ class SecretsAdapter:
     ) -> None:
         """Schedule deletion (7-30 days, default 30) or, with ``force``, delete now."""
         full = self.qualify(name)
+        self._guard("delete", full)
         started = time.perf_counter()
         try:
             self._writable("delete").delete(full, recovery_window=recovery_window, force=force)
@@ -395,6 +467,7 @@ class SecretsAdapter:
     def restore_secret(self, name: str) -> None:
         """Cancel a scheduled deletion."""
         full = self.qualify(name)
+        self._guard("restore", full)
         started = time.perf_counter()
         try:
             self._writable("restore").restore(full)
@@ -409,6 +482,7 @@ class SecretsAdapter:
         """Rotate through the four steps (create, set, test, finish) with the rotator set in the
         secret's tags (``secrets-adapter rotation configure``), else ``random``."""
         full = self.qualify(name)
+        self._guard("rotate", full)
         started = time.perf_counter()
         try:
             result = self.rotation_engine().rotate(full)
@@ -445,8 +519,13 @@ class SecretsAdapter:
             self._cache.invalidate(self.qualify(name))
 
     def close(self) -> None:
-        """Forget cached values and release the provider's connections."""
-        self._reader.close()
+        """Forget cached values, release the provider's connections, write out queued audit
+        records."""
+        try:
+            self._reader.close()
+        finally:
+            if self._audit is not None:
+                self._audit.close()
 
     def __enter__(self) -> SecretsAdapter:
         return self
@@ -482,26 +561,68 @@ class SecretsAdapter:
         version_id: str | None = None,
         stage: Stage | None = None,
         cache: CacheResult | None = None,
+        value: SecretValue | None = None,
     ) -> None:
-        if not self._events:
+        """Record the access (the audit trail may refuse it: fail closed), then tell listeners.
+
+        ``value`` reaches the audit trail only, which logs its keyed HMAC if so configured.
+        """
+        if not self._events and self._audit is None:
             return
-        self._events.emit(
-            AccessEvent(
-                time=self._clock(),
-                action=action,
-                secret_name=name,
-                provider=self._provider.kind,
-                principal=self._principal,
-                outcome=Outcome.SUCCESS if error is None else Outcome.ERROR,
-                request_id=str(uuid.uuid4()),
-                version_id=version_id,
-                stage=stage.value if stage is not None else None,
-                cache=cache,
-                error_code=type(error).__name__ if error is not None else None,
-                error_message=error.message if error is not None else None,
-                duration_s=time.perf_counter() - started,
-            )
+        event = AccessEvent(
+            time=self._clock(),
+            action=action,
+            secret_name=name,
+            provider=self._provider.kind,
+            principal=self._principal,
+            outcome=(
+                Outcome.SUCCESS
+                if error is None
+                else Outcome.DENIED
+                if isinstance(error, PolicyDeniedError)
+                else Outcome.ERROR
+            ),
+            request_id=str(uuid.uuid4()),
+            version_id=version_id,
+            stage=stage.value if stage is not None else None,
+            cache=cache,
+            error_code=type(error).__name__ if error is not None else None,
+            error_message=error.message if error is not None else None,
+            duration_s=time.perf_counter() - started,
         )
+        if self._audit is not None:
+            self._audit.record(event, value=value)
+        self._events.emit(event)
+
+    def _guard(self, operation: str, name: str) -> None:
+        """Refuse, and record the denial, before any cache or backend call."""
+        denial = self._denial(operation, name)
+        if denial is not None:
+            self._emit_access(operation, name, time.perf_counter(), error=denial)
+            raise denial
+
+    def _denial(self, operation: str, name: str) -> PolicyDeniedError | None:
+        """The policy's refusal of ``operation`` on ``name`` for this principal, if it refuses."""
+        if self._authorizer is None:
+            return None
+        action = OPERATION_ACTIONS[operation]
+        decision = self._authorizer.decide(action, name)
+        if decision.allowed:
+            return None
+        return PolicyDeniedError(
+            f"The access policy does not let {self._principal!r} {action} secret {name!r}: "
+            f"{decision.reason}.",
+            secret_name=name,
+            provider=self._provider.kind,
+            principal=self._principal,
+            action=action,
+        )
+
+
+def _open_policy(policy: str | os.PathLike[str] | Policy | None) -> Policy | None:
+    if policy is None or isinstance(policy, Policy):
+        return policy
+    return load_policy(policy)
 
 
 def _cache_overrides(

@@ -6,7 +6,12 @@ vault), ``SECRETS_MANAGER_PREFIX``, ``SECRETS_ADAPTER_PATH``, ``SECRETS_ADAPTER_
 ``SECRETS_ADAPTER_MASTER_KEY_FILE``, ``SECRETS_ADAPTER_ENV_FILE``, ``SECRETS_ADAPTER_CACHE_TTL``
 (seconds), ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
 ``SECRETS_ADAPTER_KMS_KEY_ID``, ``VAULT_ADDR``, ``VAULT_TOKEN``, ``VAULT_NAMESPACE``,
-``VAULT_MOUNT``.
+``VAULT_MOUNT``, ``VAULT_AUTH_METHOD`` (token | approle | kubernetes), ``VAULT_ROLE_ID``,
+``VAULT_SECRET_ID_FILE``, ``VAULT_KUBERNETES_ROLE``, ``VAULT_KUBERNETES_JWT_PATH``,
+``VAULT_ADDRESSES`` (comma-separated fail-over nodes); audit and policy:
+``SECRETS_ADAPTER_PRINCIPAL``, ``SECRETS_ADAPTER_AUDIT_LOG``,
+``SECRETS_ADAPTER_AUDIT_MODE`` (durable | buffered), ``SECRETS_ADAPTER_AUDIT_FAIL_OPEN``
+(development only), ``SECRETS_ADAPTER_POLICY``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from secrets_adapter.models import SecretValue
 
 __all__ = [
     "BACKENDS",
+    "AuditSettings",
     "AwsSettings",
     "CacheSettings",
     "EnvSettings",
@@ -32,11 +38,12 @@ __all__ = [
 
 BACKENDS = ("local", "env", "aws", "vault")
 ENVIRONMENTS = ("development", "test", "staging", "production")
+KUBERNETES_JWT_PATH = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CacheSettings:
-    """The in-process cache (see ``cache.py``)."""
+    """The in-process cache (see ``secrets_adapter.cache``)."""
 
     enabled: bool = True
     ttl: timedelta = timedelta(minutes=5)
@@ -93,10 +100,24 @@ class VaultSettings:
     role_id: str | None = None
     secret_id_file: Path | None = None
     kubernetes_role: str | None = None
-    kubernetes_jwt_path: Path = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+    kubernetes_jwt_path: Path = KUBERNETES_JWT_PATH
     verify: bool | str = True
     timeout: float = 5.0
     transit_mount: str = "transit"
+    addresses: tuple[str, ...] = ()  # more nodes of the same cluster, tried when ``url`` fails
+    auth_mount: str | None = None  # where the approle/kubernetes auth method is mounted
+    path_root: str = ""  # a folder under the mount holding every (already prefixed) name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditSettings:
+    """Who the app is, where its accesses are recorded, and the policy it is held to."""
+
+    principal: str = "app"
+    log: Path | None = None
+    mode: str = "durable"  # durable | buffered
+    fail_open: bool = False  # refused in production
+    policy: Path | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +132,7 @@ class Settings:
     aws: AwsSettings = field(default_factory=AwsSettings)
     vault: VaultSettings = field(default_factory=VaultSettings)
     cache: CacheSettings = field(default_factory=CacheSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     @property
     def is_production(self) -> bool:
@@ -191,8 +213,24 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             namespace=environ.get("VAULT_NAMESPACE") or None,
             mount=environ.get("VAULT_MOUNT") or "secret",
             prefix=prefix,
+            auth_method=environ.get("VAULT_AUTH_METHOD") or "token",
+            role_id=environ.get("VAULT_ROLE_ID") or None,
+            secret_id_file=_path(environ, "VAULT_SECRET_ID_FILE"),
+            kubernetes_role=environ.get("VAULT_KUBERNETES_ROLE") or None,
+            kubernetes_jwt_path=_path(environ, "VAULT_KUBERNETES_JWT_PATH") or KUBERNETES_JWT_PATH,
+            addresses=tuple(
+                a.strip() for a in environ.get("VAULT_ADDRESSES", "").split(",") if a.strip()
+            ),
         ),
         cache=CacheSettings(
             ttl=_seconds(environ, "SECRETS_ADAPTER_CACHE_TTL", timedelta(minutes=5)),
+        ),
+        audit=AuditSettings(
+            principal=environ.get("SECRETS_ADAPTER_PRINCIPAL", "").strip() or "app",
+            log=_path(environ, "SECRETS_ADAPTER_AUDIT_LOG"),
+            mode=environ.get("SECRETS_ADAPTER_AUDIT_MODE", "").strip().lower() or "durable",
+            fail_open=environ.get("SECRETS_ADAPTER_AUDIT_FAIL_OPEN", "").strip().lower()
+            in ("1", "true", "yes"),
+            policy=_path(environ, "SECRETS_ADAPTER_POLICY"),
         ),
     )

@@ -15,6 +15,7 @@
     │   ├── ConflictError          exists already, check-and-set mismatch, stage moved meanwhile
     │   └── ProviderUnavailableError   network, timeout, throttling, 5xx: the only one stale-on-error absorbs
     ├── IntegrityError             tampered store or audit chain, wrong master key
+    ├── AuditUnavailableError      the audit record could not be written: the access is refused
     ├── RotationError              .step, .version_id
     └── MigrationError
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 __all__ = [
     "AccessDeniedError",
+    "AuditUnavailableError",
     "ConfigurationError",
     "ConflictError",
     "DecryptionError",
@@ -119,6 +121,13 @@ class ProviderUnavailableError(ProviderError):
 
 class IntegrityError(SecretsAdapterError):
     """Stored data failed authentication: tampering, a swapped ciphertext or a wrong master key."""
+
+
+class AuditUnavailableError(SecretsAdapterError):
+    """The access's audit record could not be written or queued (sink failed or timed out).
+
+    In fail-closed mode the read is refused: no value is returned for an unrecorded access.
+    """
 
 
 class RotationError(SecretsAdapterError):

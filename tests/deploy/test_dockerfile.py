@@ -111,7 +111,7 @@ def test_production_environment_and_health_check(instructions: list[Instruction]
     env = " ".join(item.args for item in runtime if item.keyword == "ENV")
     assert re.search(r"\bENVIRONMENT=production\b", env)
     checks = [item for item in runtime if item.keyword == "HEALTHCHECK"]
-    assert len(checks) == 1 and "/healthz" in checks[0].args
+    assert len(checks) == 1 and "/health'" in checks[0].args
     entry = [item.args for item in runtime if item.keyword == "ENTRYPOINT"]
     assert entry and "gunicorn" in entry[0] and "gaara_store.app:create_app()" in entry[0]
 
@@ -191,8 +191,22 @@ def test_secrets_and_strays_stay_out_of_the_build_context(path: str) -> None:
         "README.md",
         "src/secrets_adapter/adapter.py",
         "src/secrets_adapter/data/aws_prices.json",
-        "examples/gaara_store/app.py",
+        "examples/gaara_store/gaara_store/app.py",
     ],
 )
 def test_what_the_image_needs_is_in_the_build_context(path: str) -> None:
     assert not is_excluded(path, load_rules())
+
+
+def test_image_runs_the_real_example_app(instructions: list[Instruction]) -> None:
+    """What the image copies and starts exists: the package, its factory, its health route."""
+    from tests.deploy.paths import REPO_ROOT
+
+    runtime = final_stage(instructions)
+    copies = [item.args.split()[-2:] for item in runtime if item.keyword == "COPY"]
+    source, target = next(pair for pair in copies if pair[0].startswith("examples/"))
+    package = REPO_ROOT / source
+    assert (package / "app.py").is_file() and target == "/app/gaara_store/"
+    app_source = (package / "app.py").read_text()
+    assert "def create_app(" in app_source
+    assert 'add_url_rule("/health"' in app_source

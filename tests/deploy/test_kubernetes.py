@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.paths import DOCKERFILE, K8S
+from tests.deploy.paths import DOCKERFILE, K8S, REPO_ROOT
 
 VARIANTS = ["aws", "vault"]
 FORBIDDEN_ENV = re.compile(r"AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|VAULT_TOKEN")
@@ -32,6 +32,12 @@ def only(documents: list[Manifest], kind: str) -> Manifest:
 
 def env_of(container: Manifest) -> dict[str, str]:
     return {item["name"]: item.get("value", "") for item in container.get("env", [])}
+
+
+def app_routes() -> set[str]:
+    """The routes the Gaara Store example registers (the probes must hit a real one)."""
+    source = (REPO_ROOT / "examples" / "gaara_store" / "gaara_store" / "app.py").read_text()
+    return set(re.findall(r'add_url_rule\("([^"]+)"', source))
 
 
 def dockerfile_uid() -> int:
@@ -75,6 +81,7 @@ def test_pod_is_locked_down(variant: str) -> None:
         assert {"cpu", "memory"} <= limits.keys() and {"cpu", "memory"} <= requests.keys()
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             assert container[probe]["httpGet"]["port"] == "http", probe
+            assert container[probe]["httpGet"]["path"] in app_routes(), probe
         mounts = {mount["mountPath"] for mount in container["volumeMounts"]}
         assert "/tmp" in mounts, "a read-only root still needs a writable /tmp for gunicorn"
 

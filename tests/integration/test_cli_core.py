@@ -79,6 +79,10 @@ def test_list_describe_versions_rotate(store: Path) -> None:
     assert [v["stages"] for v in versions] == [["current"], ["previous"]]
     described = sa("describe", "app/a")
     assert "versions: 2" in described.stdout
+    assert "last rotation:" in described.stdout
+    assert "next rotation:" in described.stdout
+    info = json.loads(sa("describe", "app/a", "--json").stdout)
+    assert info["rotation"]["last_rotated"] is not None
     assert sa("get", "app/a").stdout.strip() != "1"
 
 

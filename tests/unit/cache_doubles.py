@@ -50,6 +50,8 @@ class ControlledProvider:
         self.entered = threading.Event()
         self.get_calls = 0
         self.batch_calls = 0
+        self.batch_names: list[list[str]] = []
+        self.batch_entered = threading.Event()
         self.closed = False
         self.hang_only: str | None = None  # when set, only reads of this name are held
         self._lock = threading.Lock()
@@ -100,6 +102,8 @@ class ControlledProvider:
     def get_many(self, names: Sequence[str]) -> BatchResult:
         with self._lock:
             self.batch_calls += 1
+            self.batch_names.append(list(names))
+        self.batch_entered.set()
         self._enter(names)
         return self.inner.get_many(names)
 

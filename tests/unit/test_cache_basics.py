@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -9,10 +10,16 @@ import pytest
 from secrets_adapter.cache import SecretCache
 from secrets_adapter.errors import ConfigurationError
 from secrets_adapter.events import CacheEvent, CacheResult
-from secrets_adapter.models import Stage
-from secrets_adapter.providers.base import Provider
+from secrets_adapter.models import Secret, SecretValue, Stage
+from secrets_adapter.providers.base import BatchResult, Provider
 from tests.sentinel import SENTINEL
-from tests.unit.cache_doubles import ControlledProvider, FakeClock, Recorder, make_cache
+from tests.unit.cache_doubles import (
+    ControlledProvider,
+    FakeClock,
+    Recorder,
+    make_cache,
+    run_inline,
+)
 
 NAME = "gaara/prod/jwt-secret-key"
 
@@ -31,7 +38,7 @@ def test_the_cache_is_a_provider(provider: ControlledProvider, clock: FakeClock)
     cache = make_cache(provider, clock)
     assert isinstance(cache, Provider)
     assert cache.kind == "memory"
-    assert cache.list_names("gaara/") == [NAME, "gaara/prod/database-url"][::-1]
+    assert cache.list_names("gaara/") == sorted([NAME, "gaara/prod/database-url"])
 
 
 def test_a_fresh_value_is_served_without_a_backend_call(
@@ -216,3 +223,46 @@ def test_bad_settings_are_configuration_errors(
 ) -> None:
     with pytest.raises(ConfigurationError):
         SecretCache(provider, **options)  # type: ignore[arg-type]
+
+
+class _AliasingProvider:
+    """Answers under a canonical name, as AWS does for an ARN: the cache must key and refresh by
+    the name it was asked for."""
+
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
+        self.asked.append(name)
+        return Secret(name="canonical/name", value=SecretValue("v"), version_id="v1")
+
+    def get_many(self, names: Sequence[str]) -> BatchResult:
+        raise NotImplementedError
+
+    def list_names(self, prefix: str = "") -> list[str]:
+        return []
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def test_entries_are_keyed_and_refreshed_by_the_name_asked_for(clock: FakeClock) -> None:
+    provider = _AliasingProvider()
+    cache = SecretCache(
+        provider,
+        clock=clock,
+        jitter=0.0,
+        ttl=100,
+        ttl_overrides={"alias": 10},
+        background=run_inline,
+    )
+    cache.get("alias")
+    clock.advance(9)  # the override's refresh-ahead window
+    cache.get("alias")
+    clock.advance(11)
+    cache.get("alias")
+    assert provider.asked == ["alias", "alias", "alias"]
+    cache.invalidate("alias")
+    assert len(cache) == 0

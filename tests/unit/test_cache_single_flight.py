@@ -212,3 +212,39 @@ def test_an_older_fetch_never_replaces_a_newer_one() -> None:
     join_all([slow])
     assert cache.get(NAME).value.reveal() == "new"
     assert provider.calls == 2
+
+
+def test_many_threads_reading_while_values_change_and_time_passes() -> None:
+    names = [f"app/s{i}" for i in range(4)]
+    provider = ControlledProvider(dict.fromkeys(names, "0"))
+    clock = FakeClock()
+    cache = make_cache(provider, clock, background=None, max_entries=3, ttl=10)
+    stop = threading.Event()
+    problems: list[str] = []
+    written = {"0"}
+
+    def reader(offset: int) -> None:
+        index = offset
+        while not stop.is_set():
+            try:
+                value = str(cache.get(names[index % len(names)]).value.reveal())
+            except SecretsAdapterError as exc:
+                problems.append(type(exc).__name__)
+                return
+            if value not in written:
+                problems.append(f"never written: {value}")
+                return
+            index += 1
+
+    threads = start_threads(16, lambda: reader(threading.get_ident()))
+    for round_number in range(1, 200):
+        name = names[round_number % len(names)]
+        written.add(str(round_number))
+        provider.set_value(name, str(round_number))
+        if round_number % 3 == 0:
+            cache.invalidate(name)
+        clock.advance(round_number % 7)
+    stop.set()
+    join_all(threads)
+    assert problems == []
+    assert len(cache) <= 3

@@ -212,3 +212,15 @@ def test_private_file_leaves_nothing_when_the_write_fails(tmp_path: Path) -> Non
     with pytest.raises(FileNotFoundError):
         write_private_file(target, b"x", overwrite=True)
     assert os.listdir(tmp_path) == []
+
+
+def test_private_file_failure_mid_write_leaves_no_plaintext(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(descriptor: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        write_private_file(tmp_path / "out.env", SENTINEL.encode(), overwrite=True)
+    assert os.listdir(tmp_path) == []

@@ -350,7 +350,7 @@ class SecretCache:
             if now < entry.retry_at:
                 return None
             flight = self._register(
-                key, entry.secret.name, version, stage, now=now, purpose=FlightPurpose.REFRESH
+                key, name_of(key), version, stage, now=now, purpose=FlightPurpose.REFRESH
             )
         try:
             self._spawn(lambda: self._run(flight))
@@ -476,7 +476,7 @@ class SecretCache:
         if current is not None and current.sequence > flight.sequence:
             return []  # a fetch that started later has already landed
         if isinstance(outcome, Secret):
-            self._entries[flight.key] = self._new_entry(outcome, flight.sequence, now)
+            self._entries[flight.key] = self._new_entry(outcome, flight, now)
             return self._evict_overflow(flight.key)
         if current is None:
             return []
@@ -488,15 +488,15 @@ class SecretCache:
             del self._entries[flight.key]  # not found, denied, tampered: never served again
         return []
 
-    def _new_entry(self, secret: Secret, sequence: int, now: float) -> CacheEntry:
-        ttl = self._ttl_overrides.get(secret.name, self._ttl)
+    def _new_entry(self, secret: Secret, flight: Flight, now: float) -> CacheEntry:
+        ttl = self._ttl_overrides.get(flight.name, self._ttl)
         if self._jitter:
             ttl *= 1.0 - self._jitter * self._rng()
         expires_at = now + ttl
         return CacheEntry(
             secret=secret,
             hit=(secret, _HIT),
-            sequence=sequence,
+            sequence=flight.sequence,
             fetched_at=now,
             refresh_at=now + ttl * (1.0 - self._refresh_ahead),
             expires_at=expires_at,

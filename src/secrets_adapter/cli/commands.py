@@ -1,4 +1,4 @@
-"""The everyday commands: put, get, list, describe, versions, delete, restore, rotate.
+"""The everyday commands: put, get, list, describe, versions, delete, restore.
 
 Values never come from argv (process lists are world-readable): ``put`` reads stdin when it is
 not a terminal, a file with ``--from-file``, or prompts without echo.
@@ -15,7 +15,10 @@ from typing import Any
 import click
 
 from secrets_adapter.cli.context import EXIT_USAGE, CliContext, UserError, handle_errors, pass_cli
+from secrets_adapter.cli.rotation import rotation_lines
+from secrets_adapter.clock import utcnow
 from secrets_adapter.models import SecretMetadata, SecretValue, Stage
+from secrets_adapter.rotation.schedule import rotation_schedule
 
 __all__ = ["COMMANDS"]
 
@@ -165,6 +168,12 @@ def describe_command(state: CliContext, name: str, as_json: bool) -> None:
     """Show versions, stages, tags and deletion state of NAME (never values)."""
     meta = state.adapter().describe_secret(name)
     data = _metadata_dict(meta)
+    schedule = rotation_schedule(meta)
+    data["rotation"] = {
+        "rotator": schedule.rotator,
+        "last_rotated": _iso(schedule.last_rotated),
+        "next_rotation": _iso(schedule.next_rotation),
+    }
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -174,6 +183,8 @@ def describe_command(state: CliContext, name: str, as_json: bool) -> None:
     current = meta.current_version
     click.echo(f"current:  {current or '-'}")
     click.echo(f"versions: {len(meta.versions)}")
+    for label, text in rotation_lines(meta, utcnow()):
+        click.echo(f"{label + ':':<15} {text}")
     if meta.deletion_date is not None:
         click.echo(f"SCHEDULED FOR DELETION on {data['deletion_date']} (restore to cancel)")
     for key, tag in sorted(meta.tags.items()):
@@ -236,16 +247,6 @@ def restore_command(state: CliContext, name: str) -> None:
     click.echo(f"Restored {name}.", err=True)
 
 
-@click.command("rotate")
-@click.argument("name")
-@pass_cli
-@handle_errors
-def rotate_command(state: CliContext, name: str) -> None:
-    """Rotate NAME now: a new current version; the old one becomes previous."""
-    info = state.adapter().rotate_secret(name)
-    click.echo(f"Rotated {info.name}: current is now version {info.version_id}.", err=True)
-
-
 COMMANDS = [
     put_command,
     get_command,
@@ -254,5 +255,4 @@ COMMANDS = [
     versions_command,
     delete_command,
     restore_command,
-    rotate_command,
 ]

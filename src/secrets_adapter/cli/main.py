@@ -10,11 +10,19 @@ from pathlib import Path
 
 import click
 
+from secrets_adapter.cli.audit import audit_group
 from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import CliContext
+from secrets_adapter.cli.copy_cmd import copy_command
+from secrets_adapter.cli.diff_cmd import diff_command
+from secrets_adapter.cli.exec_cmd import exec_command
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
+from secrets_adapter.cli.migrate_cmd import migrate_group
 from secrets_adapter.cli.ops import OPS_COMMANDS
 from secrets_adapter.cli.policy import policy_group
+from secrets_adapter.cli.policy_vault import vault as vault_policy_command
+from secrets_adapter.cli.rollback_cmd import rollback_command
+from secrets_adapter.cli.rotation import rotate_command, rotation_group
 
 __all__ = ["cli", "main", "run"]
 
@@ -81,4 +89,13 @@ for _command in [*COMMANDS, *OPS_COMMANDS]:
     cli.add_command(_command)
 cli.add_command(init_command)
 cli.add_command(rotate_master_key_command)
+policy_group.add_command(vault_policy_command, name="vault")
+cli.add_command(audit_group)
 cli.add_command(policy_group)
+cli.add_command(rotation_group)
+cli.add_command(rotate_command)
+cli.add_command(migrate_group)
+cli.add_command(rollback_command)
+cli.add_command(diff_command)
+cli.add_command(copy_command)
+cli.add_command(exec_command)

@@ -1,1 +1,59 @@
-"""Migration from .env to a store, verification, rollback and copying between stores."""
+"""Migration from .env to a store, verification, rollback, drift and copying between stores.
+
+Planning is pure (``plan``, ``classify``, ``drift``); the modules that touch a store
+(``apply``, ``rollback``, ``copy``) are thin and go through ``SecretsAdapter`` or the providers.
+"""
+
+from secrets_adapter.migrate.apply import (
+    ApplyReport,
+    VerifyReport,
+    apply_plan,
+    build_plan,
+    read_current,
+    read_fresh,
+    verify_migration,
+)
+from secrets_adapter.migrate.classify import Classification, KeyClass, classify_key
+from secrets_adapter.migrate.copy import CopyReport, copy_secrets
+from secrets_adapter.migrate.drift import DriftRow, DriftStatus, compute_drift
+from secrets_adapter.migrate.fingerprint import Fingerprinter
+from secrets_adapter.migrate.plan import (
+    Action,
+    DesiredSecret,
+    MigrationPlan,
+    MigrationRules,
+    PlanItem,
+    SkippedKey,
+    desired_secrets,
+    plan_migration,
+)
+from secrets_adapter.migrate.rollback import rollback_entries, write_rollback_file
+
+__all__ = [
+    "Action",
+    "ApplyReport",
+    "Classification",
+    "CopyReport",
+    "DesiredSecret",
+    "DriftRow",
+    "DriftStatus",
+    "Fingerprinter",
+    "KeyClass",
+    "MigrationPlan",
+    "MigrationRules",
+    "PlanItem",
+    "SkippedKey",
+    "VerifyReport",
+    "apply_plan",
+    "build_plan",
+    "classify_key",
+    "compute_drift",
+    "copy_secrets",
+    "desired_secrets",
+    "plan_migration",
+    "read_current",
+    "read_fresh",
+    "rollback_entries",
+    "verify_migration",
+    "write_rollback_file",
+]

@@ -18,6 +18,7 @@ __all__ = [
     "CloudTrailAlarm",
     "api_requests",
     "cloudformation_resources",
+    "terraform_resources",
 ]
 
 METRIC_NAMESPACE = "SecretsAdapter/CloudTrail"
@@ -152,6 +153,54 @@ def cloudformation_resources(
             },
         }
     return resources
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def terraform_resources(
+    *,
+    log_group: str = "${aws_cloudwatch_log_group.trail.name}",
+    topic: str = "${aws_sns_topic.alerts.arn}",
+) -> dict[str, Any]:
+    """The same filters and alarms as Terraform JSON (``deploy/terraform/alarms.tf.json``)."""
+    filters: dict[str, Any] = {}
+    alarms: dict[str, Any] = {}
+    for alarm in CLOUDTRAIL_ALARMS:
+        key = _snake(alarm.logical_id)
+        filters[key] = {
+            "name": f"secrets-adapter-{alarm.rule_id}",
+            "log_group_name": log_group,
+            "pattern": alarm.filter_pattern,
+            "metric_transformation": {
+                "namespace": METRIC_NAMESPACE,
+                "name": alarm.metric_name,
+                "value": "1",
+                "default_value": "0",
+            },
+        }
+        alarms[key] = {
+            "alarm_name": f"secrets-adapter-{alarm.rule_id}",
+            "alarm_description": _alarm_description(alarm),
+            "namespace": METRIC_NAMESPACE,
+            "metric_name": alarm.metric_name,
+            "statistic": "Sum",
+            "period": int(alarm.period.total_seconds()),
+            "evaluation_periods": 1,
+            "threshold": alarm.threshold,
+            "comparison_operator": alarm.comparison,
+            "treat_missing_data": "notBreaching",
+            "alarm_actions": [topic],
+            "ok_actions": [topic],
+            "depends_on": [f"aws_cloudwatch_log_metric_filter.{key}"],
+        }
+    return {
+        "resource": {
+            "aws_cloudwatch_log_metric_filter": filters,
+            "aws_cloudwatch_metric_alarm": alarms,
+        }
+    }
 
 
 def api_requests(

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
@@ -65,6 +66,7 @@ class EnvProvider:
         self._version_key = secrets.token_bytes(32)
         self._file_stamp: _FileStamp | None = None
         self._file_values: dict[str, str] = {}
+        self._file_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: EnvSettings) -> EnvProvider:
@@ -146,20 +148,22 @@ class EnvProvider:
         """The file's values, parsed again only when its size, mtime or inode changed."""
         if self._env_file is None:
             return {}
+        with self._file_lock:
+            return self._reread_if_changed(self._env_file)
+
+    def _reread_if_changed(self, env_file: Path) -> dict[str, str]:
         try:
-            stat = self._env_file.stat()
+            stat = env_file.stat()
             stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
             if stamp != self._file_stamp:
                 environ = self._environ if self._include_environ else {}
-                entries = read_dotenv_file(
-                    self._env_file, interpolate=self._interpolate, environ=environ
-                )
+                entries = read_dotenv_file(env_file, interpolate=self._interpolate, environ=environ)
                 self._file_values, self._file_stamp = entries_as_dict(entries), stamp
         except FileNotFoundError:
             self._file_stamp, self._file_values = None, {}
         except OSError as exc:
             raise ConfigurationError(
-                f"Cannot read the env file {self._env_file}: {exc.strerror}."
+                f"Cannot read the env file {env_file}: {exc.strerror}."
             ) from None
         return self._file_values
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CredentialSource",
+    "Logins",
     "RotatingConnector",
     "SecretReader",
     "database_credentials",
@@ -44,6 +45,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+Logins = tuple[DatabaseCredentials, ...]
+"""Logins to try, best first: the current one, then the pending one during a rotation."""
 
 
 class SecretReader(Protocol):
@@ -59,16 +63,14 @@ class SecretReader(Protocol):
     ) -> Secret: ...
 
 
-def database_credentials(
-    reader: SecretReader, name: str
-) -> Callable[[], tuple[DatabaseCredentials, ...]]:
+def database_credentials(reader: SecretReader, name: str) -> Callable[[], Logins]:
     """A loader for ``CredentialSource``: the current login, then the pending one if any.
 
     ``pending`` is read first: if a rotation finishes between the two reads, the current read
     already has the new password; if none is pending, the current one is up to date.
     """
 
-    def load() -> tuple[DatabaseCredentials, ...]:
+    def load() -> Logins:
         try:
             pending: Secret | None = reader.get(name, stage=Stage.PENDING, refresh=True)
         except SecretNotFoundError:
@@ -152,7 +154,7 @@ class RotatingConnector:
 
     def __init__(
         self,
-        source: CredentialSource[tuple[DatabaseCredentials, ...]],
+        source: CredentialSource[Logins],
         *,
         connect: ConnectFunction | None = None,
         **connect_kwargs: Any,
@@ -163,7 +165,7 @@ class RotatingConnector:
         self.recovered = 0
 
     @property
-    def source(self) -> CredentialSource[tuple[DatabaseCredentials, ...]]:
+    def source(self) -> CredentialSource[Logins]:
         return self._source
 
     def connect(self) -> psycopg.Connection[Any]:

@@ -13,7 +13,10 @@ does the I/O through the provider protocol only:
 A failure at any step leaves ``current`` where it was, records ``failed:<step>:<token>`` in the
 secret's tags, releases the lease and raises ``RotationError``; the next run resumes at that
 step. Two rotations of one secret never overlap: a run first takes a lease (a tag with an
-expiry), written and then read back, so a concurrent run sees it and refuses.
+expiry), written and then read back, so a concurrent run sees it and refuses. Within one engine
+taking the lease is serialized; across processes the read-back catches a simultaneous writer on
+every backend (tags have no compare-and-set), and *finish*'s ``from_version`` check is the last
+guard: a run whose ``current`` moved meanwhile fails instead of overwriting it.
 """
 
 from __future__ import annotations
@@ -94,10 +97,17 @@ class RotationEngine:
 
     # --- whole rotations --------------------------------------------------------------------
 
-    def rotate(self, name: str, *, rotator: str | None = None) -> RotationResult:
-        """Rotate ``name`` through all four steps, or resume its interrupted rotation."""
+    def rotate(
+        self, name: str, *, rotator: str | None = None, restart: bool = False
+    ) -> RotationResult:
+        """Rotate ``name`` through all four steps, or resume its interrupted rotation.
+
+        ``restart=True`` abandons an interrupted rotation and starts a new one. (With the
+        single-user PostgreSQL strategy only when a ``master-secret`` is configured: if the
+        abandoned *set* already changed the password, the current login no longer works.)
+        """
         owner = str(uuid.uuid4())
-        plan, chosen, previous = self._take_lease(name, rotator, owner)
+        plan, chosen, previous = self._take_lease(name, rotator, owner, restart)
         try:
             if plan.stale_pending is not None:
                 self._provider.move_stage(
@@ -147,13 +157,13 @@ class RotationEngine:
         return rotator
 
     def _take_lease(
-        self, name: str, override: str | None, owner: str
+        self, name: str, override: str | None, owner: str, restart: bool
     ) -> tuple[RotationPlan, Rotator, str | None]:
         """Take the lease and plan the run; raises ``RotationError`` if one is in progress."""
         with self._acquire:
             metadata = self._provider.describe(name)
             now = self._clock()
-            plan = plan_rotation(metadata, now=now, new_token=self._new_token())
+            plan = plan_rotation(metadata, now=now, new_token=self._new_token(), restart=restart)
             chosen = self._rotator_for(metadata, override)
             self._provider.set_tags(name, {TAG_LEASE: lease_tag(owner, now, self._lease_ttl)})
             confirmed = active_lease(self._provider.describe(name).tags, now)

@@ -55,10 +55,10 @@ def parse_interval(text: str) -> timedelta:
 
 
 def format_interval(interval: timedelta) -> str:
-    """The shortest ``parse_interval`` spelling: ``timedelta(days=30)`` → ``"30d"``."""
+    """The ``parse_interval`` spelling in days and smaller: ``timedelta(days=30)`` → ``"30d"``."""
     seconds = int(interval.total_seconds())
     out = []
-    for unit in ("w", "d", "h", "m", "s"):
+    for unit in ("d", "h", "m", "s"):
         size = int(_UNITS[unit].total_seconds())
         if seconds >= size:
             out.append(f"{seconds // size}{unit}")

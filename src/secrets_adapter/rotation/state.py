@@ -129,8 +129,14 @@ def parse_state(raw: str | None) -> RotationState | None:
         return None
 
 
-def plan_rotation(metadata: SecretMetadata, *, now: datetime, new_token: str) -> RotationPlan:
-    """Decide what a rotation run of this secret does (see the module docstring)."""
+def plan_rotation(
+    metadata: SecretMetadata, *, now: datetime, new_token: str, restart: bool = False
+) -> RotationPlan:
+    """Decide what a rotation run of this secret does (see the module docstring).
+
+    ``restart`` abandons an interrupted rotation instead of resuming it (its pending version is
+    unlabelled and a new token starts at *create*) — for a pending value that can never pass.
+    """
     lease = active_lease(metadata.tags, now)
     if lease is not None:
         raise RotationError(
@@ -145,6 +151,6 @@ def plan_rotation(metadata: SecretMetadata, *, now: datetime, new_token: str) ->
         if metadata.current_version == state.token:
             # The stage move of ``finish`` happened; only its cleanup is left.
             return RotationPlan(token=state.token, start=RotationStep.FINISH, resumed=True)
-        if pending_id == state.token:
+        if pending_id == state.token and not restart:
             return RotationPlan(token=state.token, start=state.step, resumed=True)
     return RotationPlan(token=new_token, start=RotationStep.CREATE, stale_pending=pending_id)

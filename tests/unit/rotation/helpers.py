@@ -29,6 +29,16 @@ class FakeClock:
 
 
 @dataclass
+class Ticker:
+    """A fake monotonic clock (seconds)."""
+
+    now: float = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
 class Recorder:
     events: list[RotationEvent] = field(default_factory=list)
 

@@ -247,7 +247,7 @@ def test_a_secret_without_rotator_needs_configuration(clock: FakeClock) -> None:
 
 
 def test_the_error_of_a_foreign_exception_does_not_chain_what_it_may_hold(
-    engine: RotationEngine, rotator: ScriptedRotator, provider: FlakyProvider
+    engine: RotationEngine, rotator: ScriptedRotator, recorder: Recorder
 ) -> None:
     def leaky(*args: object) -> None:
         raise ValueError(f"bad value {SENTINEL}")
@@ -257,3 +257,6 @@ def test_the_error_of_a_foreign_exception_does_not_chain_what_it_may_hold(
         engine.rotate(NAME)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
     assert "ValueError" in str(caught.value)
+    failed = [e for e in recorder.events if e.status == "failed"]
+    assert failed and all(SENTINEL not in repr(e) for e in recorder.events)
+    assert failed[0].error_code == "ValueError" and failed[0].error_message is None

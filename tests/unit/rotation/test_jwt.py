@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
@@ -17,18 +16,10 @@ from secrets_adapter.rotation.jwt_verifier import JwtVerifier, TokenRejectedErro
 from secrets_adapter.rotation.rotators.jwt import JwtKeySet
 from secrets_adapter.rotation.schedule import rotation_config_tags
 from secrets_adapter.testing import InMemoryProvider
-from tests.unit.rotation.helpers import FakeClock
+from tests.unit.rotation.helpers import FakeClock, Ticker
 
 NAME = "app/jwt-keys"
 FAR_FUTURE = 4_102_444_800  # 2100-01-01: PyJWT checks exp on the real clock
-
-
-@dataclass
-class Ticker:
-    now: float = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

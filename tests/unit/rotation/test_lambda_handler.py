@@ -3,12 +3,20 @@ refusals."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from secrets_adapter.errors import RotationError, ValidationError
 from secrets_adapter.events import EventBus
+from secrets_adapter.localstore import init_store
 from secrets_adapter.models import SecretValue, Stage
-from secrets_adapter.rotation.lambda_handler import handle_rotation_event, secret_name_from_id
+from secrets_adapter.providers.local import LocalProvider
+from secrets_adapter.rotation.lambda_handler import (
+    handle_rotation_event,
+    lambda_handler,
+    secret_name_from_id,
+)
 from secrets_adapter.rotation.rotators import builtin_rotators
 from secrets_adapter.rotation.schedule import TAG_ROTATOR
 from secrets_adapter.testing import InMemoryProvider
@@ -79,3 +87,24 @@ def test_malformed_events_are_refused(provider: InMemoryProvider, event: dict[st
     with pytest.raises(ValidationError):
         handle_rotation_event(event, provider, rotators=builtin_rotators())
     assert provider.get(NAME).value == SecretValue(SENTINEL)
+
+
+def test_the_lambda_entry_point_builds_its_provider_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    init_store(store)
+    seeded = LocalProvider.open(store)
+    seeded.put(NAME, SecretValue(SENTINEL))
+    seeded.set_tags(NAME, {TAG_ROTATOR: "random"})
+    seeded.close()
+    monkeypatch.setenv("SECRETS_BACKEND", "local")
+    monkeypatch.setenv("SECRETS_ADAPTER_PATH", str(store))
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        lambda_handler(_event(step), None)
+    reopened = LocalProvider.open(store)
+    try:
+        assert reopened.get(NAME).version_id == TOKEN
+        assert reopened.get(NAME, stage=Stage.PREVIOUS).value == SecretValue(SENTINEL)
+    finally:
+        reopened.close()

@@ -84,7 +84,7 @@ class DatabaseCredentials:
     password: SecretValue
     dbname: str
     engine: str = "postgres"
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_value(cls, value: SecretValue, *, name: str | None = None) -> DatabaseCredentials:

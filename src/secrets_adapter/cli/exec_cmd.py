@@ -1,0 +1,107 @@
+"""``secrets-adapter exec [--prefix P] -- COMMAND ...``: run a program with its secrets.
+
+The secrets go into the child's environment, never its command line (process lists are
+world-readable): ``gaara/prod/database-url`` becomes ``DATABASE_URL`` with ``--prefix
+gaara/prod``. Environment values of the form ``secret://NAME[#key]`` are resolved first. The
+child's exit code is ours (a child killed by signal N gives 128+N, as in a shell), and SIGTERM,
+SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to us are passed on to it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from types import FrameType
+
+import click
+
+from secrets_adapter.adapter import SecretsAdapter
+from secrets_adapter.cli.context import CliContext, UserError, handle_errors, pass_cli
+from secrets_adapter.env_names import name_to_key, normalize_prefix
+
+__all__ = ["child_environment", "exec_command", "run_forwarding_signals"]
+
+FORWARDED_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH")
+    if hasattr(signal, name)
+)
+
+
+def child_environment(
+    adapter: SecretsAdapter,
+    environ: Mapping[str, str],
+    *,
+    prefix: str,
+    names: Sequence[str] = (),
+) -> tuple[dict[str, str], list[str]]:
+    """``environ`` with references resolved and the secrets added; also the names skipped."""
+    scope = normalize_prefix(prefix)
+    env = adapter.resolve_env(environ)
+    listed = scope + "/" if scope else ""
+    chosen = [adapter.qualify(n) for n in names] or adapter.list_secrets(listed)
+    skipped: list[str] = []
+    for name in chosen:
+        key = name_to_key(name, scope)
+        value = adapter.get(name).value
+        if key is None or value.is_binary or "\x00" in value.reveal_text():
+            skipped.append(name)
+            continue
+        env[key] = value.reveal_text()
+    return env, skipped
+
+
+def run_forwarding_signals(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    """Run ``argv``, pass our signals on to it, and return its exit code (128+N on signal N)."""
+    child: list[subprocess.Popen[bytes]] = []
+    pending: list[int] = []
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        if not child:
+            pending.append(signum)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            child[0].send_signal(signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
+    try:
+        try:
+            child.append(subprocess.Popen(list(argv), env=dict(env)))  # noqa: S603
+        except FileNotFoundError:
+            raise UserError(f"Command not found: {argv[0]}", 127) from None
+        except PermissionError:
+            raise UserError(f"Command not executable: {argv[0]}", 126) from None
+        for signum in pending:
+            child[0].send_signal(signum)
+        code = child[0].wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return code if code >= 0 else 128 - code
+
+
+@click.command(
+    "exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False}
+)
+@click.option("--prefix", default=None, help="Secrets under this prefix (default: global).")
+@click.option("--name", "names", multiple=True, help="Only this secret. Repeatable.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@pass_cli
+@handle_errors
+def exec_command(
+    state: CliContext, prefix: str | None, names: tuple[str, ...], command: tuple[str, ...]
+) -> None:
+    """Run COMMAND with the secrets in its environment: exec [--prefix P] -- COMMAND ..."""
+    if prefix is not None:
+        state.prefix = prefix
+    adapter = state.adapter()
+    env, skipped = child_environment(adapter, os.environ, prefix=adapter.prefix, names=names)
+    for name in skipped:
+        click.echo(f"secrets-adapter: skipped {name} (binary or not a variable)", err=True)
+    state.close()
+    code = run_forwarding_signals(command, env)
+    if code:
+        raise click.exceptions.Exit(code)

@@ -1,0 +1,158 @@
+"""``secrets-adapter metrics serve``, ``monitoring cloudwatch|rules`` and ``status``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import timedelta
+from typing import Any
+
+import click
+
+from secrets_adapter.cli.context import CliContext, handle_errors, pass_cli
+from secrets_adapter.clock import utcnow
+from secrets_adapter.monitoring.cloudwatch import (
+    api_requests,
+    cloudformation_resources,
+    terraform_resources,
+)
+from secrets_adapter.monitoring.metrics import SecretsMetrics
+from secrets_adapter.monitoring.refresh import RotationAgeRefresher
+from secrets_adapter.monitoring.rules import CountRule, default_rules
+from secrets_adapter.monitoring.server import make_metrics_server
+from secrets_adapter.monitoring.status import format_table, status_rows
+
+__all__ = ["metrics_group", "monitoring_group", "status_command"]
+
+
+@click.group("metrics")
+def metrics_group() -> None:
+    """Prometheus metrics."""
+
+
+@metrics_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", type=click.IntRange(0, 65535), default=9464, show_default=True)
+@click.option(
+    "--requests",
+    "max_requests",
+    type=click.IntRange(min=1),
+    default=None,
+    hidden=True,
+    help="Stop after this many requests (smoke tests).",
+)
+@click.option(
+    "--refresh-seconds",
+    type=click.IntRange(min=1),
+    default=300,
+    show_default=True,
+    help="Read secret metadata at most this often (each read is a billed API call on AWS).",
+)
+@pass_cli
+@handle_errors
+def serve_command(
+    state: CliContext,
+    *,
+    host: str,
+    port: int,
+    max_requests: int | None,
+    refresh_seconds: int,
+) -> None:
+    """Serve /metrics for the configured store: rotation ages from metadata (never values),
+    plus this process's own backend calls."""
+    adapter = state.adapter()
+    metrics = SecretsMetrics()
+    adapter.events.subscribe(metrics)
+    refresh = RotationAgeRefresher(
+        metrics,
+        adapter.list_secrets,
+        adapter.describe_secret,
+        interval=timedelta(seconds=refresh_seconds),
+    )
+    server = make_metrics_server(metrics, host=host, port=port, before_scrape=refresh)
+    click.echo(f"Serving metrics on http://{host}:{server.server_port}/metrics", err=True)
+    try:
+        if max_requests is None:
+            server.serve_forever()
+        for _ in range(max_requests or 0):
+            server.handle_request()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@click.group("monitoring")
+def monitoring_group() -> None:
+    """Alert rules and their CloudWatch counterparts."""
+
+
+@monitoring_group.command("cloudwatch")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["cloudformation", "terraform", "json"]),
+    default="cloudformation",
+    show_default=True,
+    help="CloudFormation Resources, Terraform JSON, or put-metric-filter/-alarm requests.",
+)
+@click.option("--log-group", default=None, help="CloudTrail log group (json format).")
+@click.option("--topic-arn", default=None, help="SNS topic for the alarms (json format).")
+def cloudwatch_command(output: str, log_group: str | None, topic_arn: str | None) -> None:
+    """CloudWatch metric filters and alarms over CloudTrail for the alert rules."""
+    snippet: dict[str, Any]
+    if output == "cloudformation":
+        snippet = {"Resources": cloudformation_resources()}
+    elif output == "terraform":
+        snippet = terraform_resources()
+    else:
+        snippet = api_requests(
+            log_group_name=log_group or "CLOUDTRAIL_LOG_GROUP",
+            topic_arn=topic_arn or "ALERT_TOPIC_ARN",
+        )
+    click.echo(json.dumps(snippet, indent=2))
+
+
+@monitoring_group.command("rules")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def rules_command(as_json: bool) -> None:
+    """The in-process alert rules: id, severity, threshold, window."""
+    rules = default_rules()
+    if as_json:
+        click.echo(json.dumps([asdict(rule) for rule in rules], default=str, indent=2))
+        return
+    for rule in rules:
+        when = (
+            f">= {rule.threshold} in {rule.window}"
+            if isinstance(rule, CountRule)
+            else f"older than {rule.max_age}"
+        )
+        click.echo(f"{rule.id:<20} {rule.severity.value:<9} {when:<24} {rule.description}")
+
+
+@click.command("status")
+@click.option("--rotation-days", type=click.IntRange(min=1), default=90, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_cli
+@handle_errors
+def status_command(state: CliContext, rotation_days: int, as_json: bool) -> None:
+    """One row per secret: backend, version, last/next rotation, cache, recent failures."""
+    adapter = state.adapter()
+    settings = adapter.settings.cache
+    cache = f"ttl {int(settings.ttl.total_seconds())}s" if settings.enabled else "off"
+    now = utcnow()
+    rows = status_rows(
+        adapter.list_secrets(),
+        adapter.describe_secret,
+        backend=adapter.provider.kind,
+        now=now,
+        cache=cache,
+        rotation_interval=timedelta(days=rotation_days),
+    )
+    if as_json:
+        click.echo(json.dumps([asdict(row) for row in rows], default=str, indent=2))
+        return
+    if not rows:
+        click.echo("No secrets.", err=True)
+        return
+    click.echo(format_table(rows, now))

@@ -1,0 +1,173 @@
+"""The migrate, rollback and diff commands through click, on an in-memory store.
+
+The CLI's adapter is injected (``CliContext`` with a ready adapter over ``InMemoryProvider``)
+so the commands run for real against a store without needing the local backend's files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from secrets_adapter.adapter import SecretsAdapter
+from secrets_adapter.cli.context import CliContext
+from secrets_adapter.cli.main import cli
+from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
+from secrets_adapter.models import SecretValue
+from secrets_adapter.testing import InMemoryProvider
+from tests.fixtures.dotenv_samples import AWKWARD_SECRETS, write_awkward_env
+from tests.fixtures.faults import FlakyProvider
+from tests.sentinel import SENTINEL
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+
+class Cli:
+    """Runs ``secrets-adapter ARGS`` in-process against one in-memory store."""
+
+    def __init__(self, provider: InMemoryProvider, prefix: str = "gaara/prod") -> None:
+        self.provider = provider
+        self.prefix = prefix
+
+    def __call__(self, *args: str) -> Outcome:
+        adapter = SecretsAdapter(provider=self.provider, prefix=self.prefix)
+        state = CliContext(_adapter=adapter)
+        result = CliRunner().invoke(cli, list(args), obj=state, catch_exceptions=False)
+        outcome = Outcome(code=result.exit_code, stdout=result.stdout, stderr=result.stderr)
+        assert SENTINEL not in outcome.stdout + outcome.stderr
+        return outcome
+
+
+@pytest.fixture
+def run() -> Cli:
+    return Cli(InMemoryProvider())
+
+
+@pytest.fixture
+def env_file(tmp_path: Path) -> Path:
+    return write_awkward_env(tmp_path / ".env")
+
+
+def test_plan_shows_fingerprints_and_writes_nothing(run: Cli, env_file: Path) -> None:
+    out = run("migrate", "plan", "--from", str(env_file))
+    assert out.code == 0, out.stderr
+    assert "create     gaara/prod/database-url" in out.stdout
+    assert "fp:" in out.stdout
+    assert "LOG_LEVEL (line 2): no secret rule matches" in out.stdout
+    assert "Nothing was written" in out.stdout
+    for value in AWKWARD_SECRETS.values():
+        assert value.strip() not in out.stdout
+    assert "put" not in run.provider.calls
+
+
+def test_plan_json(run: Cli, env_file: Path) -> None:
+    out = run("migrate", "plan", "--from", str(env_file), "--json", "--config", "STRIPE_*")
+    data = json.loads(out.stdout)
+    assert data["counts"]["create"] == len(AWKWARD_SECRETS) - 1
+    skipped = {item["key"]: item["reason"] for item in data["left_in_env_file"]}
+    assert skipped["STRIPE_API_KEY"] == "--config STRIPE_*"
+
+
+def test_apply_verify_rollback(run: Cli, env_file: Path, tmp_path: Path) -> None:
+    applied = run("migrate", "apply", "--from", str(env_file))
+    assert applied.code == 0, applied.stderr
+    assert f"Wrote {len(AWKWARD_SECRETS)} secrets, 0 already up to date" in applied.stdout
+    again = run("migrate", "apply", "--from", str(env_file))
+    assert f"Wrote 0 secrets, {len(AWKWARD_SECRETS)} already up to date" in again.stdout
+    verified = run("migrate", "verify", "--from", str(env_file))
+    assert verified.code == 0
+    assert f"{len(AWKWARD_SECRETS)} match, 0 differ, 0 missing" in verified.stdout
+
+    target = tmp_path / "rolled-back.env"
+    rolled = run("rollback", "--to", str(target))
+    assert rolled.code == 0, rolled.stderr
+    assert entries_as_dict(read_dotenv_file(target)) == AWKWARD_SECRETS
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    refused = run("rollback", "--to", str(target))
+    assert refused.code == 1
+    assert "exists already: pass --force" in refused.stderr
+    assert run("rollback", "--to", str(target), "--force").code == 0
+    assert sorted(os.listdir(tmp_path)) == [".env", "rolled-back.env"]
+
+
+def test_verify_mismatch_exits_4(run: Cli, env_file: Path) -> None:
+    run("migrate", "apply", "--from", str(env_file))
+    run.provider.put("gaara/prod/stripe-api-key", SecretValue("tampered"))
+    out = run("migrate", "verify", "--from", str(env_file), "--json")
+    assert out.code == 4
+    assert json.loads(out.stdout)["mismatched"] == ["gaara/prod/stripe-api-key"]
+    assert "Verification failed" in out.stderr
+
+
+def test_apply_failure_exits_1_and_rerun_finishes(env_file: Path) -> None:
+    run = Cli(FlakyProvider(fail_on_put=2))
+    out = run("migrate", "apply", "--from", str(env_file))
+    assert out.code == 1
+    assert "ProviderUnavailableError" in out.stderr
+    assert "run 'migrate apply' again" in out.stderr
+    assert run("migrate", "apply", "--from", str(env_file)).code == 0
+    assert run("migrate", "verify", "--from", str(env_file)).code == 0
+
+
+def test_progress_bar_for_many_secrets(run: Cli, tmp_path: Path) -> None:
+    many = tmp_path / "many.env"
+    many.write_text("".join(f"KEY_{i}_TOKEN=value-{i}\n" for i in range(12)), encoding="utf-8")
+    out = run("migrate", "apply", "--from", str(many))
+    assert out.code == 0
+    assert "Wrote 12 secrets" in out.stdout
+
+
+def test_group_option(run: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "db.env"
+    source.write_text("DATABASE_URL=pg://a\nDATABASE_USER=u\n", encoding="utf-8")
+    assert run("migrate", "apply", "--from", str(source), "--group", "database").code == 0
+    assert json.loads(run.provider.get("gaara/prod/database").value.reveal_text()) == {
+        "url": "pg://a",
+        "user": "u",
+    }
+    target = tmp_path / "out.env"
+    assert run("rollback", "--to", str(target), "--group", "DATABASE").code == 0
+    expected = {"DATABASE_URL": "pg://a", "DATABASE_USER": "u"}
+    assert entries_as_dict(read_dotenv_file(target)) == expected
+
+
+def test_diff(run: Cli, env_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run("diff", "--from", str(env_file)).code == 4  # nothing migrated yet
+    run("migrate", "apply", "--from", str(env_file))
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    clean = run("diff", "--from", str(env_file), "--json")
+    assert clean.code == 0, clean.stderr
+    assert {row["status"] for row in json.loads(clean.stdout)} == {"same"}
+    monkeypatch.setenv("STRIPE_API_KEY", "different-in-environment")
+    drifted = run("diff", "--from", str(env_file))
+    assert drifted.code == 4
+    assert "gaara/prod/stripe-api-key" in drifted.stderr
+    assert "different" in drifted.stdout
+
+
+def test_malformed_env_file_is_a_one_line_configuration_error(run: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "bad.env"
+    source.write_text(f"API_TOKEN={SENTINEL}\nLOG=1\nAPI_TOKEN='{SENTINEL}'\n", encoding="utf-8")
+    out = run("migrate", "plan", "--from", str(source))
+    assert out.code == 3
+    assert out.stderr.count("\n") == 1
+    assert "line 3: duplicate key API_TOKEN: set on line 1 and again on line 3" in out.stderr
+
+
+def test_migrate_into_the_env_backend_is_refused(tmp_path: Path) -> None:
+    source = write_awkward_env(tmp_path / ".env")
+    args = ["--backend", "env", "--env-file", str(source), "migrate", "plan", "--from", str(source)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1
+    assert "pass --to local, aws or vault" in result.stderr
