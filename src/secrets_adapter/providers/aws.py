@@ -335,7 +335,16 @@ class AwsSecretsManagerProvider:
         if self._create_tags:
             params["Tags"] = [{"Key": k, "Value": v} for k, v in self._create_tags.items()]
         with translate_aws_errors(name):
-            response = self._client.create_secret(**params, **_value_fields(value))
+            try:
+                response = self._client.create_secret(**params, **_value_fields(value))
+            except ClientError as exc:
+                if _code(exc) != "ResourceExistsException":
+                    raise
+                # Another writer created it between our PutSecretValue and CreateSecret: the
+                # secret exists now, so this write is an ordinary new version (same token).
+                response = self._client.put_secret_value(
+                    SecretId=name, ClientRequestToken=token, **_value_fields(value)
+                )
         return VersionInfo(
             name=name,
             version_id=response.get("VersionId") or token,
