@@ -9,6 +9,7 @@ the store folder or of the temporary directory, or in the repr of anything an op
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import sqlite3
@@ -66,10 +67,22 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         todo.extend((item.__cause__, item.__context__))
 
 
+def _encoded_forms() -> tuple[bytes, ...]:
+    """The sentinel as it would show plain, in hex, or inside base64 at any of its 3 alignments
+    (the middle of each encoding depends on the sentinel's bytes alone)."""
+    forms = [SENTINEL_BYTES, SENTINEL_BYTES.hex().encode()]
+    for pad in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            forms.append(encode(b"\0" * pad + SENTINEL_BYTES)[4:-4])
+    return tuple(forms)
+
+
+_FORMS = _encoded_forms()
+
+
 def _contains_sentinel(text: str | bytes) -> bool:
-    if isinstance(text, bytes):
-        return SENTINEL_BYTES in text
-    return SENTINEL in text
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    return any(form in data for form in _FORMS)
 
 
 @dataclass
@@ -235,8 +248,17 @@ def test_local_adapter_operations(hunter: Hunter, tmp_path: Path) -> None:
     with SecretsAdapter(backend="local", path=store, cache=False) as adapter:
         hunter.check_repr(adapter)
         _writable_adapter_operations(hunter, adapter)
-    with SecretsAdapter(backend="local", path=store) as cached:  # the cache's paths too
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    hunter.folders.append(audit)
+    events: list[object] = []
+    with SecretsAdapter(  # the cache's paths too, with listeners and an audit trail
+        backend="local", path=store, listeners=[events.append], audit_log=audit / "audit.jsonl"
+    ) as cached:
         _writable_adapter_operations(hunter, cached)
+    assert events
+    hunter.check_repr(events)
+    assert (audit / "audit.jsonl").stat().st_size > 0
 
 
 def test_local_store_integrity_errors(hunter: Hunter, tmp_path: Path) -> None:
