@@ -362,17 +362,17 @@ class SecretsAdapter:
     def get_many(self, names: Sequence[str]) -> dict[str, Secret]:
         """Many secrets in one call where the backend allows; raises if any one failed,
         naming all that did (the others were still fetched, and are cached)."""
-        qualified = {self.qualify(name): name for name in names}
+        qualified = dict.fromkeys(self.qualify(name) for name in names)
         denied = {full: err for full in qualified if (err := self._denial("get_many", full))}
         started = time.perf_counter()
         allowed = [full for full in qualified if full not in denied]
         result = self._reader.get_many(allowed) if allowed else {}
         found: dict[str, Secret] = {}
         failures: list[tuple[str, SecretsAdapterError]] = []
-        for full, asked in qualified.items():
+        for full in qualified:
             item = denied[full] if full in denied else result.get(full)
             if isinstance(item, Secret):
-                found[asked] = item
+                found[full] = item
                 self._served.remember(item.value)
                 self._emit_access(
                     "get_many", full, started, version_id=item.version_id, value=item.value
@@ -393,7 +393,8 @@ class SecretsAdapter:
                 secret_name=failures[0][0],
                 provider=first.provider,
             ) from first
-        return found
+        # keyed as asked; a secret asked under two spellings ("a", "gaara/prod/a") answers both
+        return {name: found[self.qualify(name)] for name in names}
 
     def preload(self, names: Sequence[str]) -> None:
         """Warm the cache at start-up: one batch read (one backend call where the backend has a

@@ -97,6 +97,14 @@ def test_a_bad_value_error_names_the_secret_not_the_value() -> None:
     assert SENTINEL not in repr(surrogate.value)
 
 
+def test_get_many_answers_every_spelling_asked() -> None:
+    adapter = _adapter(a="1")
+    result = adapter.get_many(["a", "gaara/prod/a", "a"])
+    assert set(result) == {"a", "gaara/prod/a"}
+    assert result["a"] is result["gaara/prod/a"]
+    assert result["a"].value.reveal() == "1"
+
+
 def test_get_many_returns_all_or_names_every_failure() -> None:
     adapter = _adapter(a="1", b="2")
     found = adapter.get_many(["a", "b"])
