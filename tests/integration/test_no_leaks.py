@@ -101,9 +101,15 @@ class Hunter:
         return result
 
     def check_repr(self, result: object) -> None:
-        if isinstance(result, dict | SecretValue | str | bytes):
-            return  # get_secret's dict and get_secret_value's str ARE the value
+        """Never called on what IS the value (get_secret's dict, get_secret_value's str)."""
+        if isinstance(result, str | bytes):
+            return  # names, ids, blobs: checked by the caller where it matters
+        if isinstance(result, dict):
+            for item in result.values():  # get_many's Secrets
+                self.check_repr(item)
+            return
         assert not _contains_sentinel(repr(result)), f"repr leaks: {type(result).__name__}"
+        assert not _contains_sentinel(str(result)), f"str leaks: {type(result).__name__}"
         if isinstance(result, list | tuple):
             for item in result:
                 self.check_repr(item)
