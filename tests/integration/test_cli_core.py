@@ -188,3 +188,15 @@ def test_an_os_error_on_a_user_path_is_one_line_not_a_traceback(store: Path) -> 
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert result.stderr.startswith("secrets-adapter: No such file or directory (")
     assert result.stderr.count("\n") == 1
+
+
+def test_put_prompts_on_stderr_without_echo_when_stdin_is_a_terminal(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("secrets_adapter.cli.commands._stdin_is_terminal", lambda: True)
+    result = sa("put", "typed", stdin=f"{SENTINEL}\n{SENTINEL}\n")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "Value" in result.stderr
+    assert SENTINEL not in result.output
+    assert sa("get", "typed").stdout == SENTINEL + "\n"

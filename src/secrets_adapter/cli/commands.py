@@ -27,13 +27,17 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _read_value(from_file: Path | None, binary: bool) -> SecretValue:
     if from_file is not None:
         data = from_file.read_bytes()
-    elif not sys.stdin.isatty():
+    elif not _stdin_is_terminal():
         data = sys.stdin.buffer.read()
-    else:
-        text = click.prompt("Value", hide_input=True, confirmation_prompt=True)
+    else:  # the prompt goes to stderr: stdout carries only data
+        text = click.prompt("Value", hide_input=True, confirmation_prompt=True, err=True)
         data = text.encode("utf-8")
     if not data:
         source = f"the file {from_file}" if from_file is not None else "stdin"
