@@ -89,10 +89,22 @@ class AwsScope:
             raise ValidationError(f"{self.region!r} is not an AWS region name like eu-west-1.")
         if not _ACCOUNT.fullmatch(self.account):
             raise ValidationError(f"{self.account!r} is not a 12-digit AWS account id.")
-        if not _KEY_ARN.fullmatch(self.kms_key_arn):
+        key = _KEY_ARN.fullmatch(self.kms_key_arn)
+        if key is None:
             raise ValidationError(
                 f"{self.kms_key_arn!r} is not a KMS key ARN "
                 "(arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; aliases do not scope IAM access)."
+            )
+        if key["region"] != self.region:
+            raise ValidationError(
+                f"The KMS key is in {key['region']} but the secrets are in {self.region}: Secrets "
+                "Manager only uses a key of the secret's own region (for a multi-Region key, "
+                "give the ARN of its replica there)."
+            )
+        if key["partition"] != self.partition:
+            raise ValidationError(
+                f"The KMS key is in partition {key['partition']!r} but the policy is for "
+                f"{self.partition!r}; pass partition={key['partition']!r}."
             )
         prefix = self.prefix.strip("/")
         if prefix:

@@ -107,6 +107,8 @@ def test_admin_policy_is_separate_and_clean() -> None:
         ({"kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/app"}, "aliases"),
         ({}, "prefix or at least one secret"),
         ({"prefix": "has space"}, "1-512 characters"),
+        ({"kms_key_arn": f"arn:aws:kms:ap-south-1:{ACCOUNT}:key/k"}, "secret's own region"),
+        ({"partition": "aws-cn"}, "partition 'aws'"),
     ],
 )
 def test_scope_refuses_broad_or_malformed_input(overrides: dict[str, Any], message: str) -> None:
