@@ -200,3 +200,34 @@ def test_put_prompts_on_stderr_without_echo_when_stdin_is_a_terminal(
     assert "Value" in result.stderr
     assert SENTINEL not in result.output
     assert sa("get", "typed").stdout == SENTINEL + "\n"
+
+
+def test_main_never_prints_an_unexpected_error_message(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secrets_adapter.cli.main import main
+    from secrets_adapter.errors import SecretNotFoundError
+
+    @cli.command("fail-untranslated", hidden=True)
+    def fail_untranslated() -> None:
+        raise RuntimeError(f"driver said: password={SENTINEL}")
+
+    @cli.command("fail-unhandled", hidden=True)
+    def fail_unhandled() -> None:
+        raise SecretNotFoundError("Secret 'x' not found.", secret_name="x")
+
+    monkeypatch.delenv("SECRETS_ADAPTER_DEBUG", raising=False)
+    try:
+        assert main(["fail-untranslated"]) == 1
+        captured = capsys.readouterr()
+        assert SENTINEL not in captured.out + captured.err
+        assert "unexpected RuntimeError" in captured.err
+        assert "SECRETS_ADAPTER_DEBUG=1" in captured.err
+        assert main(["fail-unhandled"]) == 1
+        assert capsys.readouterr().err == "secrets-adapter: Secret 'x' not found.\n"
+        monkeypatch.setenv("SECRETS_ADAPTER_DEBUG", "1")
+        with pytest.raises(RuntimeError):
+            main(["fail-untranslated"])
+    finally:
+        cli.commands.pop("fail-untranslated")
+        cli.commands.pop("fail-unhandled")
