@@ -459,6 +459,23 @@ def test_cli_on_the_local_store(
     _cli(hunter, "get", "app/token", code=1)
 
 
+def test_cli_with_the_sentinel_as_passphrase(
+    hunter: Hunter, tmp_path: Path, clean_environ: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "by-passphrase"
+    hunter.folders.append(store)
+    b = ("--path", str(store))
+    _cli(hunter, *b, "init", "--passphrase", stdin="too short\n", code=2)
+    _cli(hunter, *b, "init", "--passphrase", stdin=SENTINEL + "\n")
+    monkeypatch.setenv("SECRETS_ADAPTER_PASSPHRASE", SENTINEL)
+    _cli(hunter, *b, "put", "app/token", stdin="a value")
+    _cli(hunter, *b, "get", "app/token", value=True)
+    _cli(hunter, *b, "rotate-master-key", "--new-passphrase", stdin=SENTINEL[::-1] + "\n")
+    _cli(hunter, *b, "get", "app/token", code=1)  # the old passphrase no longer opens it
+    monkeypatch.setenv("SECRETS_ADAPTER_PASSPHRASE", SENTINEL[::-1])
+    assert _cli(hunter, *b, "get", "app/token", value=True).stdout == "a value\n"
+
+
 def test_cli_on_the_env_backend(hunter: Hunter, tmp_path: Path, clean_environ: None) -> None:
     env_file = tmp_path / "app.env"
     env_file.write_text(f"API_TOKEN='{SENTINEL}'\nNOT_JSON='{NOT_JSON}'\n", encoding="utf-8")
