@@ -1,28 +1,51 @@
 """The main job, end to end on the embedded store: no cloud, no credentials, re-runnable.
 
-1. create an encrypted store in demo-work/.secrets (key file 0600);
-2. load the Gaara Store's nine secrets from examples/gaara_store/.env.example;
-3. read them back through SecretsAdapter and compare byte-exact with the .env;
-4. rotate one and show its versions; print a summary (names and versions, never values).
+The Gaara Store's story with the commands a team would type:
+
+1. ``secrets-adapter init``: an encrypted store (AES-256-GCM, key file 0600);
+2. ``migrate plan / apply / verify`` from the store's ``.env`` (values shown only as fingerprints;
+   a second apply changes nothing; verify compares byte-exact);
+3. the Gaara Store app starts on the store and a client registers, logs in and orders;
+4. ``rotation configure`` + ``rotate`` of the JWT signing key and of ENCRYPTION_KEY while the
+   client keeps working (its old token still verifies, its old order still decrypts);
+5. ``rollback --to .env``: the app could run without the store again;
+6. a summary — names, versions and counts, never a value.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import shlex
 import shutil
 import sys
+import threading
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
 
-from secrets_adapter import SecretsAdapter, Stage
-from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
-from secrets_adapter.env_names import key_to_name
-from secrets_adapter.localstore import init_store
+import jwt
+from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV_FILE = ROOT / "examples" / "gaara_store" / ".env.example"
+sys.path.insert(0, str(ROOT / "examples" / "gaara_store"))
+
+from gaara_store import create_app  # noqa: E402
+
+from secrets_adapter import SecretsAdapter  # noqa: E402
+from secrets_adapter.cli.main import main as cli  # noqa: E402
+from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file  # noqa: E402
+
+ENV_EXAMPLE = ROOT / "examples" / "gaara_store" / ".env.example"
 WORK = Path(os.environ.get("SECRETS_ADAPTER_DEMO_DIR", ROOT / "demo-work")).resolve()
 PREFIX = "gaara/prod"
+USER = {"email": "amina@example.com", "password": "correct horse battery"}
 GAARA_SECRETS = (
     "DATABASE_URL",
     "JWT_SECRET_KEY",
@@ -36,59 +59,173 @@ GAARA_SECRETS = (
 )
 
 
+class DemoError(Exception):
+    """A step did not do what the story says."""
+
+
 def step(text: str) -> None:
-    print(f"\n==> {text}")
+    print(f"\n==> {text}", flush=True)
 
 
-def main() -> int:
+def run(*argv: str) -> None:
+    """Run one ``secrets-adapter`` command in-process, echoing it like a shell would."""
+    print(f"$ secrets-adapter {shlex.join(argv)}", flush=True)
+    code = cli(list(argv))
+    sys.stdout.flush()
+    if code != 0:
+        raise DemoError(f"secrets-adapter {argv[0]} exited with {code}")
+
+
+def prepare_env_file() -> Path:
+    """The store's .env, with DATABASE_URL on a SQLite file so no database server is needed."""
+    text = ENV_EXAMPLE.read_text(encoding="utf-8")
+    lines = [
+        f"DATABASE_URL=sqlite:///{WORK / 'gaara_store.db'}"
+        if line.startswith("DATABASE_URL=")
+        else line
+        for line in text.splitlines()
+    ]
+    env_file = WORK / ".env"
+    env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env_file.chmod(0o600)
+    return env_file
+
+
+class Client:
+    """A tiny HTTP client of the store's API (stdlib only)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def call(self, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method)  # noqa: S310
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                return json.loads(response.read())
+        except HTTPError as error:
+            raise DemoError(f"{method} {path} answered {error.code}") from None
+
+
+@contextmanager
+def serve(adapter: SecretsAdapter) -> Iterator[Client]:
+    """The Gaara Store on 127.0.0.1, a free port, in a thread; stopped on exit."""
+    server = make_server("127.0.0.1", 0, create_app(adapter), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Client(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def main() -> int:  # noqa: PLR0915 - one story, told in order
     started = time.perf_counter()
     shutil.rmtree(WORK, ignore_errors=True)
-    store_path = WORK / ".secrets"
+    WORK.mkdir(parents=True)
+    store = WORK / ".secrets"
+    os.environ.update(
+        {
+            "SECRETS_BACKEND": "local",
+            "SECRETS_ADAPTER_PATH": str(store),
+            "ENVIRONMENT": "development",
+        }
+    )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request log lines
+    env_file = prepare_env_file()
 
-    step(f"Create an encrypted store in {store_path}")
-    result = init_store(store_path)
-    print(f"    database {result.database.name}, master key file {result.key_file}")
+    step("Create the encrypted store")
+    run("init")
 
-    step(f"Load the nine secrets from {ENV_FILE.relative_to(ROOT)}")
-    dotenv = entries_as_dict(read_dotenv_file(ENV_FILE))
-    adapter = SecretsAdapter(backend="local", path=store_path, prefix=PREFIX)
-    names: dict[str, str] = {}
-    for key in GAARA_SECRETS:
-        name = key_to_name(key, PREFIX)
-        if name is None:
-            raise SystemExit(f"{key} has no secret name")
-        names[key] = name
-        info = adapter.put_secret(name, dotenv[key])
-        print(f"    {key:<24} -> {name}  (version {info.version_id[:8]})")
+    step("Migrate the Gaara Store's .env into it")
+    run("migrate", "plan", "--from", str(env_file), "--prefix", PREFIX)
+    run("migrate", "apply", "--from", str(env_file), "--prefix", PREFIX)
+    run("migrate", "apply", "--from", str(env_file), "--prefix", PREFIX)
+    run("migrate", "verify", "--from", str(env_file), "--prefix", PREFIX)
 
-    step("Read them back through SecretsAdapter (one batch call) and compare byte-exact")
-    secrets = adapter.get_many(list(names.values()))
-    mismatches = [key for key, name in names.items() if secrets[name].value.reveal() != dotenv[key]]
-    print(f"    {len(secrets) - len(mismatches)}/{len(secrets)} identical to the .env")
+    step("Start the Gaara Store on the store; a client registers, logs in and orders")
+    adapter = SecretsAdapter(
+        backend="local", path=store, prefix=PREFIX, cache_ttl=timedelta(seconds=1)
+    )
+    with serve(adapter) as client:
+        print(f"    app on {client.base}: {client.call('GET', '/health')['status']}")
+        client.call("POST", "/auth/register", USER)
+        old_access = client.call("POST", "/auth/login", USER)["access_token"]
+        client.call("POST", "/orders", {"item": "sandals", "address": "12 Nile St"}, old_access)
+        print("    logged in, placed 1 order")
 
-    rotated = names["JWT_SECRET_KEY"]
-    step(f"Rotate {rotated}")
-    before = adapter.get(rotated)
-    adapter.rotate_secret(rotated)
-    after = adapter.get(rotated)
-    previous = adapter.get(rotated, stage=Stage.PREVIOUS)
-    if after.value == before.value or previous.value != before.value:
-        raise SystemExit(f"rotation of {rotated} did not keep the old value as previous")
-    for info in adapter.describe_secret(rotated).versions:
-        stages = ",".join(sorted(s.value for s in info.stages)) or "-"
-        print(f"    version {info.version_id[:8]}  {stages}")
+        step("Rotate the JWT signing key and ENCRYPTION_KEY while the client keeps working")
+        jwt_name, key_name = f"{PREFIX}/jwt-secret-key", f"{PREFIX}/encryption-key"
+        run(
+            "rotation",
+            "configure",
+            jwt_name,
+            "--rotator",
+            "jwt",
+            "--grace",
+            "30d",
+            "--every",
+            "30d",
+        )
+        run("rotate", jwt_name)
+        run(
+            "rotation",
+            "configure",
+            key_name,
+            "--rotator",
+            "random",
+            "--bytes",
+            "32",
+            "--every",
+            "90d",
+        )
+        run("rotate", key_name)
+        time.sleep(1.2)  # the app's cache TTL in this demo: it now sees the rotated values
+        orders = client.call("GET", "/orders", token=old_access)["orders"]
+        if [order["address"] for order in orders] != ["12 Nile St"]:
+            raise DemoError("the order placed before the rotation did not decrypt")
+        print("    old token still accepted; order placed before the rotation still decrypts")
+        new_access = client.call("POST", "/auth/login", USER)["access_token"]
+        kids = [jwt.get_unverified_header(token)["kid"] for token in (old_access, new_access)]
+        if kids[0] == kids[1]:
+            raise DemoError("the new login was not signed with the rotated key")
+        client.call("POST", "/orders", {"item": "scarf", "address": "7 Blue Nile Rd"}, new_access)
+        count = len(client.call("GET", "/orders", token=new_access)["orders"])
+        print(f"    new login signed with key {kids[1]} (was {kids[0]}); {count} orders readable")
     adapter.close()
 
+    step("Roll back to a .env file (the design's rollback plan)")
+    rollback = WORK / "rollback.env"
+    run("rollback", "--to", str(rollback), "--prefix", PREFIX)
+    restored = entries_as_dict(read_dotenv_file(rollback))
+    original = entries_as_dict(read_dotenv_file(env_file))
+    rotated_keys = {"JWT_SECRET_KEY", "ENCRYPTION_KEY"}
+    unchanged = [key for key in GAARA_SECRETS if key not in rotated_keys]
+    mismatched = [key for key in unchanged if restored.get(key) != original[key]]
+    if mismatched or not rotated_keys <= set(restored):
+        raise DemoError(f"rollback file differs for {mismatched}")
+    mode = oct(rollback.stat().st_mode & 0o777)
+    print(f"    {len(restored)} keys written ({mode}); 7 unchanged byte-exact, 2 rotated")
+
     step("Summary")
-    print(f"    store:     {store_path} (AES-256-GCM, one data key per version)")
-    print(f"    secrets:   {len(names)} loaded, {len(names) - len(mismatches)} verified")
-    print(f"    rotated:   {rotated} (old value kept as 'previous')")
-    print(f"    time:      {time.perf_counter() - started:.2f}s")
-    if mismatches:
-        print(f"    MISMATCH:  {', '.join(mismatches)}", file=sys.stderr)
-        return 1
+    check = SecretsAdapter(backend="local", path=store, prefix=PREFIX)
+    for key in GAARA_SECRETS:
+        name = f"{PREFIX}/{key.lower().replace('_', '-')}"
+        versions = len(check.describe_secret(name).versions)
+        print(f"    {name:<36} {versions} version{'s' if versions > 1 else ''}")
+    check.close()
+    print(f"    store {store}; app served over HTTP; 2 rotations; rollback {rollback.name}")
+    print(f"    done in {time.perf_counter() - started:.1f}s; no value was printed")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except DemoError as failure:
+        print(f"demo failed: {failure}", file=sys.stderr)
+        sys.exit(1)

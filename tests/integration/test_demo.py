@@ -28,7 +28,9 @@ def test_demo_runs_twice_and_prints_no_value(tmp_path: Path) -> None:
             env={**os.environ, "SECRETS_ADAPTER_DEMO_DIR": str(tmp_path / "demo")},
         )
         assert run.returncode == 0, run.stderr[-2000:]
-        assert "9 loaded, 9 verified" in run.stdout
+        assert "Verified 9 secrets: 9 match, 0 differ, 0 missing." in run.stdout
+        assert "old token still accepted" in run.stdout
+        assert "7 unchanged byte-exact, 2 rotated" in run.stdout
         for value in secret_values:
             assert value not in run.stdout
             assert value not in run.stderr

@@ -16,8 +16,9 @@ ENCRYPTION_KEY_NAME = "encryption-key"
 
 
 def _key_bytes(encoded: str, name: str) -> bytes:
+    """32 bytes from standard or URL-safe base64 (what ``rotation configure --bytes 32`` makes)."""
     try:
-        key = base64.b64decode(encoded, validate=True)
+        key = base64.b64decode(encoded.replace("-", "+").replace("_", "/"), validate=True)
     except (binascii.Error, ValueError):
         raise SecretFormatError(
             f"Secret {name!r} must be base64 of 32 bytes.", secret_name=name
