@@ -189,6 +189,8 @@ class SecretsAdapter:
                 max_stale=self._settings.cache.max_stale,
                 refresh_ahead=self._settings.cache.refresh_ahead,
                 max_entries=self._settings.cache.max_entries,
+                stale_wait=self._settings.cache.stale_wait,
+                min_refresh_interval=self._settings.cache.min_refresh_interval,
                 ttl_overrides={self.qualify(n): ttl for n, ttl in (cache_ttls or {}).items()},
                 clock=monotonic_clock,
                 wall_clock=clock,
@@ -363,7 +365,11 @@ class SecretsAdapter:
                 found[asked] = item
                 self._served.remember(item.value)
                 self._emit_access(
-                    "get_many", full, started, version_id=item.version_id, value=item.value
+                    "get_many",
+                    full,
+                    started,
+                    version_id=item.version_id,
+                    value=item.value,
                 )
             else:
                 error = item or SecretFormatError(
