@@ -356,7 +356,13 @@ class SecretsAdapter:
         denied = {full: err for full in qualified if (err := self._denial("get_many", full))}
         started = time.perf_counter()
         allowed = [full for full in qualified if full not in denied]
-        result = self._reader.get_many(allowed) if allowed else {}
+        served: Mapping[str, CacheResult] = {}
+        if not allowed:
+            result: Mapping[str, Secret | SecretsAdapterError] = {}
+        elif self._cache is not None:
+            result, served = self._cache.read_many(allowed)
+        else:
+            result = self._provider.get_many(allowed)
         found: dict[str, Secret] = {}
         failures: list[tuple[str, SecretsAdapterError]] = []
         for full, asked in qualified.items():
@@ -369,6 +375,7 @@ class SecretsAdapter:
                     full,
                     started,
                     version_id=item.version_id,
+                    cache=served.get(full, _BYPASS),
                     value=item.value,
                 )
             else:

@@ -230,6 +230,28 @@ def test_qualify_still_validates(provider: ControlledProvider, clock: FakeClock)
     assert adapter.qualify("other/full-name") == "other/full-name"
 
 
+def test_batch_access_events_report_hit_miss_and_stale(
+    provider: ControlledProvider, clock: FakeClock
+) -> None:
+    recorder = Recorder()
+    adapter = _adapter(provider, clock, recorder, cache_ttl=10, refresh_ahead=0.0)
+    adapter.get("database-url")
+    clock.advance(11)  # database-url expired; stale serves allowed
+    adapter.get("stripe-api-key")  # fresh
+    provider.failure = ProviderUnavailableError("down")
+    names = ["database-url", "stripe-api-key"]
+    recorder.events.clear()
+    assert set(adapter.get_many(names)) == set(names)
+    assert _cache_results(recorder) == [CacheResult.STALE, CacheResult.HIT]
+    provider.failure = None
+    recorder.events.clear()
+    adapter.get_many(["sendgrid-api-key"])
+    assert _cache_results(recorder) == [CacheResult.MISS]
+    recorder.events.clear()
+    _adapter(provider, clock, recorder, cache=False).get_many(["sendgrid-api-key"])
+    assert _cache_results(recorder) == [CacheResult.BYPASS]
+
+
 def test_stale_wait_and_min_refresh_interval_reach_the_cache(
     provider: ControlledProvider, clock: FakeClock
 ) -> None:

@@ -195,20 +195,27 @@ class SecretCache:
     def get_many(self, names: Sequence[str]) -> BatchResult:
         """Fresh entries from the cache, the rest in ONE call to the provider's ``get_many``;
         what it returns fills the cache. Keys already being fetched are waited for instead."""
+        return self.read_many(names)[0]
+
+    def read_many(self, names: Sequence[str]) -> tuple[BatchResult, dict[str, CacheResult]]:
+        """``get_many`` that also says, per name served, whether it was a hit, a miss or a stale
+        serve (names that failed have no entry in the second mapping)."""
         now = self._clock()
         result: BatchResult = {}
+        served: dict[str, CacheResult] = {}
         pending: list[tuple[str, CacheEntry | None]] = []
         for name in dict.fromkeys(names):
             entry = self._entries.get(name)
             if entry is not None and now < entry.expires_at:
                 entry.last_used = now
                 result[name] = entry.secret
+                served[name] = _HIT
                 if now >= entry.refresh_at:
                     self._start_refresh(entry, name, None, _CURRENT, now)
             else:
                 pending.append((name, entry))
         if not pending:
-            return result
+            return result, served
         leaders: list[Flight] = []
         flights: list[Flight] = []
         with self._lock:
@@ -225,13 +232,13 @@ class SecretCache:
         for (name, entry), flight in zip(pending, flights, strict=True):
             try:
                 if entry is not None and now < entry.stale_until:
-                    result[name] = self._await_or_stale(flight, entry, now)[0]
+                    result[name], served[name] = self._await_or_stale(flight, entry, now)
                 else:
                     flight.done.wait()
-                    result[name] = flight.result()
+                    result[name], served[name] = flight.result(), _MISS
             except SecretsAdapterError as exc:
                 result[name] = exc
-        return result
+        return result, served
 
     def list_names(self, prefix: str = "") -> list[str]:
         """Not cached: listings are rare and must see new secrets at once."""
