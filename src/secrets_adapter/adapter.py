@@ -406,8 +406,15 @@ class SecretsAdapter:
         that the policy lets this principal list."""
         if prefix is None:
             prefix = f"{self.prefix}/" if self.prefix else ""
-        names = self._provider.list_names(prefix)
-        return [name for name in names if self._denial("list", name) is None]
+        started = time.perf_counter()
+        try:
+            names = self._provider.list_names(prefix)
+        except SecretsAdapterError as exc:
+            self._emit_access("list", prefix, started, error=exc)
+            raise
+        listed = [name for name in names if self._denial("list", name) is None]
+        self._emit_access("list", prefix, started)  # one record per listing, for its prefix
+        return listed
 
     def describe_secret(self, name: str) -> SecretMetadata:
         """Versions, stages, tags and deletion state; never values."""
