@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from flask import Flask, current_app
 
-from secrets_adapter import ConfigurationError, SecretsAdapter
+from secrets_adapter import ConfigurationError, SecretsAdapter, ValidationError
 from secrets_adapter.integrations.flask import (
     EXTENSION_KEY,
     GAARA_STORE_MAPPING,
     FlaskSecrets,
-    SecretReference,
 )
+from secrets_adapter.references import SecretReference, parse_mapping_reference
 from secrets_adapter.testing import InMemoryProvider
 from tests.sentinel import SENTINEL
 
@@ -69,10 +69,14 @@ def test_json_key_references() -> None:
         FlaskSecrets(Flask(__name__), adapter=adapter, mapping={"DB_PW": "database#pw"})
 
 
-def test_reference_parsing() -> None:
-    assert SecretReference.parse("secret://a/b#k") == SecretReference("a/b", "k")
-    assert SecretReference.parse("name") == SecretReference("name", None)
-    assert str(SecretReference("a", "k")) == "secret://a#k"
+def test_mapping_values_are_parsed_by_the_one_reference_parser() -> None:
+    assert parse_mapping_reference("secret://a/b#k") == SecretReference(name="a/b", key="k")
+    assert parse_mapping_reference("name") == SecretReference(name="name")
+    assert str(SecretReference(name="a", key="k")) == "secret://a#k"
+    with pytest.raises(ValidationError, match="empty key"):
+        FlaskSecrets(Flask(__name__), adapter=_all_nine(), mapping={"DB": "database#"})
+    with pytest.raises(ValidationError, match="Invalid secret name"):
+        FlaskSecrets(Flask(__name__), adapter=_all_nine(), mapping={"DB": "bad name"})
 
 
 def test_plain_config_keys_are_untouched() -> None:
