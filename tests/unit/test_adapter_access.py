@@ -353,6 +353,26 @@ def test_a_listing_that_cannot_be_recorded_is_refused(
     adapter.close()
 
 
+def test_every_write_kind_is_recorded(provider: InMemoryProvider, log: Path) -> None:
+    with _adapter(provider, log) as adapter:
+        adapter.put_secret("app/temp", "v")
+        adapter.delete_secret("app/temp")
+        adapter.restore_secret("app/temp")
+        adapter.rotate_secret("app/temp")
+    accesses = [
+        (r["eventName"], r["requestParameters"]["secretId"], r["outcome"])
+        for r in _records(log)
+        if not r["eventName"].startswith("Rotation")  # the rotation's own step records
+    ]
+    assert accesses == [
+        ("PutSecretValue", "app/temp", "success"),
+        ("DeleteSecret", "app/temp", "success"),
+        ("RestoreSecret", "app/temp", "success"),
+        ("RotateSecret", "app/temp", "success"),
+    ]
+    assert verify_log(log).ok
+
+
 def test_describe_is_recorded(provider: InMemoryProvider, log: Path) -> None:
     with _adapter(provider, log) as adapter:
         adapter.describe_secret("app/db")
