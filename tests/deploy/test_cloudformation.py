@@ -153,3 +153,19 @@ def test_alarms_are_exactly_the_monitoring_module_s(template: Template) -> None:
         "GreaterThanThreshold",
         300,
     )
+
+
+def test_app_policy_has_the_shape_bootstrap_generates(template: Template) -> None:
+    """The template's policy and ``iam_policy.least_privilege_policy`` grant the same actions
+    under the same conditions; only the ARNs differ (Refs here, real ARNs there)."""
+    from secrets_adapter.iam_policy import least_privilege_policy
+
+    generated = least_privilege_policy(["arn:secret"], "arn:key", "us-east-1")["Statement"]
+    written = template["Resources"]["AppReadPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [s["Effect"] for s in written] == [s["Effect"] for s in generated]
+    assert [s["Action"] for s in written] == [s["Action"] for s in generated]
+    assert written[1]["Condition"].keys() == generated[1]["Condition"].keys()
+    assert (
+        written[1]["Condition"]["StringEquals"].keys()
+        == generated[1]["Condition"]["StringEquals"].keys()
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,9 @@ from secrets_adapter.bootstrap import bootstrap, qualified_names
 from secrets_adapter.cli.main import main
 from secrets_adapter.iam_policy import least_privilege_policy
 from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
+from tests.deploy.paths import REPO_ROOT
 from tests.fixtures.aws import MotoServer
+from tests.sentinel import SENTINEL
 
 
 def run(moto_server: MotoServer, *args: str) -> int:
@@ -110,3 +113,22 @@ def test_policy_refuses_wildcards() -> None:
         least_privilege_policy(["arn:aws:secretsmanager:us-east-1:1:secret:*"], "k", "us-east-1")
     with pytest.raises(ValueError, match="at least one"):
         least_privilege_policy([], "k", "us-east-1")
+
+
+def test_bootstrap_from_the_migration_plan_of_a_dotenv(
+    moto_server: MotoServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    prefix = f"gaara/prod-{uuid.uuid4().hex[:8]}"
+    example = REPO_ROOT / "examples" / "gaara_store" / ".env.example"
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(example.read_text() + f"\nEXTRA_API_KEY={SENTINEL}\n")
+    assert run(moto_server, "--prefix", prefix, "--from", str(dotenv), "--json") == 0
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    names = sorted(item["name"] for item in report["secrets"])
+    expected = {f"{prefix}/{name}" for name in GAARA_STORE_MAPPING.values()}
+    assert set(names) == expected | {f"{prefix}/extra-api-key"}
+    assert not any(name.endswith(("/environment", "/log-level", "/flask-app")) for name in names)
+    assert SENTINEL not in captured.out + captured.err
+    stored = moto_server.secretsmanager().describe_secret(SecretId=f"{prefix}/extra-api-key")
+    assert "AWSCURRENT" not in json.dumps(stored.get("VersionIdsToStages", {}))

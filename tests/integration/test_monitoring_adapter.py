@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+import pytest
+
 from secrets_adapter import ProviderUnavailableError, Secret, SecretsAdapter, Stage
 from secrets_adapter.monitoring import AlertEngine, AlertNotification, SecretsMetrics
 from secrets_adapter.providers.base import BatchResult
@@ -85,3 +87,67 @@ def test_stale_serving_alerts_and_resolves_through_the_real_cache() -> None:
     adapter.get_secret_value(SECRET)
     assert ("stale-too-long", "resolved") in [(n.rule_id, n.status.value) for n in notes]
     assert engine.firing() == []
+
+
+class BrokenAuditSink:
+    """An audit sink whose disk is gone."""
+
+    def append(self, bodies: object) -> None:
+        raise OSError("read-only file system")
+
+    def close(self) -> None:
+        pass
+
+
+def test_audit_sink_failure_alerts_while_the_trail_fails_closed() -> None:
+    from secrets_adapter.audit import AuditTrail
+    from secrets_adapter.errors import AuditUnavailableError
+    from secrets_adapter.monitoring import WatchedAuditSink
+
+    notes: list[AlertNotification] = []
+    engine = AlertEngine(sinks=[notes.append])
+    trail = AuditTrail(WatchedAuditSink(BrokenAuditSink(), engine), mode="durable")
+    adapter = SecretsAdapter(
+        provider=InMemoryProvider({SECRET: SENTINEL}), listeners=[engine], audit_log=trail
+    )
+    try:
+        with pytest.raises(AuditUnavailableError):  # an access that cannot be recorded is refused
+            adapter.get_secret_value(SECRET)
+    finally:
+        adapter.close()
+    assert [(n.rule_id, n.status.value) for n in notes] == [("audit-sink-failure", "firing")]
+    assert SENTINEL not in repr(notes)
+
+
+def test_a_policy_denial_is_an_unauthorized_use_alert_and_a_metric() -> None:
+    from secrets_adapter import PolicyDeniedError
+    from secrets_adapter.policy import parse_policy
+
+    policy = parse_policy(
+        {
+            "statement": [
+                {
+                    "effect": "allow",
+                    "principals": ["api"],
+                    "actions": ["read"],
+                    "secrets": ["gaara/prod/database-url"],
+                }
+            ]
+        }
+    )
+    notes: list[AlertNotification] = []
+    engine = AlertEngine(sinks=[notes.append])
+    metrics = SecretsMetrics()
+    provider = InMemoryProvider({SECRET: SENTINEL, "gaara/prod/database-url": "postgres://x"})
+    adapter = SecretsAdapter(
+        provider=provider, listeners=[engine, metrics], policy=policy, principal="api"
+    )
+    assert adapter.get_secret_value("gaara/prod/database-url") == "postgres://x"
+    assert notes == []
+    with pytest.raises(PolicyDeniedError):
+        adapter.get_secret_value(SECRET)
+    assert [(n.rule_id, n.status.value) for n in notes] == [("unauthorized-use", "firing")]
+    assert notes[0].secrets == (SECRET,)
+    page = metrics.render()[0].decode()
+    assert f'secrets_adapter_policy_denials_total{{principal="api",secret="{SECRET}"}} 1.0' in page
+    assert SENTINEL not in page

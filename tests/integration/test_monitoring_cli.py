@@ -18,6 +18,7 @@ from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.main import cli, main
 from secrets_adapter.clock import utcnow
 from secrets_adapter.monitoring.cloudwatch import CLOUDTRAIL_ALARMS, api_requests
+from secrets_adapter.rotation.schedule import TAG_EVERY
 from secrets_adapter.testing import InMemoryProvider
 from tests.deploy.paths import CLOUDFORMATION
 from tests.sentinel import SENTINEL
@@ -43,7 +44,7 @@ def gaara_adapter() -> SecretsAdapter:
     clock.now = now - timedelta(days=10)
     provider.put("gaara/prod/database-url", SecretValue("postgres://app@db/gaara"))
     provider.put("gaara/prod/stripe-api-key", SecretValue("sk_test_x"))
-    provider.set_tags("gaara/prod/stripe-api-key", {"rotation-days": "7"})
+    provider.set_tags("gaara/prod/stripe-api-key", {TAG_EVERY: "7d"})
     return SecretsAdapter(provider=provider, prefix="gaara/prod")
 
 
@@ -60,7 +61,7 @@ def test_status_table(gaara_adapter: SecretsAdapter, capsys: pytest.CaptureFixtu
     }
     assert "rotation overdue" in rows["gaara/prod/jwt-secret-key"]  # 100 days > 90
     assert rows["gaara/prod/database-url"].rstrip().endswith("ok")
-    assert "rotation overdue" in rows["gaara/prod/stripe-api-key"]  # 10 days > its 7-day tag
+    assert "rotation overdue" in rows["gaara/prod/stripe-api-key"]  # 10 days > its 7-day schedule
     assert "memory" in rows["gaara/prod/database-url"] and "ttl 300s" in out
     assert SENTINEL not in out
 

@@ -249,3 +249,40 @@ def test_repr_names_the_server_never_the_token(provider: VaultProvider) -> None:
     text = repr(provider)
     assert "127.0.0.1" in text
     assert "root-token" not in text
+
+
+def _count_requests(provider: VaultProvider) -> list[str]:
+    seen: list[str] = []
+    for client in provider.session._clients:
+        client.adapter.session.hooks["response"].append(
+            lambda response, *args, **kwargs: seen.append(response.request.path_url)
+        )
+    return seen
+
+
+def test_reading_current_is_one_request_unless_a_rotation_is_under_way(
+    provider: VaultProvider,
+) -> None:
+    name = _name("one-read")
+    provider.put(name, SecretValue("v1"))
+    seen = _count_requests(provider)
+    assert provider.get(name).value.reveal() == "v1"
+    assert len(seen) == 1
+    token = str(uuid.uuid4())
+    provider.put_version(name, SecretValue("v2"), token=token)
+    seen.clear()
+    secret = provider.get(name)
+    assert (secret.value.reveal(), secret.version_id) == ("v1", "1")
+    assert len(seen) == 3  # newest version (pending), then metadata, then version 1
+    assert provider.get(name, stage=Stage.PENDING).stages == {Stage.PENDING}
+
+
+def test_a_destroyed_newest_version_leaves_the_older_one_current(
+    provider: VaultProvider, openbao_server: BaoServer
+) -> None:
+    name = _name("destroyed")
+    provider.put(name, SecretValue("v1"))
+    provider.put(name, SecretValue("v2"))
+    openbao_server.client().secrets.kv.v2.destroy_secret_versions(path=name, versions=[2])
+    secret = provider.get(name)
+    assert (secret.value.reveal(), secret.version_id) == ("v1", "1")

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import click
 
 from secrets_adapter.bootstrap import bootstrap, qualified_names
-from secrets_adapter.cli.context import EXIT_CONFIG, EXIT_ERROR, CliContext, UserError, pass_cli
+from secrets_adapter.cli.context import (
+    EXIT_CONFIG,
+    EXIT_ERROR,
+    CliContext,
+    UserError,
+    handle_errors,
+    pass_cli,
+)
 from secrets_adapter.config import load_settings
+from secrets_adapter.dotenv_file import read_dotenv_file
 from secrets_adapter.errors import ConfigurationError
 from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
-from secrets_adapter.providers.aws import client_config
+from secrets_adapter.migrate import MigrationRules, desired_secrets
 from secrets_adapter.providers.factory import require_extra
 
 __all__ = ["aws_group"]
@@ -31,17 +40,33 @@ def aws_group() -> None:
     multiple=True,
     help="A secret to create (repeatable; default: the Gaara Store's nine).",
 )
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Create the secrets the migration plan of this .env file would write.",
+)
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    help="As in migrate: STEM_* keys become one JSON secret <prefix>/stem. Repeatable.",
+)
 @click.option("--alias", default=None, help="KMS alias (default: alias/<prefix with ->-secrets).")
 @click.option("--role-arn", default=None, help="The app role allowed to decrypt in the key policy.")
 @click.option("--region", default=None, help="AWS region (default: $AWS_REGION).")
 @click.option("--endpoint-url", default=None, help="Another endpoint, e.g. a local test server.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @pass_cli
+@handle_errors
 def bootstrap_command(
     state: CliContext,
     *,
     prefix: str | None,
     names: tuple[str, ...],
+    source: Path | None,
+    groups: tuple[str, ...],
     alias: str | None,
     role_arn: str | None,
     region: str | None,
@@ -62,11 +87,20 @@ def bootstrap_command(
         raise UserError("No AWS region: pass --region or set AWS_REGION.", EXIT_CONFIG)
     endpoint = endpoint_url or settings.endpoint_url
     boto3 = require_extra("boto3", "aws")
+    from secrets_adapter.providers.aws import client_config  # needs botocore: after the check
+
     session = boto3.session.Session(region_name=region)
     config = client_config(settings)
     kms = session.client("kms", endpoint_url=endpoint, config=config)
     secretsmanager = session.client("secretsmanager", endpoint_url=endpoint, config=config)
-    wanted = qualified_names(scope, names or list(GAARA_STORE_MAPPING.values()))
+    if source is not None:
+        rules = MigrationRules(prefix=scope, groups=tuple(group.upper() for group in groups))
+        planned, _skipped = desired_secrets(read_dotenv_file(source), rules)
+        wanted = sorted({*(item.name for item in planned), *qualified_names(scope, names)})
+    else:
+        wanted = qualified_names(scope, names or list(GAARA_STORE_MAPPING.values()))
+    if not wanted:
+        raise UserError(f"The migration plan of {source} holds no secret.", EXIT_CONFIG)
     try:
         report = bootstrap(
             kms,

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import click
 
 from secrets_adapter.cli.context import CliContext, handle_errors, pass_cli
 from secrets_adapter.clock import utcnow
+from secrets_adapter.models import SecretMetadata
 from secrets_adapter.monitoring.cloudwatch import (
     api_requests,
     cloudformation_resources,
@@ -21,6 +23,7 @@ from secrets_adapter.monitoring.refresh import RotationAgeRefresher
 from secrets_adapter.monitoring.rules import CountRule, default_rules
 from secrets_adapter.monitoring.server import make_metrics_server
 from secrets_adapter.monitoring.status import format_table, status_rows
+from secrets_adapter.rotation.schedule import rotation_schedule
 
 __all__ = ["metrics_group", "monitoring_group", "status_command"]
 
@@ -130,8 +133,29 @@ def rules_command(as_json: bool) -> None:
         click.echo(f"{rule.id:<20} {rule.severity.value:<9} {when:<24} {rule.description}")
 
 
+def _schedule_dates(
+    default_every: timedelta,
+) -> Callable[[SecretMetadata], tuple[datetime | None, datetime | None]]:
+    """Last/next rotation from the schedule in the secret's tags (``rotation schedule``); a
+    secret with no interval configured is held to ``default_every``."""
+
+    def dates(meta: SecretMetadata) -> tuple[datetime | None, datetime | None]:
+        schedule = rotation_schedule(meta)
+        last = schedule.last_rotated
+        every = schedule.every or default_every
+        return last, (last + every if last is not None else None)
+
+    return dates
+
+
 @click.command("status")
-@click.option("--rotation-days", type=click.IntRange(min=1), default=90, show_default=True)
+@click.option(
+    "--rotation-days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    help="Interval for secrets with no rotation schedule of their own.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_cli
 @handle_errors
@@ -147,7 +171,7 @@ def status_command(state: CliContext, rotation_days: int, as_json: bool) -> None
         backend=adapter.provider.kind,
         now=now,
         cache=cache,
-        rotation_interval=timedelta(days=rotation_days),
+        dates=_schedule_dates(timedelta(days=rotation_days)),
     )
     if as_json:
         click.echo(json.dumps([asdict(row) for row in rows], default=str, indent=2))

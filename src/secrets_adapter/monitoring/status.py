@@ -1,8 +1,8 @@
 """``secrets-adapter status``: one row per secret a person reads at a glance.
 
-Built from metadata only (names, versions, dates — never a value): the current version's creation
-time stands for the last rotation; the next one is that plus the rotation interval (a secret's
-``rotation-days`` tag overrides the default).
+Built from metadata only (names, versions, dates — never a value). The dates come from an
+injected ``dates`` function (the CLI passes the rotation schedule kept in the secret's tags); the
+default counts from the current version's creation time with ``rotation_interval``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from secrets_adapter.errors import SecretsAdapterError
 from secrets_adapter.models import SecretMetadata, Stage
 
-__all__ = ["ROTATION_TAG", "StatusRow", "format_table", "status_rows"]
+__all__ = ["RotationDates", "StatusRow", "format_table", "status_rows"]
 
-ROTATION_TAG = "rotation-days"
+RotationDates = Callable[[SecretMetadata], tuple[datetime | None, datetime | None]]
+"""(last rotation, next rotation) of a secret, from its metadata."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,11 +52,13 @@ def _when(moment: datetime | None, now: datetime) -> str:
     return f"{moment:%Y-%m-%d} ({relative})"
 
 
-def _interval(meta: SecretMetadata, default: timedelta | None) -> timedelta | None:
-    tagged = meta.tags.get(ROTATION_TAG, "")
-    if tagged.isdigit() and int(tagged) > 0:
-        return timedelta(days=int(tagged))
-    return default
+def _version_dates(interval: timedelta | None) -> RotationDates:
+    def dates(meta: SecretMetadata) -> tuple[datetime | None, datetime | None]:
+        current = meta.version_for(Stage.CURRENT)
+        last = current.created_at if current is not None else None
+        return last, (last + interval if last is not None and interval is not None else None)
+
+    return dates
 
 
 def status_rows(
@@ -66,9 +69,11 @@ def status_rows(
     now: datetime,
     cache: str,
     rotation_interval: timedelta | None = timedelta(days=90),
+    dates: RotationDates | None = None,
     recent_failures: Callable[[str], int] = lambda _name: 0,
 ) -> list[StatusRow]:
     """One row per name; a secret that cannot be described gets a row naming the error class."""
+    rotation_dates = dates if dates is not None else _version_dates(rotation_interval)
     rows: list[StatusRow] = []
     for name in names:
         try:
@@ -88,9 +93,7 @@ def status_rows(
             )
             continue
         current = meta.version_for(Stage.CURRENT)
-        last = current.created_at if current is not None else None
-        interval = _interval(meta, rotation_interval)
-        upcoming = last + interval if last is not None and interval is not None else None
+        last, upcoming = rotation_dates(meta)
         problem = None
         if meta.scheduled_for_deletion:
             problem = "scheduled for deletion"

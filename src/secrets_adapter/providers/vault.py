@@ -47,7 +47,7 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers.base import BatchResult, check_recovery_window
+from secrets_adapter.providers.base import BatchResult, check_recovery_window, get_each
 from secrets_adapter.providers.staging import move_label
 from secrets_adapter.providers.vault_codec import (
     KvState,
@@ -56,6 +56,7 @@ from secrets_adapter.providers.vault_codec import (
     decode_value,
     encode_value,
     parse_state,
+    state_from_latest_read,
 )
 from secrets_adapter.providers.vault_session import (
     AppRoleAuth,
@@ -363,6 +364,10 @@ class VaultProvider:
 
     def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
         _check_path(name)
+        if version is None and stage is Stage.CURRENT:
+            secret = self._current_in_one_read(name)
+            if secret is not None:
+                return secret
         state = self._live(name, self._metadata(name))
         number = state.number_of(version) if version is not None else state.holder(stage)
         if number is None:
@@ -370,14 +375,33 @@ class VaultProvider:
             raise self._not_found(name, f" with {wanted}")
         return self._secret(name, state, number)
 
+    def _current_in_one_read(self, name: str) -> Secret | None:
+        """The newest version when it is current (the usual case); None: read the metadata."""
+        path = self._path(name)
+
+        def read(client: hvac.Client) -> Any:
+            return self._kv(client).read_secret_version(
+                path=path, mount_point=self._mount, raise_on_deleted_version=False
+            )
+
+        try:
+            data = self._call(name, "read", read)["data"]
+        except SecretNotFoundError:
+            return None  # absent, or its newest version destroyed: the metadata tells which
+        state = state_from_latest_read(data.get("metadata") or {})
+        if state is None or data.get("data") is None:
+            return None
+        number = state.latest
+        return Secret(
+            name=name,
+            value=decode_value(data["data"], name=name),
+            version_id=state.version_id(number),
+            stages=state.labels[number],
+            created_at=state.versions[number],
+        )
+
     def get_many(self, names: Sequence[str]) -> BatchResult:
-        result: BatchResult = {}
-        for name in names:
-            try:
-                result[name] = self.get(name)
-            except SecretsAdapterError as exc:
-                result[name] = exc
-        return result
+        return get_each(self, names)
 
     def list_names(self, prefix: str = "") -> list[str]:
         folder = prefix.rpartition("/")[0]

@@ -41,6 +41,7 @@ __all__ = [
     "decode_value",
     "encode_value",
     "parse_state",
+    "state_from_latest_read",
     "parse_vault_time",
 ]
 
@@ -245,3 +246,24 @@ def parse_state(metadata: Mapping[str, Any]) -> KvState:
     if current is not None:
         state.labels[current] = (state.labels[current] - {Stage.PREVIOUS}) | {Stage.CURRENT}
     return state
+
+
+def state_from_latest_read(version_metadata: Mapping[str, Any]) -> KvState | None:
+    """What a read of the newest version tells, when that version is current — no ``current``
+    recorded elsewhere, no deletion scheduled, the version live — so a plain read costs one call.
+
+    None means "look at the full metadata": a rotation is under way or the secret is deleted.
+    """
+    custom: Mapping[str, str] = version_metadata.get("custom_metadata") or {}
+    if _STAGE_KEY + Stage.CURRENT.value in custom or _DELETION_KEY in custom:
+        return None
+    if version_metadata.get("deletion_time") or version_metadata.get("destroyed"):
+        return None
+    number = str(version_metadata["version"])
+    return parse_state(
+        {
+            "custom_metadata": custom,
+            "current_version": number,
+            "versions": {number: {"created_time": version_metadata.get("created_time")}},
+        }
+    )

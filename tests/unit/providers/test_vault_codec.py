@@ -18,6 +18,7 @@ from secrets_adapter.providers.vault_codec import (
     encode_value,
     parse_state,
     parse_vault_time,
+    state_from_latest_read,
 )
 from tests.sentinel import SENTINEL
 
@@ -130,3 +131,15 @@ def test_reserved_tag_keys_are_refused() -> None:
     with pytest.raises(ValidationError):
         check_tag_key("secrets-adapter.stage.current", name="n")
     assert check_tag_key("team", name="n") == "team"
+
+
+def test_a_latest_read_is_enough_only_when_that_version_is_current() -> None:
+    plain = {"version": 3, "created_time": "2026-01-02T03:04:05Z", "deletion_time": ""}
+    state = state_from_latest_read({**plain, "custom_metadata": {"secrets-adapter.token.t": "3"}})
+    assert state is not None
+    assert state.id_labels() == {"t": {Stage.CURRENT}}
+    rotating = {"secrets-adapter.stage.current": "2", "secrets-adapter.stage.pending": "3"}
+    assert state_from_latest_read({**plain, "custom_metadata": rotating}) is None
+    deleting = {"secrets-adapter.deletion-date": "2026-02-01T00:00:00+00:00"}
+    assert state_from_latest_read({**plain, "custom_metadata": deleting}) is None
+    assert state_from_latest_read({**plain, "deletion_time": "2026-01-03T00:00:00Z"}) is None
