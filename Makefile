@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LINT_PATHS := $(wildcard src tests bench examples)
 STAMP := $(VENV)/.installed-stamp
+DEMO_STAMP := $(VENV)/.demo-stamp
 
 .PHONY: test demo lint typecheck importlint pytest setup clean bench
 
@@ -30,7 +31,13 @@ pytest: setup
 
 test: lint typecheck importlint pytest
 
-demo: setup
+# The demo needs only the core, Flask, PyJWT and SQLAlchemy: a quick install on a fresh machine.
+$(DEMO_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[demo]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/python examples/demo.py
 
 bench: setup

@@ -34,6 +34,7 @@ from secrets_adapter.errors import (
     PolicyDeniedError,
     SecretFormatError,
     SecretsAdapterError,
+    ValidationError,
 )
 from secrets_adapter.events import AccessEvent, CacheResult, EventBus, Listener, Outcome
 from secrets_adapter.models import (
@@ -70,7 +71,7 @@ def secret_as_dict(secret: Secret) -> dict[str, Any]:
     if text.lstrip().startswith("{"):
         try:
             parsed = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeply nested "JSON" is a plain string too
             parsed = None
         if isinstance(parsed, dict):
             return parsed
@@ -332,7 +333,18 @@ class SecretsAdapter:
         secret = self.get(name, version=version, stage=stage, refresh=refresh)
         if key is None:
             return secret.value.reveal_text()
-        data = secret.value.json()
+        data: Any = None
+        try:
+            data = secret.value.json()
+            is_json = True
+        except SecretFormatError:
+            is_json = False  # raised below, with the secret's name and what to do instead
+        if not is_json:
+            raise SecretFormatError(
+                f"Secret {secret.name!r} is not valid JSON, so it has no key {key!r}; "
+                "read it without a key.",
+                secret_name=secret.name,
+            )
         if not isinstance(data, dict):
             raise SecretFormatError(
                 f"Secret {secret.name!r} is not a JSON object, so it has no key {key!r}; "
@@ -350,17 +362,17 @@ class SecretsAdapter:
     def get_many(self, names: Sequence[str]) -> dict[str, Secret]:
         """Many secrets in one call where the backend allows; raises if any one failed,
         naming all that did (the others were still fetched, and are cached)."""
-        qualified = {self.qualify(name): name for name in names}
+        qualified = dict.fromkeys(self.qualify(name) for name in names)
         denied = {full: err for full in qualified if (err := self._denial("get_many", full))}
         started = time.perf_counter()
         allowed = [full for full in qualified if full not in denied]
         result = self._reader.get_many(allowed) if allowed else {}
         found: dict[str, Secret] = {}
         failures: list[tuple[str, SecretsAdapterError]] = []
-        for full, asked in qualified.items():
+        for full in qualified:
             item = denied[full] if full in denied else result.get(full)
             if isinstance(item, Secret):
-                found[asked] = item
+                found[full] = item
                 self._served.remember(item.value)
                 self._emit_access(
                     "get_many", full, started, version_id=item.version_id, value=item.value
@@ -381,7 +393,8 @@ class SecretsAdapter:
                 secret_name=failures[0][0],
                 provider=first.provider,
             ) from first
-        return found
+        # keyed as asked; a secret asked under two spellings ("a", "gaara/prod/a") answers both
+        return {name: found[self.qualify(name)] for name in names}
 
     def preload(self, names: Sequence[str]) -> None:
         """Warm the cache at start-up: one batch read (one backend call where the backend has a
@@ -417,7 +430,10 @@ class SecretsAdapter:
         """Store a new current version (a dict is stored as a JSON object)."""
         full = self.qualify(name)
         self._guard("put", full)
-        secret_value = _to_value(value)
+        try:
+            secret_value = _to_value(value)
+        except (ValidationError, SecretFormatError) as exc:  # name the secret the value was for
+            raise type(exc)(f"Secret {full!r}: {exc.message}", secret_name=full) from None
         started = time.perf_counter()
         try:
             info = self._writable("put").put(full, secret_value, expected_current=expected_current)

@@ -94,11 +94,14 @@ def parse_dotenv(
 ) -> tuple[DotenvEntry, ...]:
     """Parse ``.env`` text; ``DotenvSyntaxError`` (never holding a value) if it is malformed."""
     if isinstance(data, bytes):
+        bad_at: int | None = None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise DotenvSyntaxError("not valid UTF-8", source=source, line=line) from None
+            bad_at = exc.start
+        if bad_at is not None:  # raised out here: the UnicodeDecodeError holds the whole file
+            line = data[:bad_at].count(b"\n") + 1
+            raise DotenvSyntaxError("not valid UTF-8", source=source, line=line)
     else:
         text = data
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")

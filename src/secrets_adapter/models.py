@@ -50,14 +50,13 @@ class SecretValue:
         if isinstance(value, SecretValue):
             data, is_binary = value._data, value._binary
         elif isinstance(value, str):
-            try:
-                data = value.encode("utf-8")
-            except UnicodeEncodeError:
+            encoded = _encode_utf8(value)
+            if encoded is None:
                 raise SecretFormatError(
                     "A text secret value must be valid Unicode (it has a lone surrogate); "
                     "pass bytes for binary data."
-                ) from None
-            is_binary = False
+                )
+            data, is_binary = encoded, False
         elif isinstance(value, bytes | bytearray | memoryview):
             data, is_binary = bytes(value), True
         else:
@@ -92,11 +91,14 @@ class SecretValue:
         return self._data
 
     def json(self) -> Any:
-        """Parse the value as JSON. Errors never carry the value (raised ``from None``)."""
+        """Parse the value as JSON. The error is raised outside the ``except`` block, so not even
+        its suppressed ``__context__`` holds the parser's error (``JSONDecodeError.doc`` is the
+        whole value)."""
         try:
             return json.loads(self._data)
-        except (ValueError, UnicodeDecodeError):
-            raise SecretFormatError("The secret value is not valid JSON.") from None
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            pass
+        raise SecretFormatError("The secret value is not valid JSON.")
 
     def __len__(self) -> int:
         return len(self._data)
@@ -133,13 +135,25 @@ class SecretValue:
         return self
 
 
+def _encode_utf8(text: str) -> bytes | None:
+    """``text`` as UTF-8, or None: a ``UnicodeEncodeError`` holds the whole text, so it must not
+    become the ``__context__`` of the error we raise."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
 def _require_utf8(data: bytes) -> str:
+    """The bytes as text. The error is raised outside the ``except`` block: a
+    ``UnicodeDecodeError`` holds the whole value (``.object``) and shows it in its repr."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise SecretFormatError(
-            "The secret value is not valid UTF-8 text; store it as binary or read it as bytes."
-        ) from None
+        pass
+    raise SecretFormatError(
+        "The secret value is not valid UTF-8 text; store it as binary or read it as bytes."
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

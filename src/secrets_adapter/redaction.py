@@ -58,7 +58,7 @@ class ServedValues:
         if text.lstrip().startswith("{"):
             try:
                 parsed = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 parsed = None
             if isinstance(parsed, dict):
                 candidates.extend(field for field in parsed.values() if isinstance(field, str))

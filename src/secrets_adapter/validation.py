@@ -32,8 +32,9 @@ def validate_value(data: bytes, *, name: str | None = None) -> bytes:
     """Return ``data`` if its size is 1-65,536 bytes, else raise (the message states the rule)."""
     size = len(data)
     if size == 0 or size > MAX_VALUE_BYTES:
+        subject = f"value for secret {name!r}" if name is not None else "secret value"
         raise ValidationError(
-            f"Invalid value for secret {name!r}: a value is 1-{MAX_VALUE_BYTES:,} bytes "
+            f"Invalid {subject}: a value is 1-{MAX_VALUE_BYTES:,} bytes "
             f"(UTF-8 bytes, not characters); this one is {size:,} bytes.",
             secret_name=name,
         )

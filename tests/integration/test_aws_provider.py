@@ -188,6 +188,24 @@ def test_create_retry_reuses_the_token(provider: AwsSecretsManagerProvider) -> N
     assert len(provider.describe("retry/new").versions) == 1
 
 
+def test_put_that_loses_the_create_race_becomes_a_new_version(
+    provider: AwsSecretsManagerProvider, moto_server: MotoServer
+) -> None:
+    other_writer = moto_server.secretsmanager()
+    raced: list[str] = []
+
+    def create_first(**_: Any) -> None:
+        if not raced:  # another process creates the secret between our two calls
+            raced.append(other_writer.create_secret(Name="race/new", SecretString="theirs")["ARN"])
+
+    provider.client.meta.events.register("before-call.secrets-manager.CreateSecret", create_first)
+    info = provider.put("race/new", SecretValue("mine"))
+    assert raced
+    assert provider.get("race/new").value.reveal() == "mine"
+    assert provider.get("race/new").version_id == info.version_id
+    assert len(provider.describe("race/new").versions) == 2
+
+
 def test_put_version_rejects_short_tokens(provider: AwsSecretsManagerProvider) -> None:
     with pytest.raises(ValidationError, match="32-64 characters"):
         provider.put_version("tok/x", SecretValue("v"), token="short")

@@ -163,3 +163,71 @@ def test_main_returns_the_exit_code_of_ctx_exit() -> None:
         assert main(["--help"]) == 0
     finally:
         cli.commands.pop("exit-seven")
+
+
+def test_backend_option_is_an_explicit_choice_in_production(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    stored = sa("--backend", "local", "put", "prod/key", stdin="v")
+    assert stored.exit_code == 0, stored.stderr
+    assert sa("get", "prod/key").stdout == "v\n"  # no --backend, no SECRETS_BACKEND: the store
+    monkeypatch.setenv("SECRETS_BACKEND", "env")
+    assert sa("--backend", "local", "get", "prod/key").stdout == "v\n"  # the option wins
+
+
+def test_empty_stdin_says_where_the_value_should_come_from(store: Path) -> None:
+    result = sa("put", "k", stdin="")
+    assert result.exit_code == 2
+    assert "No value: stdin was empty" in result.stderr
+
+
+def test_an_os_error_on_a_user_path_is_one_line_not_a_traceback(store: Path) -> None:
+    result = sa("rotate-master-key", "--generate-into", str(store / "no" / "such" / "new.key"))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("secrets-adapter: No such file or directory (")
+    assert result.stderr.count("\n") == 1
+
+
+def test_put_prompts_on_stderr_without_echo_when_stdin_is_a_terminal(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("secrets_adapter.cli.commands._stdin_is_terminal", lambda: True)
+    result = sa("put", "typed", stdin=f"{SENTINEL}\n{SENTINEL}\n")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "Value" in result.stderr
+    assert SENTINEL not in result.output
+    assert sa("get", "typed").stdout == SENTINEL + "\n"
+
+
+def test_main_never_prints_an_unexpected_error_message(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secrets_adapter.cli.main import main
+    from secrets_adapter.errors import SecretNotFoundError
+
+    @cli.command("fail-untranslated", hidden=True)
+    def fail_untranslated() -> None:
+        raise RuntimeError(f"driver said: password={SENTINEL}")
+
+    @cli.command("fail-unhandled", hidden=True)
+    def fail_unhandled() -> None:
+        raise SecretNotFoundError("Secret 'x' not found.", secret_name="x")
+
+    monkeypatch.delenv("SECRETS_ADAPTER_DEBUG", raising=False)
+    try:
+        assert main(["fail-untranslated"]) == 1
+        captured = capsys.readouterr()
+        assert SENTINEL not in captured.out + captured.err
+        assert "unexpected RuntimeError" in captured.err
+        assert "SECRETS_ADAPTER_DEBUG=1" in captured.err
+        assert main(["fail-unhandled"]) == 1
+        assert capsys.readouterr().err == "secrets-adapter: Secret 'x' not found.\n"
+        monkeypatch.setenv("SECRETS_ADAPTER_DEBUG", "1")
+        with pytest.raises(RuntimeError):
+            main(["fail-untranslated"])
+    finally:
+        cli.commands.pop("fail-untranslated")
+        cli.commands.pop("fail-unhandled")

@@ -74,3 +74,14 @@ def test_policy_check_rejects_non_json(tmp_path: Path, capsys: pytest.CaptureFix
 def test_policy_aws_refuses_an_unscoped_request(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(BASE) == 2
     assert "prefix or at least one secret" in capsys.readouterr().err
+
+
+def test_policy_check_json_lists_the_findings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "broad.json"
+    path.write_text(json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}))
+    assert main(["policy", "check", "--json", str(path)]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["severity"] for row in rows} == {"error"}
+    assert any("wildcard action '*'" in row["message"] for row in rows)

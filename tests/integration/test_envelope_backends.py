@@ -14,6 +14,7 @@ from secrets_adapter.envelope.base import EnvelopeEncryptor, parse_blob
 from secrets_adapter.envelope.kms import KmsEnvelope
 from secrets_adapter.envelope.local import LocalEnvelope
 from secrets_adapter.errors import ConfigurationError, IntegrityError, ValidationError
+from secrets_adapter.providers.aws import AwsSecretsManagerProvider
 from tests.fixtures.aws import MotoServer
 from tests.sentinel import SENTINEL_BYTES
 
@@ -98,3 +99,15 @@ def test_a_blob_from_one_backend_is_refused_by_the_other(
 def test_kms_envelope_needs_a_key() -> None:
     with pytest.raises(ConfigurationError, match="SECRETS_ADAPTER_KMS_KEY_ID"):
         KmsEnvelope.from_settings(AwsSettings(region="us-east-1"))
+
+
+def test_local_envelope_keeps_its_key_in_secrets_manager_too(moto_server: MotoServer) -> None:
+
+    moto_server.reset()
+    with_provider = AwsSecretsManagerProvider.from_settings(moto_server.settings())
+    try:
+        blob = LocalEnvelope.from_store(with_provider).encrypt(SENTINEL_BYTES, CONTEXT)
+        again = LocalEnvelope.from_store(with_provider)
+        assert again.decrypt(blob, CONTEXT) == SENTINEL_BYTES
+    finally:
+        with_provider.close()

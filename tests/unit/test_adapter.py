@@ -13,6 +13,7 @@ from secrets_adapter import (
     SecretsAdapter,
     SecretValue,
     Stage,
+    ValidationError,
 )
 from secrets_adapter.events import AccessEvent, Event, Outcome
 from secrets_adapter.testing import InMemoryProvider
@@ -64,6 +65,44 @@ def test_key_on_a_non_json_secret_is_a_format_error_without_the_value() -> None:
         adapter.get_secret_value("plain", "url")
     assert SENTINEL not in str(info.value)
     assert info.value.__cause__ is None
+
+
+def test_key_on_malformed_json_names_the_secret_and_the_way_out() -> None:
+    adapter = _adapter({"broken": "{" + SENTINEL, "literal-null": "null"})
+    with pytest.raises(SecretFormatError) as info:
+        adapter.get_secret_value("broken", "url")
+    message = str(info.value)
+    assert "'gaara/prod/broken' is not valid JSON" in message
+    assert "without a key" in message
+    assert info.value.secret_name == "gaara/prod/broken"
+    assert SENTINEL not in message
+    with pytest.raises(SecretFormatError, match="not a JSON object"):
+        adapter.get_secret_value("literal-null", "url")
+
+
+def test_deeply_nested_json_is_served_as_a_plain_string() -> None:
+    nested = '{"a":' * 10_000  # past the parser's recursion limit, within 64 KiB
+    assert _adapter(deep=nested).get_secret("deep") == {"value": nested}
+
+
+def test_a_bad_value_error_names_the_secret_not_the_value() -> None:
+    adapter = _adapter()
+    with pytest.raises(ValidationError) as info:
+        adapter.put_secret("empty", "")
+    assert str(info.value).startswith("Secret 'gaara/prod/empty': Invalid secret value: a value")
+    assert info.value.secret_name == "gaara/prod/empty"
+    with pytest.raises(SecretFormatError) as surrogate:
+        adapter.put_secret("lone", SENTINEL + "\udcff")
+    assert "'gaara/prod/lone'" in str(surrogate.value)
+    assert SENTINEL not in repr(surrogate.value)
+
+
+def test_get_many_answers_every_spelling_asked() -> None:
+    adapter = _adapter(a="1")
+    result = adapter.get_many(["a", "gaara/prod/a", "a"])
+    assert set(result) == {"a", "gaara/prod/a"}
+    assert result["a"] is result["gaara/prod/a"]
+    assert result["a"].value.reveal() == "1"
 
 
 def test_get_many_returns_all_or_names_every_failure() -> None:

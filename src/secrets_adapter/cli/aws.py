@@ -22,7 +22,6 @@ from secrets_adapter.dotenv_file import read_dotenv_file
 from secrets_adapter.errors import ConfigurationError
 from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
 from secrets_adapter.migrate import MigrationRules, desired_secrets
-from secrets_adapter.providers.aws import client_config
 from secrets_adapter.providers.factory import require_extra
 
 __all__ = ["aws_group"]
@@ -88,6 +87,8 @@ def bootstrap_command(
         raise UserError("No AWS region: pass --region or set AWS_REGION.", EXIT_CONFIG)
     endpoint = endpoint_url or settings.endpoint_url
     boto3 = require_extra("boto3", "aws")
+    from secrets_adapter.providers.aws import client_config  # needs botocore: after the check
+
     session = boto3.session.Session(region_name=region)
     config = client_config(settings)
     kms = session.client("kms", endpoint_url=endpoint, config=config)

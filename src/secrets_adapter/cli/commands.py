@@ -27,22 +27,34 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
 def _read_value(from_file: Path | None, binary: bool) -> SecretValue:
     if from_file is not None:
         data = from_file.read_bytes()
-    elif not sys.stdin.isatty():
+    elif not _stdin_is_terminal():
         data = sys.stdin.buffer.read()
-    else:
-        text = click.prompt("Value", hide_input=True, confirmation_prompt=True)
+    else:  # the prompt goes to stderr: stdout carries only data
+        text = click.prompt("Value", hide_input=True, confirmation_prompt=True, err=True)
         data = text.encode("utf-8")
+    if not data:
+        source = f"the file {from_file}" if from_file is not None else "stdin"
+        raise UserError(
+            f"No value: {source} was empty. Pipe the value in, use --from-file, or run in a "
+            "terminal to be prompted.",
+            EXIT_USAGE,
+        )
     if binary:
         return SecretValue(data)
     try:
         return SecretValue(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise UserError(
-            "The value is not valid UTF-8 text; pass --binary to store it as bytes.", EXIT_USAGE
-        ) from None
+        pass  # raised below, outside the handler: the UnicodeDecodeError holds the value
+    raise UserError(
+        "The value is not valid UTF-8 text; pass --binary to store it as bytes.", EXIT_USAGE
+    )
 
 
 @click.command("put")

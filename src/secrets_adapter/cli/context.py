@@ -34,6 +34,7 @@ __all__ = [
     "UserError",
     "handle_errors",
     "pass_cli",
+    "user_error",
 ]
 
 EXIT_ERROR = 1
@@ -70,12 +71,16 @@ class CliContext:
     _adapter: SecretsAdapter | None = field(default=None, repr=False)
 
     def adapter(self) -> SecretsAdapter:
+        """The adapter for the global options. ``--backend`` counts as choosing the backend
+        explicitly (so ``ENVIRONMENT=production`` accepts it); with neither ``--backend`` nor
+        ``SECRETS_BACKEND`` the CLI manages the embedded store, wherever it runs."""
         if self._adapter is None:
-            settings = load_settings(os.environ)
-            if self.backend is None and "SECRETS_BACKEND" not in os.environ:
-                from dataclasses import replace
-
-                settings = replace(settings, backend="local")
+            environ = dict(os.environ)
+            if self.backend is not None:
+                environ["SECRETS_BACKEND"] = self.backend
+            elif not environ.get("SECRETS_BACKEND", "").strip():
+                environ["SECRETS_BACKEND"] = "local"
+            settings = load_settings(environ)
             self._adapter = SecretsAdapter(
                 self.backend,
                 settings=settings,
@@ -94,18 +99,27 @@ class CliContext:
 pass_cli = click.make_pass_decorator(CliContext, ensure=True)
 
 
+def user_error(exc: SecretsAdapterError) -> UserError:
+    """Our error as the one line and exit code the CLI shows (its message never holds a value)."""
+    if isinstance(exc, ConfigurationError):
+        return UserError(f"configuration: {exc.message}", EXIT_CONFIG)
+    if isinstance(exc, ValidationError):
+        return UserError(exc.message, EXIT_USAGE)
+    return UserError(exc.message, EXIT_ERROR)
+
+
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn our errors into one line on stderr and an exit code. Messages never hold values."""
+    """Turn our errors (and OS errors on a path the user gave) into one line on stderr and an
+    exit code. Messages never hold values: an ``OSError`` shows only its reason and file name."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except ConfigurationError as exc:
-            raise UserError(f"configuration: {exc.message}", EXIT_CONFIG) from None
-        except ValidationError as exc:
-            raise UserError(exc.message, EXIT_USAGE) from None
         except SecretsAdapterError as exc:
-            raise UserError(exc.message, EXIT_ERROR) from None
+            raise user_error(exc) from None
+        except OSError as exc:  # a file or folder the user named: one line, not a traceback
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise UserError(f"{exc.strerror or type(exc).__name__}{where}.", EXIT_ERROR) from None
 
     return wrapper

@@ -5,6 +5,7 @@ A module adds its commands with one line at the bottom of this file (``cli.add_c
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import click
 
 from secrets_adapter.cli.audit import audit_group
 from secrets_adapter.cli.commands import COMMANDS
-from secrets_adapter.cli.context import CliContext
+from secrets_adapter.cli.context import EXIT_ERROR, CliContext, user_error
 from secrets_adapter.cli.copy_cmd import copy_command
 from secrets_adapter.cli.diff_cmd import diff_command
 from secrets_adapter.cli.exec_cmd import exec_command
@@ -23,6 +24,7 @@ from secrets_adapter.cli.policy import policy_group
 from secrets_adapter.cli.policy_vault import vault as vault_policy_command
 from secrets_adapter.cli.rollback_cmd import rollback_command
 from secrets_adapter.cli.rotation import rotate_command, rotation_group
+from secrets_adapter.errors import SecretsAdapterError
 
 __all__ = ["cli", "main", "run"]
 
@@ -75,6 +77,20 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
+    except SecretsAdapterError as exc:  # a command without @handle_errors
+        error = user_error(exc)
+        error.show()
+        return error.exit_code
+    except Exception as exc:  # a bug, or an SDK error nobody translated
+        if os.environ.get("SECRETS_ADAPTER_DEBUG"):
+            raise
+        click.echo(
+            f"secrets-adapter: unexpected {type(exc).__name__}. Its message is not shown because "
+            "it could hold a secret value; run again with SECRETS_ADAPTER_DEBUG=1 to see the "
+            "traceback, and report it.",
+            err=True,
+        )
+        return EXIT_ERROR
     # without standalone mode, click returns the code of ``ctx.exit(n)`` instead of raising it
     return result if isinstance(result, int) else 0
 

@@ -134,7 +134,10 @@ def policy_aws(
 
 @policy_group.command("check")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def policy_check(file: Path) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the findings as a JSON array on stdout."
+)
+def policy_check(file: Path, as_json: bool) -> None:
     """List over-broad statements in an IAM policy JSON file (exit 1 if any error)."""
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
@@ -143,8 +146,15 @@ def policy_check(file: Path) -> None:
     if not isinstance(document, dict):
         raise UserError(f"{file} holds JSON but not a policy object.", EXIT_USAGE)
     findings = check_policy(document)
-    for finding in findings:
-        click.echo(str(finding))
+    if as_json:
+        rows = [
+            {"statement": f.statement, "severity": f.severity.value, "message": f.message}
+            for f in findings
+        ]
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        for finding in findings:
+            click.echo(str(finding))
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     summary = f"{file}: {errors} error(s), {len(findings) - errors} warning(s)."
     if errors:

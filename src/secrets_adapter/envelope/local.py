@@ -2,10 +2,16 @@
 
 Each message gets a fresh data key, wrapped with AES-256-GCM under the master key; the blob's
 key id says which master key, so retired keys can still decrypt old blobs after a rotation.
+
+``LocalEnvelope.from_store(provider)`` keeps that key in the store itself, as a binary secret
+sealed under the store's master key: ``rotate-master-key`` re-wraps it like any other secret (so
+blobs stay readable, which a key derived from the master key would not), and a new version of the
+secret is a new envelope key while the older versions still decrypt.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -22,12 +28,25 @@ from secrets_adapter.envelope.base import (
     parse_blob,
     seal,
 )
-from secrets_adapter.errors import IntegrityError, ValidationError
+from secrets_adapter.errors import (
+    ConfigurationError,
+    ConflictError,
+    IntegrityError,
+    SecretNotFoundError,
+    SecretScheduledForDeletionError,
+    ValidationError,
+)
+from secrets_adapter.models import SecretValue, Stage
+from secrets_adapter.providers.base import Provider, VersionedProvider
 
-__all__ = ["LocalEnvelope", "local_key_id"]
+__all__ = ["ENVELOPE_KEY_SECRET", "LocalEnvelope", "local_key_id"]
 
 MASTER_KEY_BYTES = 32
+ENVELOPE_KEY_SECRET = "secrets-adapter/envelope-key"  # noqa: S105  (a name, not a value)
 _SCHEME = "local"
+# The first version's token: every process that finds no key proposes its own random key under
+# this one token, so exactly one proposal is stored and the others read it back.
+_FIRST_KEY_TOKEN = "secrets-adapter-envelope-key-first-version"  # noqa: S105
 
 
 def local_key_id(master_key: bytes) -> str:
@@ -44,6 +63,16 @@ def _check_key(key: bytes) -> bytes:
     return bytes(key)
 
 
+def _stored_key(value: SecretValue, name: str) -> bytes:
+    key = value.reveal_bytes()
+    if len(key) != MASTER_KEY_BYTES:
+        raise IntegrityError(
+            f"Secret {name!r} is not an envelope key ({MASTER_KEY_BYTES} random bytes): it was "
+            "changed outside secrets-adapter; restore the version that was there."
+        )
+    return key
+
+
 class LocalEnvelope:
     """``EnvelopeEncryptor`` over a local master key; ``retired_keys`` still decrypt."""
 
@@ -52,6 +81,34 @@ class LocalEnvelope:
         self._key_id = local_key_id(self._key)
         self._keys = {local_key_id(k): k for k in map(_check_key, retired_keys)}
         self._keys[self._key_id] = self._key
+
+    @classmethod
+    def from_store(cls, provider: Provider, *, name: str = ENVELOPE_KEY_SECRET) -> LocalEnvelope:
+        """An envelope whose key is the secret ``name`` in a versioned store, created on first
+        use: the current version encrypts, every older version still decrypts."""
+        if not isinstance(provider, VersionedProvider):
+            raise ConfigurationError(
+                f"The {provider.kind} backend keeps no versions: the envelope key needs a store "
+                "(local, aws or vault)."
+            )
+        try:
+            current = provider.get(name)
+        except SecretScheduledForDeletionError:
+            raise
+        except SecretNotFoundError:
+            proposed = SecretValue(os.urandom(MASTER_KEY_BYTES))
+            with contextlib.suppress(ConflictError):  # another process stored its key first
+                provider.put_version(name, proposed, token=_FIRST_KEY_TOKEN, stage=Stage.CURRENT)
+            current = provider.get(name)
+        retired = [
+            provider.get(name, version=info.version_id).value
+            for info in provider.describe(name).versions
+            if info.version_id != current.version_id
+        ]
+        return cls(
+            _stored_key(current.value, name),
+            retired_keys=[_stored_key(value, name) for value in retired],
+        )
 
     @property
     def scheme(self) -> str:

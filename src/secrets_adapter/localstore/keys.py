@@ -160,12 +160,12 @@ def read_key_file(path: Path) -> MasterKey:
             f"The master key file {str(path)!r} is readable by group or others "
             f"(mode {stat.S_IMODE(info.st_mode):04o}); run `chmod 600 {path}`."
         )
-    try:
-        return parse_master_key(path.read_text("ascii"))
-    except UnicodeDecodeError:
+    data = path.read_bytes()
+    if not data.isascii():  # checked, not caught: a UnicodeDecodeError would hold the key bytes
         raise ConfigurationError(
             f"The master key file {str(path)!r} must hold base64 text of 32 bytes."
-        ) from None
+        )
+    return parse_master_key(data.decode("ascii"))
 
 
 def write_key_file(path: Path, key: MasterKey) -> None:

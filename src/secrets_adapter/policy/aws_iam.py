@@ -99,10 +99,22 @@ class AwsScope:
             raise ValidationError(f"{self.region!r} is not an AWS region name like eu-west-1.")
         if not _ACCOUNT.fullmatch(self.account):
             raise ValidationError(f"{self.account!r} is not a 12-digit AWS account id.")
-        if not _KEY_ARN.fullmatch(self.kms_key_arn):
+        key = _KEY_ARN.fullmatch(self.kms_key_arn)
+        if key is None:
             raise ValidationError(
                 f"{self.kms_key_arn!r} is not a KMS key ARN "
                 "(arn:aws:kms:REGION:ACCOUNT:key/KEY-ID; aliases do not scope IAM access)."
+            )
+        if key["region"] != self.region:
+            raise ValidationError(
+                f"The KMS key is in {key['region']} but the secrets are in {self.region}: Secrets "
+                "Manager only uses a key of the secret's own region (for a multi-Region key, "
+                "give the ARN of its replica there)."
+            )
+        if key["partition"] != self.partition:
+            raise ValidationError(
+                f"The KMS key is in partition {key['partition']!r} but the policy is for "
+                f"{self.partition!r}; pass partition={key['partition']!r}."
             )
         prefix = self.prefix.strip("/")
         if prefix:
@@ -408,6 +420,9 @@ def _statements(document: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str,
             yield str(statement.get("Sid") or f"#{index + 1}"), statement
 
 
+_UNSCOPED_LOWER = frozenset(a.lower() for a in ACTIONS_WITHOUT_RESOURCE_SCOPE)
+
+
 def _broad_resource(resource: str) -> str | None:
     """Why ``resource`` is too broad, or None."""
     if resource == "*":
@@ -449,7 +464,8 @@ def check_policy(document: Mapping[str, Any]) -> list[PolicyFinding]:
         for action in actions:
             if "*" in action:
                 flag(sid, Severity.ERROR, f"wildcard action {action!r}: list the actions needed")
-        unscoped_ok = bool(actions) and all(a in ACTIONS_WITHOUT_RESOURCE_SCOPE for a in actions)
+        lowered = {a.lower() for a in actions}  # IAM action names are case-insensitive
+        unscoped_ok = bool(actions) and lowered <= _UNSCOPED_LOWER
         for resource in (str(r) for r in _as_list(statement.get("Resource"))):
             if resource == "*" and unscoped_ok:
                 continue
@@ -459,7 +475,7 @@ def check_policy(document: Mapping[str, Any]) -> list[PolicyFinding]:
         scoped_by_condition = _has_condition_key(statement, "kms:ViaService") or _has_condition_key(
             statement, "kms:EncryptionContextKeys"
         )
-        if "kms:Decrypt" in actions and not scoped_by_condition:
+        if "kms:decrypt" in lowered and not scoped_by_condition:
             flag(
                 sid,
                 Severity.WARNING,

@@ -335,10 +335,21 @@ class AwsSecretsManagerProvider:
         if self._create_tags:
             params["Tags"] = [{"Key": k, "Value": v} for k, v in self._create_tags.items()]
         with translate_aws_errors(name):
-            response = self._client.create_secret(**params, **_value_fields(value))
+            try:
+                version_id = self._client.create_secret(**params, **_value_fields(value)).get(
+                    "VersionId"
+                )
+            except ClientError as exc:
+                if _code(exc) != "ResourceExistsException":
+                    raise
+                # Another writer created it between our PutSecretValue and CreateSecret: the
+                # secret exists now, so this write is an ordinary new version (same token).
+                version_id = self._client.put_secret_value(
+                    SecretId=name, ClientRequestToken=token, **_value_fields(value)
+                ).get("VersionId")
         return VersionInfo(
             name=name,
-            version_id=response.get("VersionId") or token,
+            version_id=version_id or token,
             stages=frozenset({Stage.CURRENT}),
         )
 

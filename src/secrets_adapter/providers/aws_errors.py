@@ -18,6 +18,7 @@ from botocore.exceptions import (
     HTTPClientError,
     NoCredentialsError,
     NoRegionError,
+    ParamValidationError,
     PartialCredentialsError,
 )
 
@@ -32,6 +33,7 @@ from secrets_adapter.errors import (
     SecretNotFoundError,
     SecretsAdapterError,
     SecretScheduledForDeletionError,
+    ValidationError,
 )
 
 __all__ = ["AWS_ERROR_TABLE", "error_for_code", "translate_aws_errors"]
@@ -171,6 +173,16 @@ def translate_aws_errors(
             secret_name=name,
             provider=PROVIDER,
         ) from exc
+    except ParamValidationError as exc:
+        # Its report quotes parameter values ("Invalid type for parameter SecretString, value:
+        # ..."), and the exception stays reachable as ``__context__``: blank the report first.
+        exc.kwargs = {"report": "(withheld: it can quote a secret value)"}
+        exc.args = ("Parameter validation failed (report withheld: it can quote a value).",)
+        raise ValidationError(
+            f"The AWS SDK refused a request parameter for "
+            f"{'secret ' + repr(name) if name else 'the request'} before sending it.",
+            secret_name=name,
+        ) from None
     except BotoCoreError as exc:
         raise ProviderError(
             f"The AWS SDK failed ({type(exc).__name__}).", secret_name=name, provider=PROVIDER

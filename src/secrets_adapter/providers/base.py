@@ -29,6 +29,7 @@ __all__ = [
     "VersionedProvider",
     "WritableProvider",
     "check_recovery_window",
+    "get_each",
 ]
 
 BatchResult = dict[str, Secret | SecretsAdapterError]
@@ -134,6 +135,18 @@ class VersionedProvider(WritableProvider, Protocol):
     def set_tags(self, name: str, tags: Mapping[str, str]) -> None:
         """Merge ``tags`` into the secret's tags (an empty string value removes a tag)."""
         ...
+
+
+def get_each(provider: Provider, names: Sequence[str]) -> BatchResult:
+    """``get_many`` for a backend with no batch API: one ``get`` per name, each failure kept
+    as that name's own error."""
+    result: BatchResult = {}
+    for name in names:
+        try:
+            result[name] = provider.get(name)
+        except SecretsAdapterError as exc:
+            result[name] = exc
+    return result
 
 
 def check_recovery_window(window: timedelta, *, name: str | None = None) -> timedelta:

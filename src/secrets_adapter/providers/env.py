@@ -36,7 +36,7 @@ from secrets_adapter.errors import (
     SecretsAdapterError,
 )
 from secrets_adapter.models import Secret, SecretValue, Stage
-from secrets_adapter.providers.base import BatchResult
+from secrets_adapter.providers.base import BatchResult, get_each
 from secrets_adapter.validation import validate_name
 
 __all__ = ["EnvProvider"]
@@ -115,13 +115,7 @@ class EnvProvider:
         )
 
     def get_many(self, names: Sequence[str]) -> BatchResult:
-        result: BatchResult = {}
-        for name in names:
-            try:
-                result[name] = self.get(name)
-            except SecretsAdapterError as exc:
-                result[name] = exc
-        return result
+        return get_each(self, names)
 
     def list_names(self, prefix: str = "") -> list[str]:
         keys = set(self._read_file())

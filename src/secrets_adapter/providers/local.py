@@ -72,11 +72,6 @@ def _store_labels(tx: Transaction, name: str, labels: LabelMap) -> None:
     )
 
 
-def _not_found(name: str, what: str = "") -> SecretNotFoundError:
-    detail = f" has no {what}" if what else " not found in the local store"
-    return SecretNotFoundError(f"Secret {name!r}{detail}.", secret_name=name, provider=_KIND)
-
-
 def _check_token(token: str, name: str) -> str:
     if not isinstance(token, str) or not 0 < len(token) <= _MAX_TOKEN_LENGTH:
         raise ValidationError(
@@ -159,16 +154,27 @@ class LocalProvider:
     def close(self) -> None:
         self._opened.close()
 
+    def _not_found(self, name: str, what: str = "") -> SecretNotFoundError:
+        """Names the store's folder: a "not found" often means the wrong --path or folder."""
+        if what:
+            message = f"Secret {name!r} has no {what}; `secrets-adapter versions` lists them."
+        else:
+            message = (
+                f"Secret {name!r} not found in the local store at {str(self._store.folder)!r}; "
+                "`secrets-adapter list` shows the names it holds."
+            )
+        return SecretNotFoundError(message, secret_name=name, provider=_KIND)
+
     # --- reads -------------------------------------------------------------------------------
 
     def _live(self, tx: Transaction, name: str) -> records.SecretRow:
         """The secret's row if it can be read; not found, or scheduled for deletion."""
         row = records.load_secret(tx, name)
         if row is None:
-            raise _not_found(name)
+            raise self._not_found(name)
         if row.deletion_date is not None:
             if row.deletion_date <= self._clock():
-                raise _not_found(name)
+                raise self._not_found(name)
             raise SecretScheduledForDeletionError(
                 f"Secret {name!r} is scheduled for deletion on {row.deletion_date:%Y-%m-%d}; "
                 "restore it to read it again.",
@@ -185,7 +191,7 @@ class LocalProvider:
         row = None if version_id is None else records.load_version(tx, name, version_id)
         if row is None or version_id is None:
             wanted = f"version {version!r}" if version is not None else f"stage {stage.value!r}"
-            raise _not_found(name, wanted)
+            raise self._not_found(name, wanted)
         data = self._opened.unseal(row)
         return Secret(
             name=name,
@@ -221,7 +227,7 @@ class LocalProvider:
             if row is None or (
                 row.deletion_date is not None and row.deletion_date <= self._clock()
             ):
-                raise _not_found(name)
+                raise self._not_found(name)
             labels = _labels(tx, name)
             versions = tuple(
                 VersionInfo(name=name, version_id=vid, stages=labels[vid], created_at=created)
@@ -396,7 +402,7 @@ class LocalProvider:
         with self._store.write() as tx:
             records.purge_expired(tx, self._clock())
             if records.load_secret(tx, name) is None:
-                raise _not_found(name)
+                raise self._not_found(name)
             if force:
                 records.delete_secret(tx, name)
             else:
@@ -407,5 +413,5 @@ class LocalProvider:
         with self._store.write() as tx:
             records.purge_expired(tx, self._clock())
             if records.load_secret(tx, name) is None:
-                raise _not_found(name)
+                raise self._not_found(name)
             records.set_deletion(tx, name, None)

@@ -47,7 +47,7 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers.base import BatchResult, check_recovery_window
+from secrets_adapter.providers.base import BatchResult, check_recovery_window, get_each
 from secrets_adapter.providers.staging import move_label
 from secrets_adapter.providers.vault_codec import (
     KvState,
@@ -401,13 +401,7 @@ class VaultProvider:
         )
 
     def get_many(self, names: Sequence[str]) -> BatchResult:
-        result: BatchResult = {}
-        for name in names:
-            try:
-                result[name] = self.get(name)
-            except SecretsAdapterError as exc:
-                result[name] = exc
-        return result
+        return get_each(self, names)
 
     def list_names(self, prefix: str = "") -> list[str]:
         folder = prefix.rpartition("/")[0]

@@ -107,6 +107,8 @@ def test_admin_policy_is_separate_and_clean() -> None:
         ({"kms_key_arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/app"}, "aliases"),
         ({}, "prefix or at least one secret"),
         ({"prefix": "has space"}, "1-512 characters"),
+        ({"kms_key_arn": f"arn:aws:kms:ap-south-1:{ACCOUNT}:key/k"}, "secret's own region"),
+        ({"partition": "aws-cn"}, "partition 'aws'"),
     ],
 )
 def test_scope_refuses_broad_or_malformed_input(overrides: dict[str, Any], message: str) -> None:
@@ -171,3 +173,20 @@ def test_checker_warns_on_decrypt_without_a_condition() -> None:
 def test_checker_refuses_a_document_without_statements() -> None:
     (finding,) = check_policy({"Version": "2012-10-17"})
     assert finding.severity is Severity.ERROR
+
+
+def test_checker_compares_action_names_case_insensitively() -> None:
+    document = {
+        "Statement": [
+            {"Sid": "Lower", "Effect": "Allow", "Action": "KMS:decrypt", "Resource": KEY},
+            {
+                "Sid": "List",
+                "Effect": "Allow",
+                "Action": "SecretsManager:listSecrets",
+                "Resource": "*",
+            },
+        ]
+    }
+    (finding,) = check_policy(document)
+    assert finding.statement == "Lower"
+    assert finding.severity is Severity.WARNING

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import traceback
+from typing import Any
+
+import boto3
 import pytest
 from botocore.exceptions import (
     ClientError,
@@ -22,6 +26,7 @@ from secrets_adapter.errors import (
     SecretNotFoundError,
     SecretsAdapterError,
     SecretScheduledForDeletionError,
+    ValidationError,
 )
 from secrets_adapter.providers.aws_errors import error_for_code, translate_aws_errors
 from tests.sentinel import SENTINEL
@@ -126,3 +131,23 @@ def test_messages_never_echo_the_aws_message(code: str) -> None:
     with pytest.raises(ProviderError) as info, translate_aws_errors("x"):
         raise _client_error(code, f"Value '{SENTINEL}' at 'secretString' failed")
     assert SENTINEL not in info.value.message
+
+
+def test_a_parameter_report_that_quotes_a_value_never_leaves_the_sdk() -> None:
+    client = boto3.client(
+        "secretsmanager",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",  # never reached: botocore validates first
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    bad_type: Any = SENTINEL.encode()  # bytes where the SDK wants str: its report quotes it
+    with pytest.raises(ValidationError) as caught, translate_aws_errors("app/token"):
+        client.put_secret_value(SecretId="app/token", SecretString=bad_type)
+    assert "app/token" in str(caught.value)
+    error: BaseException | None = caught.value
+    while error is not None:  # the whole chain, suppressed context included
+        assert SENTINEL not in str(error)
+        assert SENTINEL not in repr(error)
+        error = error.__cause__ or error.__context__
+    assert SENTINEL not in "".join(traceback.format_exception(caught.value))

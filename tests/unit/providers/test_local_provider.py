@@ -231,3 +231,14 @@ def test_built_from_settings_by_the_factory_and_the_adapter(folder: Path) -> Non
         adapter.put_secret("gaara/prod/database-url", "postgres://u:p@h/db")
         assert adapter.get_secret_value("gaara/prod/database-url") == "postgres://u:p@h/db"
         assert adapter.list_secrets() == ["gaara/prod/database-url"]
+
+
+def test_not_found_names_the_store_folder_and_what_to_run(folder: Path) -> None:
+    with LocalProvider.open(folder) as provider:
+        with pytest.raises(SecretNotFoundError) as missing:
+            provider.get("app/absent")
+        assert repr(str(folder)) in str(missing.value)
+        assert "`secrets-adapter list`" in str(missing.value)
+        provider.put("app/present", SecretValue("v"))
+        with pytest.raises(SecretNotFoundError, match=r"has no version 'v9'.*versions"):
+            provider.get("app/present", version="v9")
