@@ -304,8 +304,9 @@ def grants_policy(
         raise ValidationError(f"{region!r} is not an AWS region name like eu-west-1.")
     if not _ACCOUNT.fullmatch(account):
         raise ValidationError(f"{account!r} is not a 12-digit AWS account id.")
-    if kms_key_arn is not None and not _KEY_ARN.fullmatch(kms_key_arn):
-        raise ValidationError(f"{kms_key_arn!r} is not a KMS key ARN.")
+    if kms_key_arn is not None:
+        # The same checks as a scope's: a KMS key ARN, in the secrets' region and partition.
+        AwsScope(region=region, account=account, kms_key_arn=kms_key_arn, prefix="x")
     if not grants:
         raise ValidationError("No grant to render: the principal is in no statement.")
     statements: list[dict[str, Any]] = []

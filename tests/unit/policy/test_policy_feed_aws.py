@@ -224,3 +224,12 @@ def test_cli_errors_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     broken = tmp_path / "broken.toml"
     broken.write_text('[[statement]]\neffect = "allow"\n')
     assert main([*BASE, "--from", str(broken), "--principal", "api"]) != 0
+
+
+def test_the_key_must_be_in_the_secrets_region() -> None:
+    grants = (Grant(effect=Effect.ALLOW, actions=("read",), secrets=("a/b",)),)
+    other = KEY.replace(REGION, "us-east-1")
+    with pytest.raises(ValidationError, match="the secrets are in eu-west-1"):
+        grants_policy(grants, region=REGION, account=ACCOUNT, kms_key_arn=other)
+    with pytest.raises(ValidationError, match="not a KMS key ARN"):
+        grants_policy(grants, region=REGION, account=ACCOUNT, kms_key_arn="alias/app")
