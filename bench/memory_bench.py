@@ -57,7 +57,9 @@ def bulk_value(index: int) -> str:
     """1 KiB of text, different for every secret so that nothing can share it."""
     rng = random.Random(index)
     head = f"{index:04d}:"
-    return head + "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=BULK_SIZE - 5))
+    return head + "".join(
+        rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=BULK_SIZE - len(head))
+    )
 
 
 def seed_all(endpoint: str, count: int) -> None:
@@ -119,7 +121,8 @@ def _reader(kind: str, client: Any) -> Callable[[str], object]:
         from aws_secretsmanager_caching import SecretCacheConfig
 
         cache = AwsSecretCache(SecretCacheConfig(secret_refresh_interval=TTL), client=client)
-        return cache.get_secret_string
+        read_string: Callable[[str], object] = cache.get_secret_string
+        return read_string
     if kind == "powertools":
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
