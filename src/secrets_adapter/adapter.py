@@ -282,11 +282,13 @@ class SecretsAdapter:
             full = self._qualified[name]  # the hit path: a name seen before, already validated
         except (KeyError, TypeError):
             full = self.qualify(name)
-        self._guard("get", full)
+        if self._authorizer is not None:  # checked here, not in _guard: the hit path stays short
+            self._guard("get", full)
         cache = self._cache
-        if cache is not None and not self._events and self._audit is None:
+        if cache is not None and not self._events.active and self._audit is None:
             secret = cache.get(full, version=version, stage=stage, refresh=refresh)
-            self._served.remember(secret.value)
+            if self._served.seen.get(id(secret.value)) is not secret.value:
+                self._served.remember(secret.value)  # the first serve of this value object
             return secret
         started = time.perf_counter()
         try:

@@ -92,16 +92,20 @@ Listener = Callable[[Event], None]
 class EventBus:
     """Delivers events to listeners; a failing listener is logged (type only) and skipped."""
 
-    __slots__ = ("_listeners",)
+    __slots__ = ("_listeners", "active")
 
     def __init__(self, listeners: Iterable[Listener] = ()) -> None:
         self._listeners: tuple[Listener, ...] = tuple(listeners)
+        self.active = bool(self._listeners)
+        """True when someone listens: a plain attribute, cheap to test on the hit path."""
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners = (*self._listeners, listener)
+        self.active = True
 
     def unsubscribe(self, listener: Listener) -> None:
         self._listeners = tuple(item for item in self._listeners if item is not listener)
+        self.active = bool(self._listeners)
 
     def __bool__(self) -> bool:
         return bool(self._listeners)

@@ -36,7 +36,8 @@ class ServedValues:
         self._min_length = min_length
         self._max_values = max_values
         self._values: OrderedDict[str, None] = OrderedDict()
-        self._seen: OrderedDict[int, SecretValue] = OrderedDict()
+        self.seen: OrderedDict[int, SecretValue] = OrderedDict()
+        """Values already remembered, by ``id``: read it to skip ``remember`` on a cache hit."""
         self._lock = threading.Lock()
         self._pattern: re.Pattern[str] | None = None
 
@@ -51,7 +52,7 @@ class ServedValues:
 
         Cheap for a value seen before (a cache hit serves the same object): one dict lookup.
         """
-        if self._seen.get(id(value)) is value or value.is_binary:
+        if self.seen.get(id(value)) is value or value.is_binary:
             return
         text = value.reveal_text()
         candidates = [text]
@@ -64,9 +65,9 @@ class ServedValues:
                 candidates.extend(field for field in parsed.values() if isinstance(field, str))
         self._add(candidates)
         with self._lock:
-            self._seen[id(value)] = value
-            while len(self._seen) > self._max_values:
-                self._seen.popitem(last=False)
+            self.seen[id(value)] = value
+            while len(self.seen) > self._max_values:
+                self.seen.popitem(last=False)
 
     def _add(self, candidates: Iterable[str]) -> None:
         with self._lock:
@@ -84,7 +85,7 @@ class ServedValues:
     def clear(self) -> None:
         with self._lock:
             self._values.clear()
-            self._seen.clear()
+            self.seen.clear()
             self._pattern = None
 
     def mask(self, text: str) -> str:
