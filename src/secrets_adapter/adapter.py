@@ -190,6 +190,8 @@ class SecretsAdapter:
                 max_stale=self._settings.cache.max_stale,
                 refresh_ahead=self._settings.cache.refresh_ahead,
                 max_entries=self._settings.cache.max_entries,
+                stale_wait=self._settings.cache.stale_wait,
+                min_refresh_interval=self._settings.cache.min_refresh_interval,
                 ttl_overrides={self.qualify(n): ttl for n, ttl in (cache_ttls or {}).items()},
                 clock=monotonic_clock,
                 wall_clock=clock,
@@ -366,7 +368,13 @@ class SecretsAdapter:
         denied = {full: err for full in qualified if (err := self._denial("get_many", full))}
         started = time.perf_counter()
         allowed = [full for full in qualified if full not in denied]
-        result = self._reader.get_many(allowed) if allowed else {}
+        served: Mapping[str, CacheResult] = {}
+        if not allowed:
+            result: Mapping[str, Secret | SecretsAdapterError] = {}
+        elif self._cache is not None:
+            result, served = self._cache.read_many(allowed)
+        else:
+            result = self._provider.get_many(allowed)
         found: dict[str, Secret] = {}
         failures: list[tuple[str, SecretsAdapterError]] = []
         for full in qualified:
@@ -375,7 +383,12 @@ class SecretsAdapter:
                 found[full] = item
                 self._served.remember(item.value)
                 self._emit_access(
-                    "get_many", full, started, version_id=item.version_id, value=item.value
+                    "get_many",
+                    full,
+                    started,
+                    version_id=item.version_id,
+                    cache=served.get(full, _BYPASS),
+                    value=item.value,
                 )
             else:
                 error = item or SecretFormatError(
@@ -406,8 +419,15 @@ class SecretsAdapter:
         that the policy lets this principal list."""
         if prefix is None:
             prefix = f"{self.prefix}/" if self.prefix else ""
-        names = self._provider.list_names(prefix)
-        return [name for name in names if self._denial("list", name) is None]
+        started = time.perf_counter()
+        try:
+            names = self._provider.list_names(prefix)
+        except SecretsAdapterError as exc:
+            self._emit_access("list", prefix, started, error=exc)
+            raise
+        listed = [name for name in names if self._denial("list", name) is None]
+        self._emit_access("list", prefix, started)  # one record per listing, for its prefix
+        return listed
 
     def describe_secret(self, name: str) -> SecretMetadata:
         """Versions, stages, tags and deletion state; never values."""

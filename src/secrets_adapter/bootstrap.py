@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from secrets_adapter.iam_policy import key_policy, least_privilege_policy
+from secrets_adapter.policy.aws_iam import app_policy_for_arns, key_policy
 from secrets_adapter.validation import validate_name
 
 if TYPE_CHECKING:
@@ -131,7 +131,9 @@ def bootstrap(
     kms.enable_key_rotation(KeyId=key_arn)
     rotation = kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"]
     outcomes = tuple(_ensure_secret(secretsmanager, name, key_arn, labels) for name in names)
-    policy = least_privilege_policy([item.arn for item in outcomes], key_arn, region)
+    policy = app_policy_for_arns(
+        [item.arn for item in outcomes], kms_key_arn=key_arn, region=region
+    )
     return BootstrapReport(
         key_arn=key_arn,
         key_created=key_created,

@@ -3,8 +3,9 @@
 Environment variables (names kept compatible with the design the project comes from):
 ``ENVIRONMENT`` (development | staging | production), ``SECRETS_BACKEND`` (local | env | aws |
 vault), ``SECRETS_MANAGER_PREFIX``, ``SECRETS_ADAPTER_PATH``, ``SECRETS_ADAPTER_MASTER_KEY``,
-``SECRETS_ADAPTER_MASTER_KEY_FILE``, ``SECRETS_ADAPTER_ENV_FILE``, ``SECRETS_ADAPTER_CACHE_TTL``
-(seconds), ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
+``SECRETS_ADAPTER_MASTER_KEY_FILE``, ``SECRETS_ADAPTER_ENV_FILE``, ``SECRETS_ADAPTER_CACHE_TTL``,
+``SECRETS_ADAPTER_MAX_STALE``, ``SECRETS_ADAPTER_MIN_REFRESH_INTERVAL`` (seconds),
+``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
 ``SECRETS_ADAPTER_KMS_KEY_ID``, ``VAULT_ADDR``, ``VAULT_TOKEN``, ``VAULT_NAMESPACE``,
 ``VAULT_MOUNT``, ``VAULT_AUTH_METHOD`` (token | approle | kubernetes), ``VAULT_ROLE_ID``,
 ``VAULT_SECRET_ID_FILE``, ``VAULT_KUBERNETES_ROLE``, ``VAULT_KUBERNETES_JWT_PATH``,
@@ -50,6 +51,10 @@ class CacheSettings:
     max_stale: timedelta = timedelta(hours=1)
     refresh_ahead: float = 0.2
     max_entries: int = 1024
+    # How long a reader holding an expired value waits for the backend before being served it.
+    stale_wait: timedelta = timedelta(milliseconds=100)
+    # A forced refresh (``refresh=True``) of a value younger than this returns that value.
+    min_refresh_interval: timedelta = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -224,6 +229,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         cache=CacheSettings(
             ttl=_seconds(environ, "SECRETS_ADAPTER_CACHE_TTL", timedelta(minutes=5)),
+            max_stale=_seconds(environ, "SECRETS_ADAPTER_MAX_STALE", timedelta(hours=1)),
+            min_refresh_interval=_seconds(
+                environ, "SECRETS_ADAPTER_MIN_REFRESH_INTERVAL", timedelta(seconds=1)
+            ),
         ),
         audit=AuditSettings(
             principal=environ.get("SECRETS_ADAPTER_PRINCIPAL", "").strip() or "app",

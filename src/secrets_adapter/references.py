@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from secrets_adapter.errors import SecretsAdapterError, ValidationError
 from secrets_adapter.validation import validate_name
 
-__all__ = ["SCHEME", "SecretReference", "parse_reference", "resolve_references"]
+__all__ = [
+    "SCHEME",
+    "SecretReference",
+    "parse_mapping_reference",
+    "parse_reference",
+    "resolve_references",
+]
 
 SCHEME = "secret://"
 
@@ -42,6 +48,15 @@ def parse_reference(text: str) -> SecretReference | None:
     if hashmark and not key:
         raise ValidationError(f"Reference {SCHEME}{name}# has an empty key after '#'.")
     return SecretReference(name=validate_name(name), key=key if hashmark else None)
+
+
+def parse_mapping_reference(text: str) -> SecretReference:
+    """A reference in a config mapping, where the scheme is optional: ``database#url``,
+    ``secret://database#url`` and ``database`` all parse, by the same rules as ``parse_reference``.
+    """
+    reference = parse_reference(text if text.startswith(SCHEME) else SCHEME + text)
+    assert reference is not None  # noqa: S101 - the scheme was just ensured
+    return reference
 
 
 def resolve_references(values: Mapping[str, str], lookup: Lookup) -> dict[str, str]:

@@ -156,11 +156,16 @@ def test_alarms_are_exactly_the_monitoring_module_s(template: Template) -> None:
 
 
 def test_app_policy_has_the_shape_bootstrap_generates(template: Template) -> None:
-    """The template's policy and ``iam_policy.least_privilege_policy`` grant the same actions
-    under the same conditions; only the ARNs differ (Refs here, real ARNs there)."""
-    from secrets_adapter.iam_policy import least_privilege_policy
+    """The template's policy and ``aws_iam.app_policy_for_arns`` (what bootstrap prints) grant
+    the same actions under the same conditions; only the ARNs differ (Refs here, real ARNs
+    there)."""
+    from secrets_adapter.policy.aws_iam import app_policy_for_arns
 
-    generated = least_privilege_policy(["arn:secret"], "arn:key", "us-east-1")["Statement"]
+    generated = app_policy_for_arns(
+        ["arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbCdEf"],
+        kms_key_arn="arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab",
+        region="us-east-1",
+    )["Statement"]
     written = template["Resources"]["AppReadPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert [s["Effect"] for s in written] == [s["Effect"] for s in generated]
     assert [s["Action"] for s in written] == [s["Action"] for s in generated]

@@ -10,8 +10,8 @@ import pytest
 
 from secrets_adapter.bootstrap import bootstrap, qualified_names
 from secrets_adapter.cli.main import main
-from secrets_adapter.iam_policy import least_privilege_policy
 from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
+from secrets_adapter.policy.aws_iam import app_policy_for_arns
 from tests.deploy.paths import REPO_ROOT
 from tests.fixtures.aws import MotoServer
 from tests.sentinel import SENTINEL
@@ -109,10 +109,15 @@ def test_bootstrap_needs_a_prefix_and_region(
 
 
 def test_policy_refuses_wildcards() -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd"
     with pytest.raises(ValueError, match="wildcard"):
-        least_privilege_policy(["arn:aws:secretsmanager:us-east-1:1:secret:*"], "k", "us-east-1")
+        app_policy_for_arns(
+            ["arn:aws:secretsmanager:us-east-1:123456789012:secret:*"],
+            kms_key_arn=key,
+            region="us-east-1",
+        )
     with pytest.raises(ValueError, match="at least one"):
-        least_privilege_policy([], "k", "us-east-1")
+        app_policy_for_arns([], kms_key_arn=key, region="us-east-1")
 
 
 def test_bootstrap_from_the_migration_plan_of_a_dotenv(

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+from click.testing import CliRunner
 from flask import Flask, current_app
 
-from secrets_adapter import ConfigurationError, SecretsAdapter
+from secrets_adapter import ConfigurationError, SecretsAdapter, ValidationError
+from secrets_adapter.cli.main import cli
 from secrets_adapter.integrations.flask import (
     EXTENSION_KEY,
     GAARA_STORE_MAPPING,
     FlaskSecrets,
-    SecretReference,
 )
+from secrets_adapter.references import SecretReference, parse_mapping_reference
 from secrets_adapter.testing import InMemoryProvider
 from tests.sentinel import SENTINEL
 
@@ -69,10 +74,14 @@ def test_json_key_references() -> None:
         FlaskSecrets(Flask(__name__), adapter=adapter, mapping={"DB_PW": "database#pw"})
 
 
-def test_reference_parsing() -> None:
-    assert SecretReference.parse("secret://a/b#k") == SecretReference("a/b", "k")
-    assert SecretReference.parse("name") == SecretReference("name", None)
-    assert str(SecretReference("a", "k")) == "secret://a#k"
+def test_mapping_values_are_parsed_by_the_one_reference_parser() -> None:
+    assert parse_mapping_reference("secret://a/b#k") == SecretReference(name="a/b", key="k")
+    assert parse_mapping_reference("name") == SecretReference(name="name")
+    assert str(SecretReference(name="a", key="k")) == "secret://a#k"
+    with pytest.raises(ValidationError, match="empty key"):
+        FlaskSecrets(Flask(__name__), adapter=_all_nine(), mapping={"DB": "database#"})
+    with pytest.raises(ValidationError, match="Invalid secret name"):
+        FlaskSecrets(Flask(__name__), adapter=_all_nine(), mapping={"DB": "bad name"})
 
 
 def test_plain_config_keys_are_untouched() -> None:
@@ -81,3 +90,44 @@ def test_plain_config_keys_are_untouched() -> None:
     FlaskSecrets(app, adapter=_all_nine())
     assert app.config["DEBUG_TOOLBAR"] is False
     assert dict(app.config.items())["ENCRYPTION_KEY"] == "value-of-encryption-key"
+
+
+@pytest.fixture
+def app_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The process environment ``FlaskSecrets(app)`` reads when given no adapter."""
+    for variable in list(os.environ):
+        if variable.startswith("SECRETS_") or variable == "ENVIRONMENT":
+            monkeypatch.delenv(variable)
+    monkeypatch.setenv("SECRETS_MANAGER_PREFIX", PREFIX)
+    env_file = tmp_path / ".env"
+    env_file.write_text("DATABASE_URL=postgresql://from-dotenv\n")
+    monkeypatch.setenv("SECRETS_ADAPTER_ENV_FILE", str(env_file))
+    monkeypatch.setenv("SECRETS_ADAPTER_PATH", str(tmp_path / "store"))
+    return tmp_path
+
+
+MAPPING = {"SQLALCHEMY_DATABASE_URI": "database-url"}
+
+
+def test_development_reads_the_env_file(app_environment: Path) -> None:
+    app = Flask(__name__)
+    secrets = FlaskSecrets(app, mapping=MAPPING)
+    assert secrets.adapter.provider.kind == "env"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql://from-dotenv"
+
+
+def test_production_uses_the_configured_store_and_never_the_env_file(
+    app_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    with pytest.raises(ConfigurationError, match="SECRETS_BACKEND is not set"):
+        FlaskSecrets(Flask(__name__), mapping=MAPPING)
+    monkeypatch.setenv("SECRETS_BACKEND", "local")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    put = runner.invoke(cli, ["put", f"{PREFIX}/database-url"], input="postgresql://from-store")
+    assert put.exit_code == 0, put.output
+    app = Flask(__name__)
+    secrets = FlaskSecrets(app, mapping=MAPPING)
+    assert secrets.adapter.provider.kind == "local"
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql://from-store"

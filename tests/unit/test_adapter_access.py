@@ -329,6 +329,50 @@ def test_writes_lists_and_rotation_are_checked(
     assert names[-1] == ("DescribeSecret", "denied")
 
 
+def test_a_listing_is_recorded_once_with_its_prefix(
+    provider: InMemoryProvider, log: Path, policy_file: Path
+) -> None:
+    with _adapter(provider, log, policy_file) as adapter:
+        assert adapter.list_secrets("app/") == ["app/api-key", "app/db"]  # admin/ filtered out
+    (record,) = _records(log)
+    assert record["eventName"] == "ListSecrets"
+    assert record["requestParameters"] == {"secretId": "app/", "listPrefix": True}
+    assert record["userIdentity"]["principalId"] == "api"
+    assert record["outcome"] == "success"
+    assert verify_log(log).ok
+
+
+def test_a_listing_that_cannot_be_recorded_is_refused(
+    provider: InMemoryProvider, broken_sink: _BrokenSink
+) -> None:
+    adapter = SecretsAdapter(
+        provider=provider, audit_log=AuditTrail(broken_sink, mode="durable", timeout=LONG)
+    )
+    with pytest.raises(AuditUnavailableError):
+        adapter.list_secrets("app/")
+    adapter.close()
+
+
+def test_every_write_kind_is_recorded(provider: InMemoryProvider, log: Path) -> None:
+    with _adapter(provider, log) as adapter:
+        adapter.put_secret("app/temp", "v")
+        adapter.delete_secret("app/temp")
+        adapter.restore_secret("app/temp")
+        adapter.rotate_secret("app/temp")
+    accesses = [
+        (r["eventName"], r["requestParameters"]["secretId"], r["outcome"])
+        for r in _records(log)
+        if not r["eventName"].startswith("Rotation")  # the rotation's own step records
+    ]
+    assert accesses == [
+        ("PutSecretValue", "app/temp", "success"),
+        ("DeleteSecret", "app/temp", "success"),
+        ("RestoreSecret", "app/temp", "success"),
+        ("RotateSecret", "app/temp", "success"),
+    ]
+    assert verify_log(log).ok
+
+
 def test_describe_is_recorded(provider: InMemoryProvider, log: Path) -> None:
     with _adapter(provider, log) as adapter:
         adapter.describe_secret("app/db")

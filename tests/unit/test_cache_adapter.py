@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from secrets_adapter.config import CacheSettings, Settings
 from secrets_adapter.errors import ProviderUnavailableError, SecretNotFoundError
 from secrets_adapter.events import AccessEvent, CacheResult
 from tests.sentinel import SENTINEL
-from tests.unit.cache_doubles import ControlledProvider, FakeClock, Recorder
+from tests.unit.cache_doubles import WAIT, ControlledProvider, FakeClock, Recorder, join_all
 
 GAARA = [
     "database-url",
@@ -227,3 +228,67 @@ def test_qualify_still_validates(provider: ControlledProvider, clock: FakeClock)
         adapter.get(["not", "a", "name"])  # type: ignore[arg-type]
     assert adapter.qualify("database-url") == adapter.qualify("database-url")
     assert adapter.qualify("other/full-name") == "other/full-name"
+
+
+def test_batch_access_events_report_hit_miss_and_stale(
+    provider: ControlledProvider, clock: FakeClock
+) -> None:
+    recorder = Recorder()
+    adapter = _adapter(provider, clock, recorder, cache_ttl=10, refresh_ahead=0.0)
+    adapter.get("database-url")
+    clock.advance(11)  # database-url expired; stale serves allowed
+    adapter.get("stripe-api-key")  # fresh
+    provider.failure = ProviderUnavailableError("down")
+    names = ["database-url", "stripe-api-key"]
+    recorder.events.clear()
+    assert set(adapter.get_many(names)) == set(names)
+    assert _cache_results(recorder) == [CacheResult.STALE, CacheResult.HIT]
+    provider.failure = None
+    recorder.events.clear()
+    adapter.get_many(["sendgrid-api-key"])
+    assert _cache_results(recorder) == [CacheResult.MISS]
+    recorder.events.clear()
+    _adapter(provider, clock, recorder, cache=False).get_many(["sendgrid-api-key"])
+    assert _cache_results(recorder) == [CacheResult.BYPASS]
+
+
+def test_stale_wait_and_min_refresh_interval_reach_the_cache(
+    provider: ControlledProvider, clock: FakeClock
+) -> None:
+    eager = Settings(prefix="gaara/prod", cache=CacheSettings(min_refresh_interval=timedelta(0)))
+    adapter = SecretsAdapter(provider=provider, settings=eager, monotonic_clock=clock)
+    adapter.get("database-url", refresh=True)
+    adapter.get("database-url", refresh=True)
+    assert provider.get_calls == 2  # no minimum interval: every forced read asks the backend
+    calm = Settings(prefix="gaara/prod", cache=CacheSettings(min_refresh_interval=timedelta(60)))
+    adapter = SecretsAdapter(provider=provider, settings=calm, monotonic_clock=clock)
+    adapter.get("database-url", refresh=True)
+    clock.advance(30)
+    adapter.get("database-url", refresh=True)
+    assert provider.get_calls == 3  # the second forced read came too soon after the first
+
+
+def test_stale_wait_reaches_the_cache(provider: ControlledProvider, clock: FakeClock) -> None:
+    patient = Settings(
+        prefix="gaara/prod",
+        cache=CacheSettings(ttl=timedelta(seconds=10), stale_wait=timedelta(hours=1)),
+    )
+    adapter = SecretsAdapter(provider=provider, settings=patient, monotonic_clock=clock)
+    adapter.get("database-url")
+    provider.hang()
+    provider.set_value("gaara/prod/database-url", "new")
+    clock.advance(9)  # refresh-ahead: a background refresh starts and hangs
+    assert adapter.get_secret_value("database-url") == "value-of-database-url"
+    assert provider.entered.wait(WAIT)
+    clock.advance(2)  # expired 1 s ago; the refresh has run 2 s, far less than stale_wait
+    seen: list[str] = []
+    reads = clock.reads
+    reader = threading.Thread(
+        target=lambda: seen.append(adapter.get_secret_value("database-url")), daemon=True
+    )
+    reader.start()
+    clock.wait_for_reads(reads + 2)  # the reader is past its look at the clock
+    provider.release()
+    join_all([reader])
+    # With the default stale_wait (0.1 s < 2 s) it would have been served the old value at once.
+    assert seen == ["new"]

@@ -270,3 +270,55 @@ def test_get_many_serves_stale_for_unavailable_and_errors_for_the_rest(
     assert not isinstance(first, Exception)
     assert first.value.reveal() == "a"
     assert result["app/missing"] is UNAVAILABLE
+
+
+def test_get_many_of_an_expired_value_is_not_held_by_a_hung_backend(clock: FakeClock) -> None:
+    provider = ControlledProvider({"app/a": "a", "app/b": "b"})
+    recorder = Recorder()
+    cache = make_cache(provider, clock, background=None, recorder=recorder)  # real threads
+    cache.get_many(["app/a"])
+    provider.hang()
+    provider.set_value("app/a", "a2")
+    clock.advance(101)
+    secrets, served = cache.read_many(["app/a"])  # returns while the batch refresh is held
+    first = secrets["app/a"]
+    assert not isinstance(first, Exception)
+    assert (first.value.reveal(), served["app/a"]) == ("a", CacheResult.STALE)
+    assert provider.batch_entered.wait(WAIT)
+    provider.release()
+    recorder.wait_for("refresh")
+    again = cache.get_many(["app/a"])["app/a"]
+    assert not isinstance(again, Exception)
+    assert again.value.reveal() == "a2"
+    assert provider.batch_calls == 2
+
+
+def test_get_many_mixing_expired_and_unknown_names_serves_both(clock: FakeClock) -> None:
+    provider = ControlledProvider({"app/a": "a", "app/b": "b"})
+    spawner = ManualSpawner()
+    cache = make_cache(provider, clock, background=spawner)
+    cache.get_many(["app/a"])
+    clock.advance(101)
+    _, served = cache.read_many(["app/a", "app/b"])
+    assert served == {"app/a": CacheResult.STALE, "app/b": CacheResult.MISS}
+    assert provider.batch_names[-1] == ["app/b"]  # the caller waited only for what it lacked
+    assert spawner.run_all() == 1  # the expired one is refreshed in the background
+    assert provider.batch_names[-1] == ["app/a"]
+    assert cache.read_many(["app/a", "app/b"])[1] == {
+        "app/a": CacheResult.HIT,
+        "app/b": CacheResult.HIT,
+    }
+
+
+def test_get_many_of_a_failing_key_backs_off_like_get(clock: FakeClock) -> None:
+    provider = ControlledProvider({"app/a": "a"})
+    cache = make_cache(provider, clock, min_refresh_interval=10)
+    cache.get_many(["app/a"])
+    provider.failure = UNAVAILABLE
+    clock.advance(101)
+    for _ in range(3):
+        assert cache.read_many(["app/a"])[1] == {"app/a": CacheResult.STALE}
+    assert provider.batch_calls == 2  # one failed refresh; then it backs off
+    clock.advance(11)
+    assert cache.read_many(["app/a"])[1] == {"app/a": CacheResult.STALE}
+    assert provider.batch_calls == 3

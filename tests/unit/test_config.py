@@ -32,6 +32,8 @@ def test_all_variables_are_read() -> None:
             "SECRETS_ADAPTER_PATH": "/srv/store",
             "SECRETS_ADAPTER_MASTER_KEY": SENTINEL,
             "SECRETS_ADAPTER_CACHE_TTL": "60",
+            "SECRETS_ADAPTER_MAX_STALE": "600",
+            "SECRETS_ADAPTER_MIN_REFRESH_INTERVAL": "2.5",
             "AWS_REGION": "eu-west-1",
             "VAULT_ADDR": "http://127.0.0.1:8201",
             "VAULT_TOKEN": SENTINEL,
@@ -42,6 +44,8 @@ def test_all_variables_are_read() -> None:
     assert settings.aws.region == "eu-west-1"
     assert settings.aws.prefix == settings.vault.prefix == settings.env.prefix == "gaara/prod"
     assert settings.cache.ttl == timedelta(seconds=60)
+    assert settings.cache.max_stale == timedelta(minutes=10)
+    assert settings.cache.min_refresh_interval == timedelta(seconds=2.5)
     assert settings.vault.url == "http://127.0.0.1:8201"
     assert SENTINEL not in repr(settings)
 
@@ -53,6 +57,7 @@ def test_all_variables_are_read() -> None:
         ({"ENVIRONMENT": "prod"}, "not one of"),
         ({"SECRETS_ADAPTER_CACHE_TTL": "five"}, "number of seconds"),
         ({"SECRETS_ADAPTER_CACHE_TTL": "-1"}, "negative"),
+        ({"SECRETS_ADAPTER_MAX_STALE": "1h"}, "SECRETS_ADAPTER_MAX_STALE must be a number"),
     ],
 )
 def test_bad_values_are_named(environ: dict[str, str], message: str) -> None:

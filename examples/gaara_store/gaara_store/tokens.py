@@ -22,7 +22,8 @@ REFRESH_LIFETIME = timedelta(days=30)
 
 
 class TokenService:
-    """Issues and checks the store's tokens; keys are read through the adapter's cache."""
+    """Issues and checks the store's tokens; keys are read through the adapter's cache (the
+    verifier's reloads force a refresh)."""
 
     def __init__(self, adapter: SecretsAdapter, *, clock: WallClock = utcnow) -> None:
         self._adapter = adapter
@@ -34,7 +35,10 @@ class TokenService:
 
     def _verifier(self, name: str, kind: str) -> JwtVerifier:
         def load() -> SecretValue:
-            return self._adapter.get(name).value
+            # Past the cache: a key rotated by another process (another worker, the CLI) signs
+            # tokens this one must accept. The verifier reloads at most once per interval, and
+            # the cache makes at most one backend call per second for it.
+            return self._adapter.get(name, refresh=True).value
 
         return JwtVerifier(
             load,

@@ -168,3 +168,40 @@ def test_start_fails_fast_naming_missing_secrets(store: Store) -> None:
     store.adapter.delete_secret("stripe-api-key", force=True)
     with pytest.raises(ConfigurationError, match="STRIPE_API_KEY <- gaara/prod/stripe-api-key"):
         create_app(store.adapter)
+
+
+class _Ticker:
+    """A monotonic clock moved by hand (the second instance's cache clock)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_key_rotated_by_another_instance_is_accepted_here(store: Store) -> None:
+    """Two app instances (two workers) on one store: A rotates and signs with the new key; B,
+    whose cache still holds the old key set, reloads it on meeting the unknown kid."""
+    ticker = _Ticker()
+    other = SecretsAdapter(
+        backend="local",
+        path=store.database.parent / "secrets",
+        prefix=PREFIX,
+        clock=store.clock,
+        monotonic_clock=ticker,
+    )
+    try:
+        instance_b = create_app(other, clock=store.clock).test_client()
+        _login(instance_b, "bo@example.com")  # B has read (and cached) the old key set
+        name = f"{PREFIX}/jwt-secret-key"
+        store.adapter.provider.set_tags(  # type: ignore[attr-defined]
+            name, rotation_config_tags(rotator="jwt", every=None, options={"grace": "1h"})
+        )
+        instance_a = _client(store)
+        store.adapter.rotate_secret(name)
+        new_access = _login(instance_a)["access_token"]
+        ticker.now += 2  # past the cache's minimum interval between forced refreshes
+        assert instance_b.get("/orders", headers=_bearer(new_access)).status_code == 200
+    finally:
+        other.close()

@@ -72,6 +72,8 @@ def to_record(event: AccessEvent, *, value_hmac: str | None = None) -> dict[str,
         parameters["versionStage"] = event.stage
     if event.action == "get_many":
         parameters["batch"] = True
+    elif event.action == "list":
+        parameters["listPrefix"] = True  # secretId is the prefix listed, not one secret
     record: dict[str, Any] = {
         "eventVersion": RECORD_VERSION,
         "eventTime": format_time(event.time),

@@ -195,43 +195,62 @@ class SecretCache:
     def get_many(self, names: Sequence[str]) -> BatchResult:
         """Fresh entries from the cache, the rest in ONE call to the provider's ``get_many``;
         what it returns fills the cache. Keys already being fetched are waited for instead."""
+        return self.read_many(names)[0]
+
+    def read_many(self, names: Sequence[str]) -> tuple[BatchResult, dict[str, CacheResult]]:
+        """``get_many`` that also says, per name served, whether it was a hit, a miss or a stale
+        serve (names that failed have no entry in the second mapping)."""
         now = self._clock()
         result: BatchResult = {}
+        served: dict[str, CacheResult] = {}
         pending: list[tuple[str, CacheEntry | None]] = []
         for name in dict.fromkeys(names):
             entry = self._entries.get(name)
             if entry is not None and now < entry.expires_at:
                 entry.last_used = now
                 result[name] = entry.secret
+                served[name] = _HIT
                 if now >= entry.refresh_at:
                     self._start_refresh(entry, name, None, _CURRENT, now)
             else:
                 pending.append((name, entry))
         if not pending:
-            return result
-        leaders: list[Flight] = []
-        flights: list[Flight] = []
+            return result, served
+        # Names with a usable (stale) value are refreshed in the background, so a slow or hung
+        # backend never holds their reader; the caller itself fetches only what it lacks.
+        waited_for: list[Flight] = []
+        refreshed: list[Flight] = []
+        flights: list[Flight | None] = []
         with self._lock:
-            for name, _entry in pending:
+            for name, entry in pending:
+                usable = entry is not None and now < entry.stale_until
                 flight = self._inflight.get(name)
+                if flight is None and entry is not None and usable and now < entry.retry_at:
+                    flights.append(None)  # refreshes of this key are failing: back off
+                    continue
                 if flight is None:
-                    flight = self._register(
-                        name, name, None, _CURRENT, now=now, purpose=FlightPurpose.FETCH
-                    )
-                    leaders.append(flight)
+                    purpose = FlightPurpose.REFRESH if usable else FlightPurpose.FETCH
+                    flight = self._register(name, name, None, _CURRENT, now=now, purpose=purpose)
+                    (refreshed if usable else waited_for).append(flight)
                 flights.append(flight)
-        if leaders:
-            self._fetch_batch(leaders)
+        if refreshed:
+            self._spawn_or_fail(refreshed, lambda: self._fetch_batch(refreshed))
+        if waited_for:
+            self._fetch_batch(waited_for)
         for (name, entry), flight in zip(pending, flights, strict=True):
             try:
                 if entry is not None and now < entry.stale_until:
-                    result[name] = self._await_or_stale(flight, entry, now)[0]
+                    if flight is None:
+                        result[name], served[name] = self._serve_stale(entry, now)
+                    else:
+                        result[name], served[name] = self._await_or_stale(flight, entry, now)
                 else:
+                    assert flight is not None  # noqa: S101 - only usable entries back off
                     flight.done.wait()
-                    result[name] = flight.result()
+                    result[name], served[name] = flight.result(), _MISS
             except SecretsAdapterError as exc:
                 result[name] = exc
-        return result
+        return result, served
 
     def list_names(self, prefix: str = "") -> list[str]:
         """Not cached: listings are rare and must see new secrets at once."""
@@ -352,20 +371,26 @@ class SecretCache:
             flight = self._register(
                 key, name_of(key), version, stage, now=now, purpose=FlightPurpose.REFRESH
             )
-        try:
-            self._spawn(lambda: self._run(flight))
-        except Exception as exc:  # noqa: BLE001 - no thread to spare: count it as unavailable
-            self._complete(
-                flight,
-                ProviderUnavailableError(
-                    f"Could not start a background refresh of secret {flight.name!r} "
-                    f"({type(exc).__name__}).",
-                    secret_name=flight.name,
-                    provider=self._provider.kind,
-                ),
-                duration=0.0,
-            )
+        self._spawn_or_fail([flight], lambda: self._run(flight))
         return flight
+
+    def _spawn_or_fail(self, flights: Sequence[Flight], task: Callable[[], None]) -> None:
+        """Run ``task`` in the background; if no thread can be had, the flights fail as
+        unavailable (so their readers get the stale value, not a hang)."""
+        try:
+            self._spawn(task)
+        except Exception as exc:  # noqa: BLE001 - no thread to spare: count it as unavailable
+            for flight in flights:
+                self._complete(
+                    flight,
+                    ProviderUnavailableError(
+                        f"Could not start a background refresh of secret {flight.name!r} "
+                        f"({type(exc).__name__}).",
+                        secret_name=flight.name,
+                        provider=self._provider.kind,
+                    ),
+                    duration=0.0,
+                )
 
     def _await_or_stale(
         self, flight: Flight, entry: CacheEntry, now: float

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.errors import ConfigurationError, SecretsAdapterError
+from secrets_adapter.references import SecretReference, parse_mapping_reference
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -36,23 +36,6 @@ GAARA_STORE_MAPPING: Mapping[str, str] = {
     "OAUTH_CLIENT_SECRET": "oauth-client-secret",
 }
 """The Gaara Store's nine secrets: Flask config key → secret name (relative to the prefix)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SecretReference:
-    """A config value that is read from the store on access: ``name`` or ``name#key``."""
-
-    name: str
-    key: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> SecretReference:
-        text = text.removeprefix("secret://")
-        name, _, key = text.partition("#")
-        return cls(name=name, key=key or None)
-
-    def __str__(self) -> str:
-        return f"secret://{self.name}" + (f"#{self.key}" if self.key else "")
 
 
 def _config_class(base: type[Any], adapter: SecretsAdapter) -> type[Any]:
@@ -114,7 +97,7 @@ class FlaskSecrets:
         if self._adapter is None:
             self._adapter = SecretsAdapter.from_env()
         adapter = self._adapter
-        references = {key: SecretReference.parse(ref) for key, ref in self._mapping.items()}
+        references = {key: parse_mapping_reference(ref) for key, ref in self._mapping.items()}
         self._check_all_present(adapter, references)
         config = app.config
         config.__class__ = _config_class(type(config), adapter)

@@ -1,11 +1,16 @@
 """Least-privilege IAM for the AWS backend: generate the policies, and check one for breadth.
 
-Pure functions over values; no AWS call. Two generated policies:
+Pure functions over values; no AWS call. The generated policies:
 
 * the application role's: ``GetSecretValue`` and ``DescribeSecret`` on exactly its secrets, and
-  ``kms:Decrypt`` on exactly its key, only when Secrets Manager asks (``kms:ViaService``);
+  ``kms:Decrypt`` on exactly its key, only when Secrets Manager asks (``kms:ViaService``) — from a
+  prefix or names (``app_policy``) or from the exact ARNs ``aws bootstrap`` created
+  (``app_policy_for_arns``);
 * the rotation/administration role's: writes, stage moves, deletion and rotation configuration on
-  the same secrets, ``ListSecrets`` (which has no resource scope), and the key via the service.
+  the same secrets, ``ListSecrets`` (which has no resource scope), and the key via the service;
+* one principal's grants in an in-process policy file (``grants_policy``), so the cloud side and
+  the adapter's ``Authorizer`` say the same thing;
+* the customer KMS key's own policy (``key_policy``).
 
 Secrets Manager appends ``-`` and six random characters to every secret's ARN, so the ARN of the
 secret named ``gaara/prod/db`` is matched by ``...:secret:gaara/prod/db-??????`` (each ``?`` is one
@@ -21,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from secrets_adapter.errors import ValidationError
+from secrets_adapter.policy.model import Effect, Grant
 from secrets_adapter.validation import validate_name
 
 __all__ = [
@@ -30,7 +36,11 @@ __all__ = [
     "Severity",
     "admin_policy",
     "app_policy",
+    "app_policy_for_arns",
     "check_policy",
+    "grants_policy",
+    "key_policy",
+    "pattern_resource",
     "secret_resources",
 ]
 
@@ -146,6 +156,26 @@ def _key_via_secrets_manager(scope: AwsScope, sid: str, actions: Sequence[str]) 
     }
 
 
+def _read_and_decrypt(
+    resources: Sequence[str], kms_key_arn: str, via_service: str
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "Sid": "ReadAppSecrets",
+            "Effect": "Allow",
+            "Action": list(_READ_ACTIONS),
+            "Resource": list(resources),
+        },
+        {
+            "Sid": "DecryptAppSecretsViaSecretsManager",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": kms_key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": via_service}},
+        },
+    ]
+
+
 def app_policy(
     scope: AwsScope, *, allow_batch: bool = False, allow_envelope: bool = False
 ) -> dict[str, Any]:
@@ -155,15 +185,7 @@ def app_policy(
     provider falls back to one read per secret). ``allow_envelope`` lets the app use the key
     directly for the envelope helper, and only with an encryption context.
     """
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ReadAppSecrets",
-            "Effect": "Allow",
-            "Action": list(_READ_ACTIONS),
-            "Resource": secret_resources(scope),
-        },
-        _key_via_secrets_manager(scope, "DecryptAppSecretsViaSecretsManager", ["kms:Decrypt"]),
-    ]
+    statements = _read_and_decrypt(secret_resources(scope), scope.kms_key_arn, scope.via_service)
     if allow_batch:
         statements.append(
             {
@@ -183,6 +205,23 @@ def app_policy(
                 "Condition": {"Null": {"kms:EncryptionContextKeys": "false"}},
             }
         )
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+def app_policy_for_arns(
+    secret_arns: Sequence[str], *, kms_key_arn: str, region: str
+) -> dict[str, Any]:
+    """``app_policy`` over secrets that exist: their full ARNs (random suffix included), as
+    ``aws bootstrap`` knows them after creating them. No wildcard anywhere."""
+    if not secret_arns:
+        raise ValidationError("A policy needs at least one secret ARN.")
+    if any("*" in arn or "?" in arn for arn in (*secret_arns, kms_key_arn)):
+        raise ValidationError("Least privilege: no wildcard in a resource ARN.")
+    if not _REGION.fullmatch(region):
+        raise ValidationError(f"{region!r} is not an AWS region name like eu-west-1.")
+    statements = _read_and_decrypt(
+        sorted(set(secret_arns)), kms_key_arn, f"secretsmanager.{region}.amazonaws.com"
+    )
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 
@@ -208,6 +247,145 @@ def admin_policy(scope: AwsScope) -> dict[str, Any]:
             ),
         ],
     }
+
+
+# --- from an in-process policy file ------------------------------------------------------------
+
+# Policy action → the Secrets Manager actions it takes, in rendering order. ``list`` is apart:
+# ``ListSecrets`` has no resource scope.
+_GRANT_ACTIONS: dict[str, tuple[str, ...]] = {
+    "read": ("secretsmanager:GetSecretValue",),
+    "describe": ("secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"),
+    "write": ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
+    "delete": ("secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret"),
+    "rotate": ("secretsmanager:RotateSecret",),
+}
+
+
+def pattern_resource(pattern: str, *, region: str, account: str, partition: str = "aws") -> str:
+    """The ARN pattern covering the secrets a name pattern matches.
+
+    An exact name gets ``-??????`` (the random suffix, so ``db`` covers neither ``db2`` nor
+    ``db-old``); a pattern ending in ``*`` already covers it; a ``*`` inside gets the suffix too.
+    """
+    if "?" in pattern:
+        raise ValidationError(
+            f"{pattern!r}: '?' is literal in a policy file but a wildcard in IAM."
+        )
+    base = f"arn:{partition}:secretsmanager:{region}:{account}:secret:"
+    return f"{base}{pattern}" if pattern.endswith("*") else f"{base}{pattern}{ARN_SUFFIX}"
+
+
+def _sid_base(grant: Grant, index: int, taken: set[str]) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", grant.sid)
+    base = "".join(word[:1].upper() + word[1:] for word in words) or f"Grant{index}"
+    if base in taken:
+        base = f"{base}{index}"
+    taken.add(base)
+    return base
+
+
+def grants_policy(
+    grants: Sequence[Grant],
+    *,
+    region: str,
+    account: str,
+    kms_key_arn: str | None = None,
+    partition: str = "aws",
+) -> dict[str, Any]:
+    """One principal's grants (``policy.grants_for``) as an IAM policy: one statement per grant.
+
+    Allow and Deny keep their meaning (IAM too lets an explicit Deny win). ``list`` becomes
+    ``ListSecrets`` on ``*`` in a statement of its own: IAM cannot scope it, so a denied ``list``
+    denies all listing. An allowed ``read`` with ``kms_key_arn`` adds ``kms:Decrypt`` on the key
+    through Secrets Manager only.
+    """
+    if not _REGION.fullmatch(region):
+        raise ValidationError(f"{region!r} is not an AWS region name like eu-west-1.")
+    if not _ACCOUNT.fullmatch(account):
+        raise ValidationError(f"{account!r} is not a 12-digit AWS account id.")
+    if kms_key_arn is not None:
+        # The same checks as a scope's: a KMS key ARN, in the secrets' region and partition.
+        AwsScope(region=region, account=account, kms_key_arn=kms_key_arn, prefix="x")
+    if not grants:
+        raise ValidationError("No grant to render: the principal is in no statement.")
+    statements: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for index, grant in enumerate(grants, start=1):
+        sid = _sid_base(grant, index, taken)
+        effect = "Allow" if grant.effect is Effect.ALLOW else "Deny"
+        actions = [
+            iam
+            for action, iams in _GRANT_ACTIONS.items()
+            if action in grant.actions
+            for iam in iams
+        ]
+        if actions:
+            resources = [
+                pattern_resource(p, region=region, account=account, partition=partition)
+                for p in grant.secrets
+            ]
+            statements.append(
+                {"Sid": sid, "Effect": effect, "Action": actions, "Resource": resources}
+            )
+        if "list" in grant.actions:
+            statements.append(
+                {
+                    "Sid": f"{sid}List",
+                    "Effect": effect,
+                    "Action": "secretsmanager:ListSecrets",
+                    "Resource": "*",
+                }
+            )
+        if kms_key_arn and "read" in grant.actions and grant.effect is Effect.ALLOW:
+            statements.append(
+                {
+                    "Sid": f"{sid}Decrypt",
+                    "Effect": "Allow",
+                    "Action": "kms:Decrypt",
+                    "Resource": kms_key_arn,
+                    "Condition": {
+                        "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+                    },
+                }
+            )
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+# --- the customer key's policy -------------------------------------------------------------------
+
+
+def key_policy(
+    account_id: str, region: str, app_role_arn: str | None = None, partition: str = "aws"
+) -> dict[str, Any]:
+    """The customer key's policy: the account administers it (so it can never become
+    unmanageable); the app role, if given, may decrypt through Secrets Manager only."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    if app_role_arn:
+        statements.append(
+            {
+                "Sid": "AppDecryptsThroughSecretsManagerOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": app_role_arn},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
+                        "kms:CallerAccount": account_id,
+                    }
+                },
+            }
+        )
+    return {"Version": POLICY_VERSION, "Statement": statements}
 
 
 # --- the checker ---------------------------------------------------------------------------------

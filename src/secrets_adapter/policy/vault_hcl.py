@@ -6,6 +6,9 @@ list, no write, no other path. A name ending in ``/*`` covers a folder (Vault's 
 rotator's policy adds writing new versions (``create``/``update`` on data) and moving stages
 (``update`` on metadata), still without delete or destroy. Transit keys, if any, get
 ``datakey``/``decrypt`` for the app and ``rewrap``/``rotate`` for the rotator.
+
+``grants_policy`` renders one principal's grants from an in-process policy file instead, so Vault
+and the adapter's ``Authorizer`` say the same thing (see its docstring for the mapping).
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from secrets_adapter.errors import ValidationError
+from secrets_adapter.policy.model import Effect, Grant
 
-__all__ = ["VaultPolicyRequest", "app_policy", "rotator_policy"]
+__all__ = ["VaultPolicyRequest", "app_policy", "grants_policy", "rotator_policy"]
 
 _PATH_PART = re.compile(r"[A-Za-z0-9/_+=.@-]+(/\*)?|\*")
 
@@ -101,3 +105,100 @@ def rotator_policy(request: VaultPolicyRequest) -> str:
             ("keys/{key}/rotate", ["update"]),
         ],
     )
+
+
+# --- from an in-process policy file ------------------------------------------------------------
+
+# Policy action → (KV v2 path kind, capability) pairs. ``rotate`` writes a new version and moves
+# the stage labels kept in ``custom_metadata``: KV v2 cannot grant it apart from data writes.
+_GRANT_CAPABILITIES: dict[str, tuple[tuple[str, str], ...]] = {
+    "read": (("data", "read"),),
+    "describe": (("metadata", "read"),),
+    "list": (("metadata", "list"),),
+    "write": (("data", "create"), ("data", "update")),
+    "delete": (("data", "delete"), ("undelete", "update")),
+    "rotate": (("data", "create"), ("data", "update"), ("metadata", "update")),
+}
+_CAPABILITY_ORDER = ("create", "read", "update", "delete", "list")
+_GLOB_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]*")
+
+
+def _glob(pattern: str, where: str) -> str:
+    """A name pattern Vault can express: ``*`` at the end only (Vault's glob is a prefix)."""
+    stem = pattern.removesuffix("*")
+    if "*" in stem:
+        raise ValidationError(
+            f"{where}: {pattern!r} has a '*' before its end, and a Vault policy path allows "
+            "'*' only as its last character; write it as prefixes (e.g. 'app/*') instead."
+        )
+    segments = stem.split("/")
+    if (
+        not _GLOB_NAME.fullmatch(stem)
+        or (stem == "" and pattern != "*")
+        or any(segment in (".", "..") for segment in segments)
+        or "" in segments[:-1]
+    ):
+        raise ValidationError(
+            f"{where}: {pattern!r} is not a secret name pattern for a Vault policy "
+            "(A-Z a-z 0-9 / _ + = . @ -, no empty, '.' or '..' segment, '*' at the end only)."
+        )
+    return pattern
+
+
+def _covers(outer: str, inner: str) -> bool:
+    """Does every name ``inner`` matches also match ``outer``? (Both end-globs or exact.)"""
+    if outer.endswith("*"):
+        return inner.startswith(outer[:-1])
+    return outer == inner
+
+
+def grants_policy(
+    grants: Sequence[Grant], *, principal: str, mount: str = "secret", root: str = ""
+) -> str:
+    """One principal's grants (``policy.grants_for``) as a Vault ACL policy.
+
+    read → ``read`` on ``data/P``; describe → ``read`` and list → ``list`` on ``metadata/P``;
+    write → ``create``/``update`` on data; delete → ``delete`` on data and ``update`` on
+    ``undelete/P``; rotate → write's capabilities and ``update`` on metadata.
+
+    Vault decides a request by the most specific matching path alone (an exact path, else the
+    longest prefix), while the policy file lets any deny win. So each rendered path gets the
+    capabilities of every allow that covers it minus those of every deny that covers it, and
+    ``["deny"]`` when none are left: then whichever path Vault picks says what the file says.
+    Where a denied action shares a capability with an allowed one (rotate and write), Vault
+    refuses both: it is never more permissive than the file.
+    """
+    if not grants:
+        raise ValidationError(f"No grant to render: {principal!r} is in no statement.")
+    mount_path = _check(mount.strip("/"), "mount")
+    root = root.strip("/")
+    if root:
+        _check(root, "path root")
+    allowed: dict[tuple[str, str], set[str]] = {}
+    denied: dict[tuple[str, str], set[str]] = {}
+    for index, grant in enumerate(grants, start=1):
+        where = f"statement {grant.sid or index!r}"
+        into = allowed if grant.effect is Effect.ALLOW else denied
+        for pattern in grant.secrets:
+            _glob(pattern, where)
+            for action in grant.actions:
+                for kind, capability in _GRANT_CAPABILITIES[action]:
+                    into.setdefault((kind, pattern), set()).add(capability)
+
+    def gathered(table: dict[tuple[str, str], set[str]], kind: str, pattern: str) -> set[str]:
+        found: set[str] = set()
+        for (other_kind, other), capabilities in table.items():
+            if other_kind == kind and _covers(other, pattern):
+                found |= capabilities
+        return found
+
+    lines = [
+        f"# secrets-adapter: policy for principal {principal!r} from its policy file "
+        "(generated; do not edit)\n"
+    ]
+    for kind, pattern in sorted(allowed.keys() | denied.keys()):
+        capabilities = gathered(allowed, kind, pattern) - gathered(denied, kind, pattern)
+        ordered = [c for c in _CAPABILITY_ORDER if c in capabilities] or ["deny"]
+        name = f"{root}/{pattern}" if root else pattern
+        lines.append(_block(f"{mount_path}/{kind}/{name}", ordered))
+    return "\n".join(lines)

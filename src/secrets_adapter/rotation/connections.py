@@ -11,6 +11,12 @@ credential set holds the current login and, while a rotation is between *set* an
 pending one: the single-user strategy changes the password before the secret's ``current``
 moves, and trying the pending login then is what AWS's own rotation functions do.
 
+A rotation made by another process (the adapter's cache was not invalidated) is recovered at
+the first authentication failure at least ``min_interval`` after the last load: that refresh
+reads through the cache with ``refresh=True``, which asks the backend once the cached value is
+older than the cache's ``min_refresh_interval`` (both 1 s by default). Connection attempts inside
+that window fail rather than hammer the store; once it has passed, the next attempt connects.
+
 ``rotating_sqlalchemy_engine`` builds a SQLAlchemy engine on top: connections come from the
 connector, and pooled connections opened with an older credential are recycled at checkout.
 """

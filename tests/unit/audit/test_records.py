@@ -47,6 +47,7 @@ def test_batch_items_are_marked() -> None:
         ("restore", "RestoreSecret"),
         ("rotate", "RotateSecret"),
         ("describe", "DescribeSecret"),
+        ("list", "ListSecrets"),
         ("some_new_thing", "SomeNewThing"),
     ],
 )

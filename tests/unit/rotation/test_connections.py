@@ -165,6 +165,30 @@ def test_the_adapter_loader_reads_current_and_pending() -> None:
     assert [login.password.reveal_text() for login in load()] == ["old", "new"]
 
 
+def test_a_rotation_by_another_process_is_recovered_within_the_minimum_interval() -> None:
+    """The adapter's cache holds the old login; nothing here invalidates it (the rotation ran
+    elsewhere). Attempts within ``min_interval`` of the last load fail (no hammering of the
+    store); the first one after it forces a refresh through the cache and connects."""
+    ticker = Ticker(now=1000.0)
+    provider = InMemoryProvider()
+    provider.put(NAME, _login("old").to_value())
+    adapter = SecretsAdapter(provider=provider, monotonic_clock=ticker)  # cached, 5 min TTL
+    source = CredentialSource(database_credentials(adapter, NAME), clock=ticker)
+    database = FakeDatabase("old")
+    connector = RotatingConnector(source, connect=database.connect)
+    assert str(connector.connect()) == "connection as app"
+
+    provider.put(NAME, _login("new").to_value())  # another process rotated it
+    database.password = "new"
+    ticker.now = 1000.5
+    with pytest.raises(AuthFailedError):
+        connector.connect()  # inside the 1 s bound: the old login is all there is
+    ticker.now = 1001.0
+    assert str(connector.connect()) == "connection as app"
+    assert connector.recovered == 1
+    assert database.attempts[-1] == "new"
+
+
 def test_database_credentials_never_show_the_password() -> None:
     login = _login(SENTINEL).with_login("app", SecretValue(SENTINEL))
     assert SENTINEL not in repr(login) and SENTINEL not in str(login)
