@@ -196,6 +196,14 @@ def test_tested_python_block_runs(world: Path, block: Block) -> None:
     run_python(block, world)
 
 
+@pytest.mark.parametrize("path", ["README.md", "examples/gaara_store/README.md", "bench/README.md"])
+def test_no_example_puts_a_value_on_the_command_line(path: str) -> None:
+    """Values come from stdin, a file or a prompt: argv is visible to every local user."""
+    text = (ROOT / path).read_text(encoding="utf-8")
+    offending = [line for line in text.splitlines() if re.search(r"\bput\b.*--value\b", line)]
+    assert not offending, offending
+
+
 def test_block_extraction_sees_markers_and_indentation() -> None:
     text = (
         "## One\n\n```sh\necho a\n```\n\n<!-- tested -->\n```python\nx = 1\n```\n"
