@@ -6,8 +6,10 @@ in a fresh temporary folder, as a separate process (the CLI, or ``python -c``), 
 caller's ``SECRETS_*``/``AWS_*``/``VAULT_*`` variables. The world a block may assume is set up
 here: the Quick start's store with ``gaara/prod/database-url``, ``gaara/prod/database`` (a JSON
 object) and ``gaara/prod/jwt-keys``; a development ``.env`` holding the Gaara Store's nine
-secrets (what ``FlaskSecrets(app)`` reads through ``from_env()``); and the name ``adapter``, a
-``SecretsAdapter`` over that store with the prefix ``gaara/prod``.
+secrets (what ``FlaskSecrets(app)`` reads through ``from_env()``); and the names a fragment
+takes as given: ``adapter`` (a ``SecretsAdapter`` over that store with the prefix ``gaara/prod``),
+``app`` (a Flask app), ``SLACK_WEBHOOK_URL`` (a closed port: the webhook is never reached) and
+``my_pager_function``.
 """
 
 from __future__ import annotations
@@ -46,9 +48,22 @@ GAARA_ENV = {
     "OAUTH_CLIENT_SECRET": "readme-oauth-secret",
 }
 PRELUDE = (
+    "from flask import Flask\n"
     "from secrets_adapter import SecretsAdapter\n"
     f"adapter = SecretsAdapter(backend='local', path='.secrets', prefix={PREFIX!r})\n"
+    "app = Flask('readme')\n"
+    "SLACK_WEBHOOK_URL = 'http://127.0.0.1:9/'\n"
+    "pages = []\n"
+    "my_pager_function = pages.append\n"
 )
+# What a section's tested block must have done, checked after it ran.
+CHECKS = {
+    "Flask": f"\nassert app.config['STRIPE_API_KEY'] == {STRIPE_KEY!r}\n",
+    "Monitoring and alerts": (
+        "\nadapter.get_secret_value('stripe-api-key')"
+        "\nassert b'secrets_adapter_accesses_total' in app.test_client().get('/metrics').data\n"
+    ),
+}
 _FENCE = re.compile(r"^(?P<indent>\s*)```(?P<lang>\w+)\s*$")
 _CLOSE = re.compile(r"^\s*```\s*$")
 
@@ -163,7 +178,7 @@ def world(tmp_path: Path) -> Path:
 def test_the_readme_marks_its_main_examples() -> None:
     assert QUICK_START_SH, "the Quick start section has no ```sh block"
     sections = {block.section for block in TESTED_PYTHON}
-    assert {QUICK_START, "Flask", "Rotation"} <= sections, sections
+    assert {QUICK_START, "Rotation", *CHECKS} <= sections, sections
 
 
 def test_quick_start_shell_stores_reads_lists_and_rotates(tmp_path: Path) -> None:
@@ -193,7 +208,7 @@ def test_quick_start_python_reads_what_it_says(world: Path) -> None:
     "block", [b for b in TESTED_PYTHON if b.section != QUICK_START], ids=lambda b: b.label
 )
 def test_tested_python_block_runs(world: Path, block: Block) -> None:
-    run_python(block, world)
+    run_python(block, world, epilogue=CHECKS.get(block.section, ""))
 
 
 @pytest.mark.parametrize("path", ["README.md", "examples/gaara_store/README.md", "bench/README.md"])
