@@ -170,6 +170,10 @@ def world(tmp_path: Path) -> Path:
     put(tmp_path, f"{PREFIX}/database-url", DATABASE_URL)
     put(tmp_path, f"{PREFIX}/database", json.dumps(DATABASE))
     put(tmp_path, f"{PREFIX}/jwt-keys", "readme-legacy-jwt-secret")
+    jwt_keys = f"{PREFIX}/jwt-keys"  # made a key set with a kid, as the README describes it
+    for args in (["rotation", "configure", jwt_keys, "--rotator", "jwt"], ["rotate", jwt_keys]):
+        done = run([CLI, *args], tmp_path)
+        assert done.returncode == 0, done.stderr
     dotenv = "".join(f"{key}={value}\n" for key, value in GAARA_ENV.items())
     (tmp_path / ".env").write_text(dotenv, encoding="utf-8")
     return tmp_path
