@@ -42,6 +42,7 @@ demo: $(DEMO_STAMP)
 
 bench: setup
 	$(BIN)/python bench/cache_bench.py
+	$(BIN)/python bench/memory_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

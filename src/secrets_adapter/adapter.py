@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secrets_adapter.audit import AuditTrail, open_trail
 from secrets_adapter.cache import Duration, SecretCache
@@ -50,9 +50,10 @@ from secrets_adapter.providers.base import Provider, VersionedProvider, Writable
 from secrets_adapter.providers.factory import build_provider
 from secrets_adapter.redaction import RedactingFilter, ServedValues
 from secrets_adapter.references import resolve_references
-from secrets_adapter.rotation.engine import RotationEngine
-from secrets_adapter.rotation.rotators import builtin_rotators
 from secrets_adapter.validation import validate_name
+
+if TYPE_CHECKING:
+    from secrets_adapter.rotation.engine import RotationEngine
 
 __all__ = ["SecretsAdapter", "secret_as_dict"]
 
@@ -520,6 +521,10 @@ class SecretsAdapter:
     def rotation_engine(self) -> RotationEngine:
         """The engine ``rotate_secret`` uses (shares this adapter's events and clock)."""
         if self._rotation is None:
+            # imported on first rotation: readers never load the rotators (and their crypto)
+            from secrets_adapter.rotation.engine import RotationEngine
+            from secrets_adapter.rotation.rotators import builtin_rotators
+
             self._rotation = RotationEngine(
                 self._versioned("rotate"),
                 builtin_rotators(),

@@ -273,6 +273,7 @@ class InMemoryProvider:
             if force:
                 del self._entries[name]
             else:
+                self._live(name)  # already scheduled: say so, keep the first date
                 self._entries[name].deletion_date = self._clock() + recovery_window
 
     def restore(self, name: str) -> None:

@@ -274,3 +274,21 @@ def test_tags_merge_and_remove(provider_fixture: ProviderFixture) -> None:
     provider.set_tags(name, {"team": "shop", "rotator": "random"})
     provider.set_tags(name, {"rotator": ""})
     assert dict(provider.describe(name).tags) == {"team": "shop"}
+
+
+def test_deleting_a_secret_already_scheduled_for_deletion_says_so(
+    provider_fixture: ProviderFixture,
+) -> None:
+    provider = _writable(provider_fixture)
+    name = _name("redelete")
+    provider.put(name, SecretValue("v"))
+    provider.delete(name, recovery_window=timedelta(days=30))
+    first = (
+        provider.describe(name).deletion_date if isinstance(provider, VersionedProvider) else None
+    )
+    with pytest.raises(SecretScheduledForDeletionError, match="restore"):
+        provider.delete(name, recovery_window=timedelta(days=7))
+    if isinstance(provider, VersionedProvider):
+        assert provider.describe(name).deletion_date == first  # the schedule did not move
+    provider.restore(name)
+    assert provider.get(name).value.reveal() == "v"

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
 
+from secrets_adapter.cache.compact import compact
 from secrets_adapter.cache.entry import (
     CacheEntry,
     CacheKey,
@@ -476,6 +477,8 @@ class SecretCache:
 
     def _complete(self, flight: Flight, outcome: Secret | Exception, *, duration: float) -> None:
         """Record the answer (unless invalidated meanwhile) and release the waiters."""
+        if isinstance(outcome, Secret):
+            outcome = compact(outcome)  # what the waiters get is what later hits return
         now = self._clock()
         evicted: list[str] = []
         with self._lock:

@@ -406,6 +406,7 @@ class LocalProvider:
             if force:
                 records.delete_secret(tx, name)
             else:
+                self._live(tx, name)  # already scheduled: say so, keep the first date
                 records.set_deletion(tx, name, self._clock() + recovery_window)
 
     def restore(self, name: str) -> None:

@@ -575,8 +575,7 @@ class VaultProvider:
         if force:
             self._destroy(name)
             return
-        if state.deletion_date is not None:
-            return
+        self._live(name, state)  # already scheduled: say so, keep the first date
         state.deletion_date = self._clock() + recovery_window
         self._write_metadata(name, state)
         numbers = list(state.versions)
