@@ -145,8 +145,9 @@ def _checked_master(tx: Transaction, folder: Path, source: KeySource) -> tuple[s
 def _no_key_error(folder: Path) -> ConfigurationError:
     return ConfigurationError(
         f"No master key for the store at {str(folder)!r}: set SECRETS_ADAPTER_MASTER_KEY, "
-        f"SECRETS_ADAPTER_MASTER_KEY_FILE or SECRETS_ADAPTER_PASSPHRASE, or put the key file "
-        f"at {str(folder / KEY_FILE)!r}."
+        f"SECRETS_ADAPTER_MASTER_KEY_FILE or SECRETS_ADAPTER_PASSPHRASE (read by the CLI and "
+        f"SecretsAdapter.from_env(); the SecretsAdapter constructor takes master_key=), or put "
+        f"the key file at {str(folder / KEY_FILE)!r}."
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.errors import (
     ConfigurationError,
     ConflictError,
@@ -172,6 +173,18 @@ def test_opening_without_any_key_says_where_keys_come_from(tmp_path: Path) -> No
     init_store(tmp_path / "s", master_key=generate_master_key().encoded())
     with pytest.raises(ConfigurationError, match="SECRETS_ADAPTER_MASTER_KEY"):
         LocalProvider.open(tmp_path / "s")
+
+
+def test_the_constructor_without_a_key_is_told_it_reads_no_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SecretsAdapter(...)`` ignores SECRETS_ADAPTER_MASTER_KEY; the message must say so."""
+    key = generate_master_key().encoded()
+    init_store(tmp_path / "s", master_key=key)
+    monkeypatch.setenv("SECRETS_ADAPTER_MASTER_KEY", key)
+    with pytest.raises(ConfigurationError, match=r"from_env\(\).*master_key="):
+        SecretsAdapter(backend="local", path=tmp_path / "s")
+    assert SecretsAdapter(backend="local", path=tmp_path / "s", master_key=key).list_secrets() == []
 
 
 # --- master key rotation --------------------------------------------------------------------
