@@ -27,7 +27,7 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers.base import BatchResult, check_recovery_window
+from secrets_adapter.providers.base import BatchResult, check_recovery_window, merged_tags
 from secrets_adapter.providers.staging import holder_of, move_label, prunable_versions
 from secrets_adapter.validation import validate_name
 
@@ -250,11 +250,7 @@ class InMemoryProvider:
         with self._lock:
             self._count("set_tags")
             entry = self._live(name)
-            for key, tag_value in tags.items():
-                if tag_value == "":
-                    entry.tags.pop(key, None)
-                else:
-                    entry.tags[key] = tag_value
+            entry.tags = merged_tags(entry.tags, tags)
 
     def delete(
         self,

@@ -30,6 +30,7 @@ __all__ = [
     "WritableProvider",
     "check_recovery_window",
     "get_each",
+    "merged_tags",
 ]
 
 BatchResult = dict[str, Secret | SecretsAdapterError]
@@ -147,6 +148,17 @@ def get_each(provider: Provider, names: Sequence[str]) -> BatchResult:
         except SecretsAdapterError as exc:
             result[name] = exc
     return result
+
+
+def merged_tags(tags: Mapping[str, str], changes: Mapping[str, str]) -> dict[str, str]:
+    """``tags`` after ``set_tags(changes)``: an empty string value removes that tag."""
+    merged = dict(tags)
+    for key, tag_value in changes.items():
+        if tag_value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = tag_value
+    return merged
 
 
 def check_recovery_window(window: timedelta, *, name: str | None = None) -> timedelta:

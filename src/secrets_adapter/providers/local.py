@@ -41,7 +41,7 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers.base import BatchResult, check_recovery_window
+from secrets_adapter.providers.base import BatchResult, check_recovery_window, merged_tags
 from secrets_adapter.providers.staging import LabelMap, holder_of, move_label, prunable_versions
 from secrets_adapter.validation import validate_name
 
@@ -381,13 +381,7 @@ class LocalProvider:
     def set_tags(self, name: str, tags: Mapping[str, str]) -> None:
         validate_name(name)
         with self._store.write() as tx:
-            merged = dict(self._live(tx, name).tags)
-            for key, tag_value in tags.items():
-                if tag_value == "":
-                    merged.pop(key, None)
-                else:
-                    merged[key] = tag_value
-            records.set_tags(tx, name, merged)
+            records.set_tags(tx, name, merged_tags(self._live(tx, name).tags, tags))
 
     def delete(
         self,

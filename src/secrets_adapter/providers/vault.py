@@ -47,7 +47,12 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers.base import BatchResult, check_recovery_window, get_each
+from secrets_adapter.providers.base import (
+    BatchResult,
+    check_recovery_window,
+    get_each,
+    merged_tags,
+)
 from secrets_adapter.providers.staging import move_label
 from secrets_adapter.providers.vault_codec import (
     KvState,
@@ -549,12 +554,9 @@ class VaultProvider:
     def set_tags(self, name: str, tags: Mapping[str, str]) -> None:
         _check_path(name)
         state = self._live(name, self._metadata(name))
-        for key, tag_value in tags.items():
+        for key in tags:
             check_tag_key(key, name=name)
-            if tag_value == "":
-                state.tags.pop(key, None)
-            else:
-                state.tags[key] = tag_value
+        state.tags = merged_tags(state.tags, tags)
         self._write_metadata(name, state)
 
     def delete(
