@@ -404,10 +404,8 @@ class SecretsAdapter:
             if len(failures) == 1:
                 raise first
             listed = ", ".join(f"{full} ({type(err).__name__})" for full, err in failures)
-            raise type(first)(
-                f"{len(failures)} secrets could not be read: {listed}.",
-                secret_name=failures[0][0],
-                provider=first.provider,
+            raise first.reworded(
+                f"{len(failures)} secrets could not be read: {listed}.", secret_name=failures[0][0]
             ) from first
         # keyed as asked; a secret asked under two spellings ("a", "gaara/prod/a") answers both
         return {name: found[self.qualify(name)] for name in names}
@@ -456,7 +454,7 @@ class SecretsAdapter:
         try:
             secret_value = _to_value(value)
         except (ValidationError, SecretFormatError) as exc:  # name the secret the value was for
-            raise type(exc)(f"Secret {full!r}: {exc.message}", secret_name=full) from None
+            raise exc.reworded(f"Secret {full!r}: {exc.message}", secret_name=full) from None
         started = time.perf_counter()
         try:
             info = self._writable("put").put(full, secret_value, expected_current=expected_current)

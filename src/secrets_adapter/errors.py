@@ -24,6 +24,9 @@
 
 from __future__ import annotations
 
+import copy
+from typing import Self
+
 __all__ = [
     "AccessDeniedError",
     "AuditUnavailableError",
@@ -60,6 +63,21 @@ class SecretsAdapterError(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
+
+    def reworded(
+        self, message: str, *, secret_name: str | None = None, provider: str | None = None
+    ) -> Self:
+        """A copy with ``message`` (and, if given, another secret name or provider), of the same
+        type and with every other field kept (a denial's principal, a rotation's step): for a
+        caller that adds where the error happened. No cause or traceback is copied."""
+        error = copy.copy(self)
+        error.args = (message,)
+        error.message = message
+        if secret_name is not None:
+            error.secret_name = secret_name
+        if provider is not None:
+            error.provider = provider
+        return error
 
 
 class ConfigurationError(SecretsAdapterError):

@@ -70,9 +70,5 @@ def resolve_references(values: Mapping[str, str], lookup: Lookup) -> dict[str, s
             )
         except SecretsAdapterError as exc:
             shown = text if len(text) <= 200 else text[:200] + "..."
-            raise type(exc)(
-                f"{variable}={shown}: {exc.message}",
-                secret_name=exc.secret_name,
-                provider=exc.provider,
-            ) from None
+            raise exc.reworded(f"{variable}={shown}: {exc.message}") from None
     return resolved

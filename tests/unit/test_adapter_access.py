@@ -302,6 +302,9 @@ def test_batch_reads_are_authorised_per_item(
     with pytest.raises(PolicyDeniedError):
         adapter.get_many(["app/admin/root"])  # nothing allowed: no backend call at all
     assert provider.calls["get_many"] == 2
+    with pytest.raises(PolicyDeniedError, match="2 secrets could not be read") as both:
+        adapter.get_many(["app/admin/root", "app/admin/other"])
+    assert (both.value.principal, both.value.action) == ("api", "read")
 
 
 def test_writes_lists_and_rotation_are_checked(

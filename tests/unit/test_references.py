@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from secrets_adapter.adapter import SecretsAdapter
-from secrets_adapter.errors import SecretFormatError, SecretNotFoundError, ValidationError
+from secrets_adapter.errors import (
+    PolicyDeniedError,
+    SecretFormatError,
+    SecretNotFoundError,
+    ValidationError,
+)
+from secrets_adapter.policy import parse_policy
 from secrets_adapter.references import SecretReference, parse_reference, resolve_references
 from secrets_adapter.testing import InMemoryProvider
 from tests.sentinel import SENTINEL
@@ -81,3 +87,13 @@ def test_resolve_references_with_any_lookup() -> None:
 
     assert resolve_references({"A": "secret://n#k", "B": "b"}, lookup) == {"A": "v", "B": "b"}
     assert calls == [("n", "k")]
+
+
+def test_a_denied_reference_keeps_who_was_refused_what() -> None:
+    allow_a = {"effect": "allow", "principals": ["api"], "actions": ["read"], "secrets": ["a"]}
+    policy = parse_policy({"statement": [allow_a]})
+    adapter = SecretsAdapter(provider=InMemoryProvider({"b": "v"}), principal="api", policy=policy)
+    with pytest.raises(PolicyDeniedError) as denied:
+        adapter.resolve_env({"B": "secret://b"})
+    assert str(denied.value).startswith("B=secret://b: ")
+    assert (denied.value.principal, denied.value.action) == ("api", "read")

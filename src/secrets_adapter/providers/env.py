@@ -102,11 +102,8 @@ class EnvProvider:
         try:
             value = SecretValue(raw)
         except SecretsAdapterError as exc:
-            raise type(exc)(
-                f"Variable {key} for secret {name!r}: {exc.message}",
-                secret_name=name,
-                provider="env",
-            ) from None
+            message = f"Variable {key} for secret {name!r}: {exc.message}"
+            raise exc.reworded(message, secret_name=name, provider="env") from None
         version_id = self._version_id(value)
         if version is not None and not hmac.compare_digest(version, version_id):
             raise self._not_found(name, f"has no version {version!r} (only the current one)")
