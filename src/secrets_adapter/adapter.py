@@ -44,6 +44,7 @@ from secrets_adapter.models import (
     SecretValue,
     Stage,
     VersionInfo,
+    json_object,
 )
 from secrets_adapter.policy import OPERATION_ACTIONS, Authorizer, Policy, load_policy
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
@@ -68,15 +69,8 @@ def secret_as_dict(secret: Secret) -> dict[str, Any]:
     value = secret.value
     if value.is_binary:
         return {"value": value.reveal_bytes()}
-    text = value.reveal_text()
-    if text.lstrip().startswith("{"):
-        try:
-            parsed = json.loads(text)
-        except (ValueError, RecursionError):  # deeply nested "JSON" is a plain string too
-            parsed = None
-        if isinstance(parsed, dict):
-            return parsed
-    return {"value": text}
+    parsed = json_object(value)
+    return parsed if parsed is not None else {"value": value.reveal_text()}
 
 
 def _to_value(value: ValueInput) -> SecretValue:

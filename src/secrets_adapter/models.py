@@ -20,6 +20,7 @@ __all__ = [
     "SecretValue",
     "Stage",
     "VersionInfo",
+    "json_object",
 ]
 
 DEFAULT_RECOVERY_WINDOW = timedelta(days=30)
@@ -133,6 +134,21 @@ class SecretValue:
 
     def __deepcopy__(self, memo: dict[int, object]) -> SecretValue:
         return self
+
+
+def json_object(value: SecretValue) -> dict[str, Any] | None:
+    """The value's JSON object, or None when it is binary, not JSON (nested too deep to parse
+    included) or JSON but not an object. Never raises: a parser's error would hold the value."""
+    if value.is_binary:
+        return None
+    text = value.reveal_text()
+    if not text.lstrip().startswith("{"):  # most values are not JSON: skip the parser
+        return None
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _encode_utf8(text: str) -> bytes | None:

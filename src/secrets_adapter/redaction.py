@@ -14,7 +14,6 @@ their string fields, since ``get_secret_value(name, key)`` serves those.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import threading
@@ -22,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Protocol
 
-from secrets_adapter.models import SecretValue
+from secrets_adapter.models import SecretValue, json_object
 
 __all__ = ["MASK", "RedactingFilter", "ServedValues", "install_redaction"]
 
@@ -54,15 +53,10 @@ class ServedValues:
         """
         if self.seen.get(id(value)) is value or value.is_binary:
             return
-        text = value.reveal_text()
-        candidates = [text]
-        if text.lstrip().startswith("{"):
-            try:
-                parsed = json.loads(text)
-            except (ValueError, RecursionError):
-                parsed = None
-            if isinstance(parsed, dict):
-                candidates.extend(field for field in parsed.values() if isinstance(field, str))
+        candidates = [value.reveal_text()]
+        parsed = json_object(value)
+        if parsed is not None:
+            candidates.extend(field for field in parsed.values() if isinstance(field, str))
         self._add(candidates)
         with self._lock:
             self.seen[id(value)] = value

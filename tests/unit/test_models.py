@@ -8,7 +8,14 @@ import pickle
 import pytest
 
 from secrets_adapter.errors import SecretFormatError, ValidationError
-from secrets_adapter.models import Secret, SecretMetadata, SecretValue, Stage, VersionInfo
+from secrets_adapter.models import (
+    Secret,
+    SecretMetadata,
+    SecretValue,
+    Stage,
+    VersionInfo,
+    json_object,
+)
 from tests.sentinel import SENTINEL
 
 
@@ -88,3 +95,21 @@ def test_metadata_finds_versions_by_stage() -> None:
     assert previous is not None
     assert previous.version_id == "a"
     assert meta.version_for(Stage.PENDING) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            SecretValue('  {"url": "postgres://db", "port": 5432}'),
+            {"url": "postgres://db", "port": 5432},
+        ),
+        (SecretValue("[1, 2]"), None),
+        (SecretValue('"{"'), None),
+        (SecretValue("{not json"), None),
+        (SecretValue('{"a":' + "[" * 5000), None),
+        (SecretValue(b'{"a": "b"}'), None),
+    ],
+)
+def test_json_object_answers_without_raising(value: SecretValue, expected: object) -> None:
+    assert json_object(value) == expected

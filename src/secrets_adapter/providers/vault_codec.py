@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secrets_adapter.errors import SecretFormatError, ValidationError
-from secrets_adapter.models import SecretValue, Stage
+from secrets_adapter.models import SecretValue, Stage, json_object
 
 __all__ = [
     "ENCODING_KEY",
@@ -65,19 +65,14 @@ def encode_value(value: SecretValue) -> dict[str, str]:
         encoded = base64.b64encode(value.reveal_bytes()).decode("ascii")
         return {VALUE_KEY: encoded, ENCODING_KEY: "base64"}
     text = value.reveal_text()
-    if text.startswith("{"):
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = None
-        if (
-            isinstance(parsed, dict)
-            and parsed
-            and VALUE_KEY not in parsed
-            and all(isinstance(item, str) for item in parsed.values())
-            and _canonical_json(parsed) == text
-        ):
-            return dict(parsed)
+    parsed = json_object(value)
+    if (
+        parsed
+        and VALUE_KEY not in parsed
+        and all(isinstance(item, str) for item in parsed.values())
+        and _canonical_json(parsed) == text
+    ):
+        return parsed
     return {VALUE_KEY: text, ENCODING_KEY: "utf-8"}
 
 

@@ -53,6 +53,13 @@ def test_a_flat_object_with_a_value_key_keeps_the_envelope() -> None:
     assert encode_value(SecretValue(text)) == {"value": text, "encoding": "utf-8"}
 
 
+def test_a_value_nested_too_deep_to_parse_is_stored_as_text() -> None:
+    text = '{"a":' + "[" * 5000  # the parser gives up with RecursionError, not ValueError
+    value = SecretValue(text)
+    assert encode_value(value) == {"value": text, "encoding": "utf-8"}
+    assert decode_value(encode_value(value), name="n") == value
+
+
 def test_malformed_base64_is_a_format_error_without_the_value() -> None:
     with pytest.raises(SecretFormatError) as info:
         decode_value({"value": SENTINEL, "encoding": "base64"}, name="n")
