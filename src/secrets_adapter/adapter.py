@@ -56,7 +56,7 @@ from secrets_adapter.validation import validate_name
 if TYPE_CHECKING:
     from secrets_adapter.rotation.engine import RotationEngine
 
-__all__ = ["SecretsAdapter", "secret_as_dict"]
+__all__ = ["SecretsAdapter", "secret_as_dict", "secret_field"]
 
 ValueInput = str | bytes | SecretValue | Mapping[str, Any]
 
@@ -71,6 +71,36 @@ def secret_as_dict(secret: Secret) -> dict[str, Any]:
         return {"value": value.reveal_bytes()}
     parsed = json_object(value)
     return parsed if parsed is not None else {"value": value.reveal_text()}
+
+
+def secret_field(secret: Secret, key: str) -> str:
+    """One key of a JSON object secret as text (a non-string field as JSON). A value that is not
+    a JSON object, or lacks the key, is a ``SecretFormatError`` naming the secret and the key."""
+    data: Any = None
+    try:
+        data = secret.value.json()
+        is_json = True
+    except SecretFormatError:
+        is_json = False  # raised below, with the secret's name and what to do instead
+    if not is_json:
+        raise SecretFormatError(
+            f"Secret {secret.name!r} is not valid JSON, so it has no key {key!r}; "
+            "read it without a key.",
+            secret_name=secret.name,
+        )
+    if not isinstance(data, dict):
+        raise SecretFormatError(
+            f"Secret {secret.name!r} is not a JSON object, so it has no key {key!r}; "
+            "read it without a key.",
+            secret_name=secret.name,
+        )
+    if key not in data:
+        raise SecretFormatError(
+            f"Secret {secret.name!r} has no key {key!r} (keys: {', '.join(sorted(data))}).",
+            secret_name=secret.name,
+        )
+    field_value = data[key]
+    return field_value if isinstance(field_value, str) else json.dumps(field_value)
 
 
 def _to_value(value: ValueInput) -> SecretValue:
@@ -330,33 +360,7 @@ class SecretsAdapter:
         A missing key is a ``SecretFormatError`` naming the secret and the key, never ``""``.
         """
         secret = self.get(name, version=version, stage=stage, refresh=refresh)
-        if key is None:
-            return secret.value.reveal_text()
-        data: Any = None
-        try:
-            data = secret.value.json()
-            is_json = True
-        except SecretFormatError:
-            is_json = False  # raised below, with the secret's name and what to do instead
-        if not is_json:
-            raise SecretFormatError(
-                f"Secret {secret.name!r} is not valid JSON, so it has no key {key!r}; "
-                "read it without a key.",
-                secret_name=secret.name,
-            )
-        if not isinstance(data, dict):
-            raise SecretFormatError(
-                f"Secret {secret.name!r} is not a JSON object, so it has no key {key!r}; "
-                "read it without a key.",
-                secret_name=secret.name,
-            )
-        if key not in data:
-            raise SecretFormatError(
-                f"Secret {secret.name!r} has no key {key!r} (keys: {', '.join(sorted(data))}).",
-                secret_name=secret.name,
-            )
-        field_value = data[key]
-        return field_value if isinstance(field_value, str) else json.dumps(field_value)
+        return secret.value.reveal_text() if key is None else secret_field(secret, key)
 
     def get_many(self, names: Sequence[str]) -> dict[str, Secret]:
         """Many secrets in one call where the backend allows; raises if any one failed,

@@ -68,6 +68,17 @@ def test_get_key_and_json(store: Path) -> None:
     assert payload["stages"] == ["current"]
 
 
+def test_get_key_is_one_recorded_access(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sa("put", "db", stdin='{"url": "postgresql://h/db"}')
+    log = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("SECRETS_ADAPTER_AUDIT_LOG", str(log))
+    assert sa("get", "db", "--key", "url").stdout == "postgresql://h/db\n"
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["eventName"] for r in records] == ["GetSecretValue"]
+
+
 def test_list_describe_versions_rotate(store: Path) -> None:
     sa("put", "app/a", stdin="1")
     sa("put", "app/b", stdin="2")

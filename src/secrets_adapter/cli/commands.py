@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from secrets_adapter.adapter import secret_field
 from secrets_adapter.cli.context import EXIT_USAGE, CliContext, UserError, handle_errors, pass_cli
 from secrets_adapter.cli.rotation import rotation_lines
 from secrets_adapter.clock import utcnow
@@ -106,10 +107,9 @@ def get_command(
     state: CliContext, name: str, key: str | None, version: str | None, stage: str, as_json: bool
 ) -> None:
     """Print the value of NAME and nothing else, so that $(secrets-adapter get NAME) works."""
-    adapter = state.adapter()
-    secret = adapter.get(name, version=version, stage=Stage(stage))
+    secret = state.adapter().get(name, version=version, stage=Stage(stage))
     if key is not None:
-        text = adapter.get_secret_value(name, key, version=secret.version_id)
+        text = secret_field(secret, key)  # from the secret just read: one access, one record
     elif secret.value.is_binary:
         if as_json:
             raise UserError("Binary secret: use get without --json and redirect to a file.")
