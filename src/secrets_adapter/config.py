@@ -34,6 +34,7 @@ __all__ = [
     "LocalSettings",
     "Settings",
     "VaultSettings",
+    "load_local_settings",
     "load_settings",
 ]
 
@@ -167,6 +168,16 @@ def _seconds(environ: Mapping[str, str], key: str, default: timedelta) -> timede
     return timedelta(seconds=seconds)
 
 
+def load_local_settings(environ: Mapping[str, str]) -> LocalSettings:
+    """The embedded store's settings alone: what ``init`` needs whatever the backend."""
+    return LocalSettings(
+        path=_path(environ, "SECRETS_ADAPTER_PATH") or Path(".secrets"),
+        master_key=_secret(environ, "SECRETS_ADAPTER_MASTER_KEY"),
+        master_key_file=_path(environ, "SECRETS_ADAPTER_MASTER_KEY_FILE"),
+        passphrase=_secret(environ, "SECRETS_ADAPTER_PASSPHRASE"),
+    )
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     """Settings from environment variables. Pure: pass ``os.environ`` or a dict.
 
@@ -195,12 +206,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         backend=backend,
         environment=environment,
         prefix=prefix,
-        local=LocalSettings(
-            path=_path(environ, "SECRETS_ADAPTER_PATH") or Path(".secrets"),
-            master_key=_secret(environ, "SECRETS_ADAPTER_MASTER_KEY"),
-            master_key_file=_path(environ, "SECRETS_ADAPTER_MASTER_KEY_FILE"),
-            passphrase=_secret(environ, "SECRETS_ADAPTER_PASSPHRASE"),
-        ),
+        local=load_local_settings(environ),
         env=EnvSettings(
             env_file=_path(environ, "SECRETS_ADAPTER_ENV_FILE") or Path(".env"),
             prefix=prefix,

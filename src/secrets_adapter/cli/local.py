@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -21,7 +22,7 @@ from secrets_adapter.cli.context import (
     handle_errors,
     pass_cli,
 )
-from secrets_adapter.config import LocalSettings
+from secrets_adapter.config import LocalSettings, load_local_settings
 from secrets_adapter.localstore import (
     KEY_FILE,
     KeySource,
@@ -42,19 +43,8 @@ __all__ = ["init_command", "rotate_master_key_command"]
 
 def _local_settings(state: CliContext) -> LocalSettings:
     """The local store's settings from --path and the SECRETS_ADAPTER_* variables."""
-    environ = os.environ
-
-    def secret(key: str) -> SecretValue | None:
-        raw = environ.get(key, "")
-        return SecretValue(raw) if raw else None
-
-    key_file = environ.get("SECRETS_ADAPTER_MASTER_KEY_FILE", "")
-    return LocalSettings(
-        path=state.path or Path(environ.get("SECRETS_ADAPTER_PATH") or ".secrets"),
-        master_key=secret("SECRETS_ADAPTER_MASTER_KEY"),
-        master_key_file=Path(key_file) if key_file else None,
-        passphrase=secret("SECRETS_ADAPTER_PASSPHRASE"),
-    )
+    settings = load_local_settings(os.environ)
+    return settings if state.path is None else replace(settings, path=state.path)
 
 
 def _read_passphrase(prompt: str) -> SecretValue:
