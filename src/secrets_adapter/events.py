@@ -104,7 +104,9 @@ class EventBus:
         self.active = True
 
     def unsubscribe(self, listener: Listener) -> None:
-        self._listeners = tuple(item for item in self._listeners if item is not listener)
+        """Stop delivering to ``listener``. Compared by equality: ``obj.method`` is a new object at
+        every access, but equal to the one subscribed."""
+        self._listeners = tuple(item for item in self._listeners if item != listener)
         self.active = bool(self._listeners)
 
     def __bool__(self) -> bool:
