@@ -316,6 +316,8 @@ def test_configure_rotation_sends_lambda_and_schedule(
     assert raw["RotationEnabled"] is True
     with pytest.raises(ValidationError, match="exactly one"):
         provider.configure_rotation("rot/db", lambda_arn=function_arn)
+    provider.cancel_rotation("rot/db")
+    assert provider.client.describe_secret(SecretId="rot/db")["RotationEnabled"] is False
 
 
 # --- failures: an unreachable or hung endpoint ------------------------------------------------
