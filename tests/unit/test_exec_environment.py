@@ -9,8 +9,13 @@ from secrets_adapter.cli.exec_cmd import child_environment, run_forwarding_signa
 from secrets_adapter.testing import InMemoryProvider
 
 
-def _adapter() -> SecretsAdapter:
-    provider = InMemoryProvider(
+def _adapter(provider: InMemoryProvider | None = None) -> SecretsAdapter:
+    provider = provider or _provider()
+    return SecretsAdapter(provider=provider, prefix="gaara/prod")
+
+
+def _provider() -> InMemoryProvider:
+    return InMemoryProvider(
         {
             "gaara/prod/database-url": "pg://db",
             "gaara/prod/db/replica-url": "pg://replica",
@@ -19,7 +24,6 @@ def _adapter() -> SecretsAdapter:
             "gaara/production/other": "outside",
         }
     )
-    return SecretsAdapter(provider=provider, prefix="gaara/prod")
 
 
 def test_secrets_under_the_prefix_become_variables() -> None:
@@ -28,6 +32,14 @@ def test_secrets_under_the_prefix_become_variables() -> None:
     )
     assert env == {"PATH": "/bin", "DATABASE_URL": "pg://db", "DB__REPLICA_URL": "pg://replica"}
     assert skipped == ["gaara/prod/blob", "gaara/prod/with-nul"]
+
+
+def test_the_secrets_are_read_in_one_batch_and_unmappable_ones_not_at_all() -> None:
+    provider = _provider()
+    names = ["database-url", "gaara/prod/db/replica-url", "gaara/production/other"]
+    _, skipped = child_environment(_adapter(provider), {}, prefix="gaara/prod", names=names)
+    assert skipped == ["gaara/production/other"]  # outside the prefix: no variable to hold it
+    assert (provider.calls["get_many"], provider.calls.get("get", 0)) == (1, 0)
 
 
 def test_only_named_secrets() -> None:

@@ -43,11 +43,13 @@ def child_environment(
     env = adapter.resolve_env(environ)
     listed = scope + "/" if scope else ""
     chosen = [adapter.qualify(n) for n in names] or adapter.list_secrets(listed)
+    keys = {name: name_to_key(name, scope) for name in chosen}
+    wanted = [name for name, key in keys.items() if key is not None]  # no variable: not read
+    secrets = adapter.get_many(wanted) if wanted else {}  # one backend call where batches exist
     skipped: list[str] = []
-    for name in chosen:
-        key = name_to_key(name, scope)
-        value = adapter.get(name).value
-        if key is None or value.is_binary or "\x00" in value.reveal_text():
+    for name, key in keys.items():
+        value = secrets[name].value if key is not None else None
+        if key is None or value is None or value.is_binary or "\x00" in value.reveal_text():
             skipped.append(name)
             continue
         env[key] = value.reveal_text()
