@@ -19,12 +19,13 @@ from secrets_adapter.cli.context import (
     handle_errors,
     pass_cli,
 )
+from secrets_adapter.config import BACKENDS
 from secrets_adapter.migrate import copy_secrets
 from secrets_adapter.providers.base import WritableProvider
 
 __all__ = ["copy_command"]
 
-_BACKENDS = click.Choice(["local", "env", "aws", "vault"])
+_BACKENDS = click.Choice(BACKENDS)
 
 
 @click.command("copy")

@@ -24,6 +24,7 @@ from secrets_adapter.cli.policy import policy_group
 from secrets_adapter.cli.policy_vault import vault as vault_policy_command
 from secrets_adapter.cli.rollback_cmd import rollback_command
 from secrets_adapter.cli.rotation import rotate_command, rotation_group
+from secrets_adapter.config import BACKENDS
 from secrets_adapter.errors import SecretsAdapterError
 
 __all__ = ["cli", "main", "run"]
@@ -32,7 +33,7 @@ __all__ = ["cli", "main", "run"]
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--backend",
-    type=click.Choice(["local", "env", "aws", "vault"]),
+    type=click.Choice(BACKENDS),
     default=None,
     help="Secret store (default: $SECRETS_BACKEND, else the embedded 'local' store).",
 )
