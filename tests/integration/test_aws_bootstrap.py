@@ -137,3 +137,32 @@ def test_bootstrap_from_the_migration_plan_of_a_dotenv(
     assert SENTINEL not in captured.out + captured.err
     stored = moto_server.secretsmanager().describe_secret(SecretId=f"{prefix}/extra-api-key")
     assert "AWSCURRENT" not in json.dumps(stored.get("VersionIdsToStages", {}))
+
+
+def test_a_refusal_says_what_failed_and_what_to_check(
+    moto_server: MotoServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    for variable in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    assert run(moto_server, "--prefix", f"gaara/prod-{uuid.uuid4().hex[:8]}") == 1
+    error = capsys.readouterr().err
+    assert "AWS refused the bootstrap (NoCredentialsError)" in error
+    assert "--region" in error and "administrator" in error
+
+
+def test_an_alias_without_its_prefix_is_a_usage_error(
+    moto_server: MotoServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(moto_server, "--prefix", "gaara/prod", "--alias", "gaara-prod") == 2
+    assert "starts with alias/" in capsys.readouterr().err

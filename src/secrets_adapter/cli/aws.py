@@ -27,6 +27,12 @@ from secrets_adapter.providers.factory import require_extra
 __all__ = ["aws_group"]
 
 
+def _check_alias(_ctx: click.Context, _param: click.Parameter, alias: str | None) -> str | None:
+    if alias is not None and not alias.startswith("alias/"):
+        raise click.BadParameter("a KMS alias starts with alias/, e.g. alias/gaara-prod-secrets.")
+    return alias
+
+
 @click.group("aws")
 def aws_group() -> None:
     """Set up AWS Secrets Manager + KMS for an application."""
@@ -53,7 +59,12 @@ def aws_group() -> None:
     multiple=True,
     help="As in migrate: STEM_* keys become one JSON secret <prefix>/stem. Repeatable.",
 )
-@click.option("--alias", default=None, help="KMS alias (default: alias/<prefix with ->-secrets).")
+@click.option(
+    "--alias",
+    default=None,
+    callback=_check_alias,
+    help="KMS alias (default: alias/<prefix with ->-secrets).",
+)
 @click.option("--role-arn", default=None, help="The app role allowed to decrypt in the key policy.")
 @click.option("--region", default=None, help="AWS region (default: $AWS_REGION).")
 @click.option("--endpoint-url", default=None, help="Another endpoint, e.g. a local test server.")
@@ -116,7 +127,17 @@ def bootstrap_command(
 
         if not isinstance(exc, BotoCoreError | ClientError):
             raise
-        raise UserError(f"AWS refused the bootstrap: {type(exc).__name__}", EXIT_ERROR) from None
+        if isinstance(exc, ClientError):  # code and operation hold no value: none is sent
+            code = exc.response.get("Error", {}).get("Code") or type(exc).__name__
+            what = f"{code} on {exc.operation_name}"
+        else:
+            what = type(exc).__name__  # no credentials, no connection, a timeout
+        raise UserError(
+            f"AWS refused the bootstrap ({what}). Check the credentials, --region and "
+            "--endpoint-url: bootstrap creates a KMS key, its alias and the secrets, so it "
+            "needs an administrator's rights, not the application's. A re-run resumes.",
+            EXIT_ERROR,
+        ) from None
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2))
         return
