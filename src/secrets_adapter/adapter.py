@@ -222,7 +222,6 @@ class SecretsAdapter:
                 wall_clock=clock,
                 events=self._events,
             )
-        self._reader: Provider = self._cache if self._cache is not None else self._provider
         self._rotation: RotationEngine | None = None
 
     @classmethod
@@ -546,7 +545,7 @@ class SecretsAdapter:
         """Forget cached values, release the provider's connections, write out queued audit
         records."""
         try:
-            self._reader.close()
+            (self._cache if self._cache is not None else self._provider).close()  # cache: both
         finally:
             if self._audit is not None:
                 self._audit.close()

@@ -204,9 +204,19 @@ def test_preload_names_the_missing_and_keeps_the_rest(
     assert provider.get_calls == 0
 
 
-def test_close_closes_the_provider(provider: ControlledProvider, clock: FakeClock) -> None:
+def test_close_forgets_the_cache_and_closes_the_provider(
+    provider: ControlledProvider, clock: FakeClock
+) -> None:
     with _adapter(provider, clock) as adapter:
         adapter.get("database-url")
+    assert provider.closed
+    assert adapter.cache is not None and len(adapter.cache) == 0
+
+
+def test_close_without_a_cache_closes_the_provider(clock: FakeClock) -> None:
+    provider = ControlledProvider({"gaara/prod/database-url": "v"})
+    with _adapter(provider, clock, cache=False):
+        pass
     assert provider.closed
 
 
