@@ -29,6 +29,7 @@ from secrets_adapter.config import (
     VaultSettings,
     load_settings,
 )
+from secrets_adapter.env_names import normalize_prefix
 from secrets_adapter.errors import (
     ConfigurationError,
     PolicyDeniedError,
@@ -155,7 +156,7 @@ class SecretsAdapter:
         if backend is not None:
             base = replace(base, backend=backend)
         if prefix is not None:
-            base = replace(base, prefix=prefix.strip("/"))
+            base = replace(base, prefix=normalize_prefix(prefix))
         self._settings = _apply_overrides(
             base,
             path=path,

@@ -19,6 +19,7 @@ from secrets_adapter.cli.context import (
 )
 from secrets_adapter.config import load_settings
 from secrets_adapter.dotenv_file import read_dotenv_file
+from secrets_adapter.env_names import normalize_prefix
 from secrets_adapter.errors import ConfigurationError
 from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
 from secrets_adapter.migrate import MigrationRules, desired_secrets
@@ -90,7 +91,7 @@ def bootstrap_command(
         settings = load_settings(os.environ).aws
     except ConfigurationError as exc:
         raise UserError(f"Configuration error: {exc.message}", EXIT_CONFIG) from None
-    scope = (prefix or state.prefix or os.environ.get("SECRETS_MANAGER_PREFIX", "")).strip("/")
+    scope = normalize_prefix(prefix or state.prefix or settings.prefix)
     if not scope:
         raise UserError("Give --prefix (e.g. gaara/prod).", EXIT_CONFIG)
     region = region or settings.region

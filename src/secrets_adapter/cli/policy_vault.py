@@ -15,6 +15,7 @@ import click
 
 from secrets_adapter.cli.context import EXIT_USAGE, UserError, handle_errors
 from secrets_adapter.cli.policy import principal_grants, refuse_with_from
+from secrets_adapter.env_names import normalize_prefix
 from secrets_adapter.policy.vault_hcl import (
     VaultPolicyRequest,
     app_policy,
@@ -91,7 +92,7 @@ def vault(
     if scope is None:
         parent = getattr(ctx.find_root().obj, "prefix", None)
         scope = parent if parent is not None else os.environ.get("SECRETS_MANAGER_PREFIX", "")
-    scope = scope.strip().strip("/")
+    scope = normalize_prefix(scope)
     if names:
         full = tuple(f"{scope}/{n}" if scope and "/" not in n else n for n in names)
     elif scope:
