@@ -77,18 +77,14 @@ def secret_as_dict(secret: Secret) -> dict[str, Any]:
 def secret_field(secret: Secret, key: str) -> str:
     """One key of a JSON object secret as text (a non-string field as JSON). A value that is not
     a JSON object, or lacks the key, is a ``SecretFormatError`` naming the secret and the key."""
-    data: Any = None
     try:
         data = secret.value.json()
-        is_json = True
-    except SecretFormatError:
-        is_json = False  # raised below, with the secret's name and what to do instead
-    if not is_json:
+    except SecretFormatError:  # json() raises with no parser error behind it: nothing to leak
         raise SecretFormatError(
             f"Secret {secret.name!r} is not valid JSON, so it has no key {key!r}; "
             "read it without a key.",
             secret_name=secret.name,
-        )
+        ) from None
     if not isinstance(data, dict):
         raise SecretFormatError(
             f"Secret {secret.name!r} is not a JSON object, so it has no key {key!r}; "
