@@ -98,33 +98,35 @@ class InMemoryProvider:
     def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
         with self._lock:
             self._count("get")
-            entry = self._live(name)
-            version_id = version if version is not None else holder_of(entry.labels, stage)
-            if version_id is None or version_id not in entry.versions:
-                wanted = f"version {version!r}" if version is not None else f"stage {stage.value!r}"
-                raise SecretNotFoundError(
-                    f"Secret {name!r} has no {wanted}.", secret_name=name, provider=self._kind
-                )
-            stored = entry.versions[version_id]
-            return Secret(
-                name=name,
-                value=stored.value,
-                version_id=version_id,
-                stages=entry.labels[version_id],
-                created_at=stored.created_at,
-            )
+            return self._read(name, version, stage)
 
     def get_many(self, names: Sequence[str]) -> BatchResult:
         with self._lock:
-            self._count("get_many")
+            self._count("get_many")  # one backend call, however many names
             result: BatchResult = {}
             for name in names:
                 try:
-                    result[name] = self.get(name)
+                    result[name] = self._read(name, None, Stage.CURRENT)
                 except SecretsAdapterError as exc:
                     result[name] = exc
-                self.calls["get"] -= 1
             return result
+
+    def _read(self, name: str, version: str | None, stage: Stage) -> Secret:
+        entry = self._live(name)
+        version_id = version if version is not None else holder_of(entry.labels, stage)
+        if version_id is None or version_id not in entry.versions:
+            wanted = f"version {version!r}" if version is not None else f"stage {stage.value!r}"
+            raise SecretNotFoundError(
+                f"Secret {name!r} has no {wanted}.", secret_name=name, provider=self._kind
+            )
+        stored = entry.versions[version_id]
+        return Secret(
+            name=name,
+            value=stored.value,
+            version_id=version_id,
+            stages=entry.labels[version_id],
+            created_at=stored.created_at,
+        )
 
     def list_names(self, prefix: str = "") -> list[str]:
         with self._lock:

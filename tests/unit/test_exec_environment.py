@@ -39,7 +39,7 @@ def test_the_secrets_are_read_in_one_batch_and_unmappable_ones_not_at_all() -> N
     names = ["database-url", "gaara/prod/db/replica-url", "gaara/production/other"]
     _, skipped = child_environment(_adapter(provider), {}, prefix="gaara/prod", names=names)
     assert skipped == ["gaara/production/other"]  # outside the prefix: no variable to hold it
-    assert (provider.calls["get_many"], provider.calls.get("get", 0)) == (1, 0)
+    assert provider.calls == {"get_many": 1}
 
 
 def test_only_named_secrets() -> None:
