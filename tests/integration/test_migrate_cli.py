@@ -19,7 +19,8 @@ from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.main import cli
 from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
-from secrets_adapter.models import SecretValue
+from secrets_adapter.errors import ProviderUnavailableError
+from secrets_adapter.models import Secret, SecretValue, Stage
 from secrets_adapter.testing import InMemoryProvider
 from tests.fixtures.dotenv_samples import AWKWARD_SECRETS, write_awkward_env
 from tests.fixtures.faults import FlakyProvider
@@ -154,6 +155,20 @@ def test_diff(run: Cli, env_file: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert drifted.code == 4
     assert "gaara/prod/stripe-api-key" in drifted.stderr
     assert "different" in drifted.stdout
+
+
+class _UnreachableOnRead(InMemoryProvider):
+    """Lists its names, but every read fails as a network error would."""
+
+    def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
+        raise ProviderUnavailableError("connection reset", secret_name=name, provider=self.kind)
+
+
+def test_diff_on_an_unreachable_store_is_an_error_not_drift(env_file: Path) -> None:
+    provider = _UnreachableOnRead({"gaara/prod/database-url": "pg://a"})
+    out = Cli(provider)("diff", "--from", str(env_file))
+    assert out.code == 1  # not 4: nothing says the store lacks the secret
+    assert "connection reset" in out.stderr
 
 
 def test_malformed_env_file_is_a_one_line_configuration_error(run: Cli, tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from secrets_adapter.cli.context import (
 )
 from secrets_adapter.dotenv_file import read_dotenv_file
 from secrets_adapter.env_names import name_to_key
-from secrets_adapter.errors import SecretsAdapterError
+from secrets_adapter.errors import SecretNotFoundError
 from secrets_adapter.migrate import (
     Fingerprinter,
     MigrationRules,
@@ -73,8 +73,8 @@ def diff_command(
     for name in adapter.list_secrets(f"{scope}/" if scope else ""):
         try:
             store[name] = read_fresh(adapter, name).value
-        except SecretsAdapterError:
-            continue
+        except SecretNotFoundError:  # deleted since the listing: absent, as drift says
+            continue  # (a denied or unreachable store is an error, not a "missing" secret)
     keys = {name: name_to_key(name, scope) for name in set(env_file) | set(store)}
     environment: dict[str, SecretValue] = {}
     for name, key in keys.items():
