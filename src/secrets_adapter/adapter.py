@@ -104,7 +104,14 @@ def _to_value(value: ValueInput) -> SecretValue:
     if isinstance(value, SecretValue):
         return value
     if isinstance(value, Mapping):
-        return SecretValue(json.dumps(dict(value), separators=(",", ":"), ensure_ascii=False))
+        try:
+            text = json.dumps(dict(value), separators=(",", ":"), ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):  # the encoder's message is not shown
+            raise SecretFormatError(
+                "A dict is stored as a JSON object, and this one holds something JSON cannot "
+                "encode: use str, int, float, bool, None, lists and dicts (encode bytes first)."
+            ) from None
+        return SecretValue(text)
     return SecretValue(value)
 
 

@@ -121,6 +121,15 @@ def test_put_then_get_returns_the_new_value_and_dicts_become_json() -> None:
     assert adapter.get_secret("db") == {"url": "postgresql://h/db"}
 
 
+def test_a_dict_json_cannot_encode_is_a_format_error_naming_the_secret() -> None:
+    provider = InMemoryProvider()
+    adapter = SecretsAdapter(provider=provider, prefix="gaara/prod")
+    with pytest.raises(SecretFormatError, match=r"'gaara/prod/db': .*encode bytes first") as info:
+        adapter.put_secret("db", {"password": SENTINEL.encode()})
+    assert SENTINEL not in str(info.value)
+    assert "put" not in provider.calls
+
+
 def test_rotate_secret_makes_a_new_current_and_keeps_previous() -> None:
     adapter = _adapter(**{"encryption-key": "k" * 44})
     before = adapter.get("encryption-key")
