@@ -60,7 +60,11 @@ def audit_group() -> None:
 def verify_command(log: Path, checkpoint: Path | None) -> None:
     """Walk the chain of LOG (and its rotated segments); exit 4 at the first bad record."""
     if not log.exists() and not list(log.parent.glob(log.name + ".*")):
-        raise UserError(f"No audit log at {str(log)!r}.", EXIT_USAGE)
+        raise UserError(
+            f"No audit log at {str(log)!r} (nor rotated segments beside it): give the file "
+            "SECRETS_ADAPTER_AUDIT_LOG names.",
+            EXIT_USAGE,
+        )
     seen = _read_checkpoint(checkpoint) if checkpoint is not None else None
     report = verify_log(log, checkpoint=seen)
     if report.problem is not None:

@@ -60,8 +60,9 @@ def test_verify_reports_an_edited_byte_with_exit_4(
     assert "edited" in err
 
 
-def test_verify_reports_a_missing_log(tmp_path: Path) -> None:
+def test_verify_reports_a_missing_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["audit", "verify", str(tmp_path / "none.jsonl")]) == 2
+    assert "give the file SECRETS_ADAPTER_AUDIT_LOG names" in capsys.readouterr().err
 
 
 def test_checkpoint_then_truncation_is_exit_4(
