@@ -188,22 +188,27 @@ class RotationEngine:
 
     def _run(self, name: str, step: RotationStep, token: str, rotator: Rotator) -> None:
         self._provider.set_tags(name, {TAG_STATE: state_tag(token, step, StepStatus.RUNNING)})
+        failure: Exception | None = None
         try:
             self._step(name, step, token, rotator)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a rotator's code: re-raised below as RotationError
             self._fail(name, step, token, rotator, exc)
+            failure = exc
+        if failure is not None:
+            # Raised outside the ``except`` block: a foreign exception's message might hold a
+            # value, and even a suppressed ``__context__`` keeps it reachable.
             error = RotationError(
                 f"Rotation of secret {name!r} failed at step {step.value!r} "
-                f"({type(exc).__name__}); the current version still serves, and the next "
+                f"({type(failure).__name__}); the current version still serves, and the next "
                 "rotation resumes at this step.",
                 secret_name=name,
                 provider=self._provider.kind,
                 step=step.value,
                 version_id=token,
             )
-            if isinstance(exc, SecretsAdapterError):
-                raise error from exc  # our errors never hold a value
-            raise error from None  # a foreign exception's message might
+            if isinstance(failure, SecretsAdapterError):
+                raise error from failure  # our errors never hold a value
+            raise error
         self._emit(name, "step_done", rotator, step=step, version_id=token)
         if step is RotationStep.FINISH:
             self._provider.set_tags(
