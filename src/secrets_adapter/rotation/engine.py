@@ -36,7 +36,7 @@ from secrets_adapter.errors import (
     SecretsAdapterError,
 )
 from secrets_adapter.events import EventBus, RotationEvent
-from secrets_adapter.models import SecretMetadata, Stage, VersionInfo
+from secrets_adapter.models import SecretMetadata, Stage
 from secrets_adapter.providers.base import VersionedProvider
 from secrets_adapter.rotation.rotator import RotationContext, Rotator
 from secrets_adapter.rotation.schedule import TAG_LAST_ROTATED, TAG_ROTATOR, rotation_options
@@ -132,10 +132,6 @@ class RotationEngine:
         """Run one step for ``token`` (the AWS Lambda calls each step; AWS serializes them)."""
         metadata = self._provider.describe(name)
         self._run(name, step, token, self._rotator_for(metadata, rotator))
-
-    def rotator_for(self, metadata: SecretMetadata) -> Rotator:
-        """The rotator configured in the secret's tags (or the default one)."""
-        return self._rotator_for(metadata, None)
 
     # --- internals --------------------------------------------------------------------------
 
@@ -246,15 +242,15 @@ class RotationEngine:
             else:
                 rotator.test(context, pending.value)
 
-    def _create(self, name: str, token: str, rotator: Rotator) -> VersionInfo:
+    def _create(self, name: str, token: str, rotator: Rotator) -> None:
         try:
             existing = self._provider.get(name, version=token)
         except SecretNotFoundError:
             value = rotator.create(self._context(name, token))
-            return self._provider.put_version(name, value, token=token, stage=Stage.PENDING)
+            self._provider.put_version(name, value, token=token, stage=Stage.PENDING)
+            return
         if Stage.PENDING not in existing.stages and Stage.CURRENT not in existing.stages:
             self._provider.move_stage(name, Stage.PENDING, to_version=token)
-        return existing.version
 
     def _finish(self, name: str, token: str) -> None:
         metadata = self._provider.describe(name)
