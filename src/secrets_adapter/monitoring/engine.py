@@ -13,7 +13,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from secrets_adapter.clock import WallClock, utcnow
@@ -190,16 +190,7 @@ class AlertEngine:
         self._active[(rule.id, secret)] = episode
         note = self._note(rule, secret, now, episode, AlertStatus.FIRING)
         age = int((now - since).total_seconds())
-        return AlertNotification(
-            rule_id=note.rule_id,
-            status=note.status,
-            severity=note.severity,
-            description=f"{note.description} ({secret}: {age} s)",
-            key=note.key,
-            at=note.at,
-            started_at=note.started_at,
-            secrets=note.secrets,
-        )
+        return replace(note, description=f"{note.description} ({secret}: {age} s)")
 
     def _resolve(
         self, rule: AlertRule, key: str, now: datetime, *, count: int
