@@ -81,7 +81,7 @@ class AlertEngine:
         self._deliver(notes)
 
     def note_rotation(self, secret: str, at: datetime) -> None:
-        """Seed when ``secret`` was last rotated (e.g. its current version's creation time)."""
+        """Seed when ``secret`` was last rotated (e.g. the rotation schedule's ``last_rotated``)."""
         with self._lock:
             known = self._last_rotation.get(secret)
             if known is None or at > known:
