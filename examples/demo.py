@@ -40,7 +40,11 @@ from gaara_store import create_app  # noqa: E402
 
 from secrets_adapter import SecretsAdapter  # noqa: E402
 from secrets_adapter.cli.main import main as cli  # noqa: E402
-from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file  # noqa: E402
+from secrets_adapter.dotenv_file import (  # noqa: E402
+    entries_as_dict,
+    read_dotenv_file,
+    write_private_file,
+)
 
 ENV_EXAMPLE = ROOT / "examples" / "gaara_store" / ".env.example"
 WORK = Path(os.environ.get("SECRETS_ADAPTER_DEMO_DIR", ROOT / "demo-work")).resolve()
@@ -86,8 +90,8 @@ def prepare_env_file() -> Path:
         for line in text.splitlines()
     ]
     env_file = WORK / ".env"
-    env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    env_file.chmod(0o600)
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    write_private_file(env_file, data, overwrite=True)  # 0600 from the start, not chmod after
     return env_file
 
 

@@ -12,8 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from secrets_adapter.policy.aws_iam import app_policy_for_arns, key_policy
-from secrets_adapter.validation import validate_name
+from secrets_adapter.policy.aws_iam import app_policy_for_arns, key_policy, qualified_names
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -51,13 +50,6 @@ class BootstrapReport:
             ],
             "policy": self.policy,
         }
-
-
-def qualified_names(prefix: str, names: Sequence[str]) -> list[str]:
-    """``jwt-secret-key`` → ``gaara/prod/jwt-secret-key``; full names pass through."""
-    prefix = prefix.strip("/")
-    out = [name if "/" in name or not prefix else f"{prefix}/{name}" for name in names]
-    return [validate_name(name) for name in out]
 
 
 def _error_code(exc: Exception) -> str:

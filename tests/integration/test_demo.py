@@ -34,3 +34,5 @@ def test_demo_runs_twice_and_prints_no_value(tmp_path: Path) -> None:
         for value in secret_values:
             assert value not in run.stdout
             assert value not in run.stderr
+        for env_file in (tmp_path / "demo" / ".env", tmp_path / "demo" / "rollback.env"):
+            assert env_file.stat().st_mode & 0o777 == 0o600, env_file.name

@@ -102,6 +102,13 @@ def test_apply_verify_rollback(run: Cli, env_file: Path, tmp_path: Path) -> None
     assert sorted(os.listdir(tmp_path)) == [".env", "rolled-back.env"]
 
 
+def test_verify_reads_each_secret_once(run: Cli, env_file: Path) -> None:
+    run("migrate", "apply", "--from", str(env_file))
+    reads = run.provider.calls["get"]
+    assert run("migrate", "verify", "--from", str(env_file)).code == 0
+    assert run.provider.calls["get"] - reads == len(AWKWARD_SECRETS)
+
+
 def test_verify_mismatch_exits_4(run: Cli, env_file: Path) -> None:
     run("migrate", "apply", "--from", str(env_file))
     run.provider.put("gaara/prod/stripe-api-key", SecretValue("tampered"))

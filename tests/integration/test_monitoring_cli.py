@@ -18,7 +18,7 @@ from secrets_adapter.cli.context import CliContext
 from secrets_adapter.cli.main import cli, main
 from secrets_adapter.clock import utcnow
 from secrets_adapter.monitoring.cloudwatch import CLOUDTRAIL_ALARMS, api_requests
-from secrets_adapter.rotation.schedule import TAG_EVERY
+from secrets_adapter.rotation.schedule import TAG_EVERY, TAG_LAST_ROTATED
 from secrets_adapter.testing import InMemoryProvider
 from tests.deploy.paths import CLOUDFORMATION
 from tests.sentinel import SENTINEL
@@ -144,6 +144,36 @@ def test_metrics_serve_on_loopback(gaara_adapter: SecretsAdapter) -> None:
     }
     assert ages["gaara/prod/jwt-secret-key"] > ages["gaara/prod/database-url"] > 0
     assert SENTINEL not in text
+
+
+def test_metrics_and_status_agree_on_the_last_rotation(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A value put after the last rotation is no rotation: both read the engine's tag."""
+    rotated = utcnow() - timedelta(days=200)
+    provider = InMemoryProvider()
+    provider.put("gaara/prod/jwt-secret-key", SecretValue(SENTINEL))
+    provider.set_tags("gaara/prod/jwt-secret-key", {TAG_LAST_ROTATED: rotated.isoformat()})
+    adapter = SecretsAdapter(provider=provider, prefix="gaara/prod")
+    port = free_port()
+    thread = threading.Thread(
+        target=run_with,
+        args=(adapter, ["metrics", "serve", "--port", str(port), "--requests", "1"]),
+        daemon=True,
+    )
+    thread.start()
+    _, _, text = fetch_when_up(f"http://127.0.0.1:{port}/metrics")
+    thread.join(timeout=10)
+    (age,) = (
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "secrets_adapter_seconds_since_last_rotation"
+        for sample in family.samples
+    )
+    assert timedelta(days=200) <= timedelta(seconds=age) < timedelta(days=201)
+    run_with(adapter, ["status", "--json"])
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["last_rotation"] == str(rotated)
 
 
 def test_cloudwatch_terraform_is_the_committed_file(capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,3 +32,14 @@ def test_statuses() -> None:
     assert first.env_file is not None and first.env_file.startswith("fp:")
     assert rows[3].env_file is None
     assert SENTINEL not in repr(rows)
+
+
+def test_the_same_bytes_as_text_and_as_binary_differ() -> None:
+    rows = compute_drift(
+        env_file={"k": SecretValue("abc")},
+        store={"k": SecretValue(b"abc")},
+        environment={},
+        keys={},
+        fingerprint=Fingerprinter(),
+    )
+    assert [row.status for row in rows] == [DriftStatus.DIFFERENT]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.dotenv_file import entries_as_dict, format_dotenv, read_dotenv_file
-from secrets_adapter.errors import MigrationError
+from secrets_adapter.errors import MigrationError, SecretFormatError
 from secrets_adapter.migrate import (
     Action,
     Fingerprinter,
@@ -155,6 +155,16 @@ def test_group_round_trips_through_rollback(tmp_path: Path) -> None:
     out = tmp_path / "out.env"
     write_rollback_file(out, pairs)
     assert entries_as_dict(read_dotenv_file(out)) == entries_as_dict(read_dotenv_file(source))
+
+
+def test_a_group_secret_that_is_not_json_fails_without_chaining_its_value() -> None:
+    """``JSONDecodeError.doc`` is the whole value: not even a suppressed context may keep it."""
+    adapter = SecretsAdapter(provider=InMemoryProvider(), prefix="gaara/prod")
+    adapter.put_secret("database", "{" + SENTINEL)
+    with pytest.raises(SecretFormatError, match="not a JSON object") as caught:
+        rollback_entries(adapter, groups=["DATABASE"])
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    assert SENTINEL not in str(caught.value)
 
 
 def test_rollback_of_named_secrets_only(env_file: Path) -> None:

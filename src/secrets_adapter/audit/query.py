@@ -10,6 +10,7 @@ from typing import Any
 
 from secrets_adapter.audit.records import event_name
 from secrets_adapter.errors import ValidationError
+from secrets_adapter.policy.model import compile_pattern
 
 __all__ = ["RecordFilter", "parse_moment"]
 
@@ -35,14 +36,11 @@ def parse_moment(text: str, *, now: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RecordFilter:
-    """Every given criterion must hold; ``secret`` and ``principal`` accept ``*`` wildcards;
-    ``event`` is a CloudTrail name (GetSecretValue) or an adapter action (get)."""
+    """Every given criterion must hold; ``secret`` and ``principal`` accept ``*`` wildcards as
+    policies do (``compile_pattern``); ``event`` is a CloudTrail name (GetSecretValue) or an
+    adapter action (get)."""
 
     since: datetime | None = None
     until: datetime | None = None
@@ -63,11 +61,11 @@ class RecordFilter:
                 return False
         if self.secret is not None:
             parameters = record.get("requestParameters") or {}
-            if not _glob(self.secret).fullmatch(str(parameters.get("secretId", ""))):
+            if not compile_pattern(self.secret).fullmatch(str(parameters.get("secretId", ""))):
                 return False
         if self.principal is not None:
             identity = record.get("userIdentity") or {}
-            if not _glob(self.principal).fullmatch(str(identity.get("principalId", ""))):
+            if not compile_pattern(self.principal).fullmatch(str(identity.get("principalId", ""))):
                 return False
         if self.event is not None:
             wanted = {self.event.lower(), event_name(self.event).lower()}

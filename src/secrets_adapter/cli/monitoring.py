@@ -70,6 +70,7 @@ def serve_command(
         metrics,
         adapter.list_secrets,
         adapter.describe_secret,
+        last_rotated=lambda meta: rotation_schedule(meta).last_rotated,
         interval=timedelta(seconds=refresh_seconds),
     )
     server = make_metrics_server(metrics, host=host, port=port, before_scrape=refresh)

@@ -8,7 +8,6 @@ twice (an unchanged secret is left alone).
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -124,7 +123,8 @@ class VerifyReport:
 
 
 def verify_migration(adapter: SecretsAdapter, desired: Sequence[DesiredSecret]) -> VerifyReport:
-    """Read every secret back through the adapter and compare it byte-exact with the ``.env``."""
+    """Read every secret back through the adapter and compare it byte-exact with the ``.env``
+    (``SecretValue`` equality: same bytes, same text/binary kind, in constant time)."""
     matched: list[str] = []
     mismatched: list[str] = []
     missing: list[str] = []
@@ -134,10 +134,7 @@ def verify_migration(adapter: SecretsAdapter, desired: Sequence[DesiredSecret]) 
         except SecretNotFoundError:
             missing.append(secret.name)
             continue
-        same = stored.is_binary == secret.value.is_binary and hmac.compare_digest(
-            stored.reveal_bytes(), secret.value.reveal_bytes()
-        )
-        (matched if same else mismatched).append(secret.name)
+        (matched if stored == secret.value else mismatched).append(secret.name)
     return VerifyReport(
         matched=tuple(matched), mismatched=tuple(mismatched), missing=tuple(missing)
     )

@@ -7,7 +7,6 @@ is the normal state after a migration (the ``.env`` no longer holds it).
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -50,14 +49,9 @@ def compute_drift(
     """One row per name in any source, sorted by name."""
     rows = []
     for name in sorted(set(env_file) | set(store) | set(environment)):
-        present = [v for v in (env_file.get(name), store.get(name), environment.get(name)) if v]
-        first = present[0]
-        agree = all(
-            v.is_binary == first.is_binary
-            and hmac.compare_digest(v.reveal_bytes(), first.reveal_bytes())
-            for v in present
-        )
-        if not agree:
+        sources = (env_file.get(name), store.get(name), environment.get(name))
+        present = [value for value in sources if value is not None]
+        if not all(value == present[0] for value in present):  # SecretValue: constant time
             status = DriftStatus.DIFFERENT
         elif name in env_file and name not in store:
             status = DriftStatus.ENV_FILE_ONLY

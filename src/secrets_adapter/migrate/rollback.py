@@ -8,7 +8,6 @@ temporary file left behind, and never overwrites an existing file unless told to
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 
@@ -18,6 +17,7 @@ from secrets_adapter.env_names import name_to_key, normalize_prefix
 from secrets_adapter.errors import MigrationError, SecretFormatError
 from secrets_adapter.migrate.apply import read_fresh
 from secrets_adapter.migrate.plan import group_name
+from secrets_adapter.models import SecretValue
 
 __all__ = ["rollback_entries", "write_rollback_file"]
 
@@ -43,7 +43,7 @@ def rollback_entries(
             continue
         group = by_group_name.get(name)
         if group is not None:
-            pairs.extend(_expand_group(name, group, value.reveal_text()))
+            pairs.extend(_expand_group(name, group, value))
             continue
         key = name_to_key(name, scope)
         if key is None:
@@ -61,13 +61,11 @@ def rollback_entries(
     return pairs
 
 
-def _expand_group(name: str, group: str, text: str) -> list[tuple[str, str]]:
+def _expand_group(name: str, group: str, value: SecretValue) -> list[tuple[str, str]]:
     try:
-        fields = json.loads(text)
-    except ValueError:
-        raise SecretFormatError(
-            f"Group secret {name!r} is not a JSON object.", secret_name=name
-        ) from None
+        fields = value.json()  # its error holds no parser error (``JSONDecodeError.doc``)
+    except SecretFormatError:
+        fields = None
     if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
         raise SecretFormatError(
             f"Group secret {name!r} is not a JSON object of strings.", secret_name=name

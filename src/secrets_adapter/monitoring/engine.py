@@ -13,7 +13,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from secrets_adapter.clock import WallClock, utcnow
@@ -55,6 +55,7 @@ class AlertEngine:
         ids = [rule.id for rule in self._rules]
         if len(ids) != len(set(ids)):
             raise ValueError("alert rule ids must be unique")
+        self._count_rules = {rule.id: rule for rule in self._rules if isinstance(rule, CountRule)}
         self._sinks: tuple[AlertSink, ...] = tuple(sinks)
         self._clock = clock
         self._failure_memory = failure_memory
@@ -80,7 +81,7 @@ class AlertEngine:
         self._deliver(notes)
 
     def note_rotation(self, secret: str, at: datetime) -> None:
-        """Seed when ``secret`` was last rotated (e.g. its current version's creation time)."""
+        """Seed when ``secret`` was last rotated (e.g. the rotation schedule's ``last_rotated``)."""
         with self._lock:
             known = self._last_rotation.get(secret)
             if known is None or at > known:
@@ -126,16 +127,14 @@ class AlertEngine:
         elif isinstance(event, AccessEvent) and event.outcome is not Outcome.SUCCESS:
             failures = self._failures.setdefault(secret, deque(maxlen=1000))
             failures.append(event.time)
-        for rule in self._rules:
-            if not isinstance(rule, CountRule):
-                continue
+        for rule in self._count_rules.values():
             key = secret if rule.per_secret else _ALL
-            window = self._windows.setdefault((rule.id, key), deque())
             if rule.clear_on is not None and rule.clear_on(event):
-                window.clear()
+                self._windows.pop((rule.id, key), None)
                 notes += self._resolve(rule, key, event.time, count=0)
             if not rule.counts(event):
                 continue
+            window = self._windows.setdefault((rule.id, key), deque())
             window.append((event.time, secret))
             self._prune(window, event.time, rule.window)
             if len(window) >= rule.threshold and (rule.id, key) not in self._active:
@@ -144,14 +143,15 @@ class AlertEngine:
 
     def _evaluate_at(self, now: datetime) -> list[AlertNotification]:
         notes: list[AlertNotification] = []
+        for (rule_id, key), window in list(self._windows.items()):
+            count_rule = self._count_rules[rule_id]
+            self._prune(window, now, count_rule.window)
+            if len(window) < count_rule.clear_below:
+                notes += self._resolve(count_rule, key, now, count=len(window))
+            if not window:  # a quiet window is no window: only live ones are walked per event
+                del self._windows[(rule_id, key)]
         for rule in self._rules:
             if isinstance(rule, CountRule):
-                for (rule_id, key), window in self._windows.items():
-                    if rule_id != rule.id:
-                        continue
-                    self._prune(window, now, rule.window)
-                    if len(window) < rule.clear_below:
-                        notes += self._resolve(rule, key, now, count=len(window))
                 continue
             if isinstance(rule, RotationOverdueRule):
                 since = self._last_rotation
@@ -190,16 +190,7 @@ class AlertEngine:
         self._active[(rule.id, secret)] = episode
         note = self._note(rule, secret, now, episode, AlertStatus.FIRING)
         age = int((now - since).total_seconds())
-        return AlertNotification(
-            rule_id=note.rule_id,
-            status=note.status,
-            severity=note.severity,
-            description=f"{note.description} ({secret}: {age} s)",
-            key=note.key,
-            at=note.at,
-            started_at=note.started_at,
-            secrets=note.secrets,
-        )
+        return replace(note, description=f"{note.description} ({secret}: {age} s)")
 
     def _resolve(
         self, rule: AlertRule, key: str, now: datetime, *, count: int

@@ -142,7 +142,7 @@ class SecretsMetrics:
             self._rotation(event)
 
     def note_rotation(self, secret: str, at: datetime) -> None:
-        """Seed a secret's last rotation (e.g. from its current version's creation time)."""
+        """Seed a secret's last rotation (e.g. the rotation schedule's ``last_rotated``)."""
         with self._lock:
             known = self._last_rotation.get(secret)
             if known is None or at > known:

@@ -1,15 +1,15 @@
 """``secrets-adapter status``: one row per secret a person reads at a glance.
 
 Built from metadata only (names, versions, dates — never a value). The dates come from an
-injected ``dates`` function (the CLI passes the rotation schedule kept in the secret's tags); the
-default counts from the current version's creation time with ``rotation_interval``.
+injected ``dates`` function: the rotation schedule kept in the secret's tags is
+``rotation.schedule``'s to read, a layer this module does not import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from secrets_adapter.errors import SecretsAdapterError
 from secrets_adapter.models import SecretMetadata, Stage
@@ -52,15 +52,6 @@ def _when(moment: datetime | None, now: datetime) -> str:
     return f"{moment:%Y-%m-%d} ({relative})"
 
 
-def _version_dates(interval: timedelta | None) -> RotationDates:
-    def dates(meta: SecretMetadata) -> tuple[datetime | None, datetime | None]:
-        current = meta.version_for(Stage.CURRENT)
-        last = current.created_at if current is not None else None
-        return last, (last + interval if last is not None and interval is not None else None)
-
-    return dates
-
-
 def status_rows(
     names: Iterable[str],
     describe: Callable[[str], SecretMetadata],
@@ -68,12 +59,10 @@ def status_rows(
     backend: str,
     now: datetime,
     cache: str,
-    rotation_interval: timedelta | None = timedelta(days=90),
-    dates: RotationDates | None = None,
+    dates: RotationDates,
     recent_failures: Callable[[str], int] = lambda _name: 0,
 ) -> list[StatusRow]:
     """One row per name; a secret that cannot be described gets a row naming the error class."""
-    rotation_dates = dates if dates is not None else _version_dates(rotation_interval)
     rows: list[StatusRow] = []
     for name in names:
         try:
@@ -93,7 +82,7 @@ def status_rows(
             )
             continue
         current = meta.version_for(Stage.CURRENT)
-        last, upcoming = rotation_dates(meta)
+        last, upcoming = dates(meta)
         problem = None
         if meta.scheduled_for_deletion:
             problem = "scheduled for deletion"

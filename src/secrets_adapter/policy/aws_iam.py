@@ -41,6 +41,7 @@ __all__ = [
     "grants_policy",
     "key_policy",
     "pattern_resource",
+    "qualified_names",
     "secret_resources",
 ]
 
@@ -77,6 +78,14 @@ _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _KEY_ARN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/[A-Za-z0-9-]+"
 )
+
+
+def qualified_names(prefix: str, names: Sequence[str]) -> list[str]:
+    """``jwt-secret-key`` → ``gaara/prod/jwt-secret-key`` (as ``SecretsAdapter.qualify``); a name
+    with a ``/`` is taken as full. Validated, in the order given."""
+    prefix = prefix.strip("/")
+    full = [name if "/" in name or not prefix else f"{prefix}/{name}" for name in names]
+    return [validate_name(name) for name in full]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,11 +136,7 @@ class AwsScope:
             )
 
     def qualified_names(self) -> list[str]:
-        names = []
-        for name in self.secrets:
-            full = f"{self.prefix}/{name}" if self.prefix and "/" not in name else name
-            names.append(validate_name(full))
-        return sorted(set(names))
+        return sorted(set(qualified_names(self.prefix, self.secrets)))
 
     @property
     def via_service(self) -> str:

@@ -36,7 +36,7 @@ from secrets_adapter.errors import (
     SecretsAdapterError,
 )
 from secrets_adapter.events import EventBus, RotationEvent
-from secrets_adapter.models import SecretMetadata, Stage, VersionInfo
+from secrets_adapter.models import SecretMetadata, Stage
 from secrets_adapter.providers.base import VersionedProvider
 from secrets_adapter.rotation.rotator import RotationContext, Rotator
 from secrets_adapter.rotation.schedule import TAG_LAST_ROTATED, TAG_ROTATOR, rotation_options
@@ -133,10 +133,6 @@ class RotationEngine:
         metadata = self._provider.describe(name)
         self._run(name, step, token, self._rotator_for(metadata, rotator))
 
-    def rotator_for(self, metadata: SecretMetadata) -> Rotator:
-        """The rotator configured in the secret's tags (or the default one)."""
-        return self._rotator_for(metadata, None)
-
     # --- internals --------------------------------------------------------------------------
 
     def _rotator_for(self, metadata: SecretMetadata, override: str | None) -> Rotator:
@@ -188,22 +184,27 @@ class RotationEngine:
 
     def _run(self, name: str, step: RotationStep, token: str, rotator: Rotator) -> None:
         self._provider.set_tags(name, {TAG_STATE: state_tag(token, step, StepStatus.RUNNING)})
+        failure: Exception | None = None
         try:
             self._step(name, step, token, rotator)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a rotator's code: re-raised below as RotationError
             self._fail(name, step, token, rotator, exc)
+            failure = exc
+        if failure is not None:
+            # Raised outside the ``except`` block: a foreign exception's message might hold a
+            # value, and even a suppressed ``__context__`` keeps it reachable.
             error = RotationError(
                 f"Rotation of secret {name!r} failed at step {step.value!r} "
-                f"({type(exc).__name__}); the current version still serves, and the next "
+                f"({type(failure).__name__}); the current version still serves, and the next "
                 "rotation resumes at this step.",
                 secret_name=name,
                 provider=self._provider.kind,
                 step=step.value,
                 version_id=token,
             )
-            if isinstance(exc, SecretsAdapterError):
-                raise error from exc  # our errors never hold a value
-            raise error from None  # a foreign exception's message might
+            if isinstance(failure, SecretsAdapterError):
+                raise error from failure  # our errors never hold a value
+            raise error
         self._emit(name, "step_done", rotator, step=step, version_id=token)
         if step is RotationStep.FINISH:
             self._provider.set_tags(
@@ -241,15 +242,15 @@ class RotationEngine:
             else:
                 rotator.test(context, pending.value)
 
-    def _create(self, name: str, token: str, rotator: Rotator) -> VersionInfo:
+    def _create(self, name: str, token: str, rotator: Rotator) -> None:
         try:
             existing = self._provider.get(name, version=token)
         except SecretNotFoundError:
             value = rotator.create(self._context(name, token))
-            return self._provider.put_version(name, value, token=token, stage=Stage.PENDING)
+            self._provider.put_version(name, value, token=token, stage=Stage.PENDING)
+            return
         if Stage.PENDING not in existing.stages and Stage.CURRENT not in existing.stages:
             self._provider.move_stage(name, Stage.PENDING, to_version=token)
-        return existing.version
 
     def _finish(self, name: str, token: str) -> None:
         metadata = self._provider.describe(name)

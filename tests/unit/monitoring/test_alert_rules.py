@@ -163,6 +163,9 @@ def test_rotation_overdue_fires_only_past_max_age(
     assert sink.of("rotation-overdue") == [], "exactly 90 days is not overdue"
     engine.evaluate(T0 + timedelta(days=90) + SEC)
     assert sink.of("rotation-overdue") == [(FIRING, "gaara/prod/stripe-api-key")]
+    (fired,) = sink.notes
+    assert fired.description.endswith("(gaara/prod/stripe-api-key: 7776001 s)")
+    assert (fired.started_at, fired.secrets) == (fired.at, ("gaara/prod/stripe-api-key",))
     engine.evaluate(T0 + timedelta(days=95))
     assert len(sink.of("rotation-overdue")) == 1
     engine(rotation(T0 + timedelta(days=96), "finished", secret="gaara/prod/stripe-api-key"))

@@ -12,6 +12,7 @@ from secrets_adapter import SecretNotFoundError, SecretsAdapter
 from secrets_adapter.events import Outcome
 from secrets_adapter.integrations.metrics import metrics_blueprint
 from secrets_adapter.monitoring import SecretsMetrics
+from secrets_adapter.rotation.schedule import rotation_schedule
 from secrets_adapter.testing import InMemoryProvider
 from tests.sentinel import SENTINEL
 from tests.unit.monitoring.events import SECRET, T0, FakeClock, access, cache, failed, rotation
@@ -193,6 +194,7 @@ def test_rotation_ages_are_refreshed_at_a_bounded_rate() -> None:
         metrics,
         provider.list_names,
         provider.describe,
+        last_rotated=lambda meta: rotation_schedule(meta).last_rotated,
         interval=timedelta(minutes=5),
         clock=lambda: seconds[0],
     )

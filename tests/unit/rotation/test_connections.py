@@ -202,6 +202,14 @@ def test_database_credentials_never_show_the_password() -> None:
     assert SENTINEL not in str(caught.value)
 
 
+def test_a_malformed_credential_chains_no_parser_error() -> None:
+    """``int("<port>")``'s ValueError quotes the field; not even a suppressed context keeps it."""
+    text = f'{{"host": "h", "port": "{SENTINEL}", "username": "u", "password": "{SENTINEL}"}}'
+    with pytest.raises(SecretFormatError) as caught:
+        DatabaseCredentials.from_value(SecretValue(text), name=NAME)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+
+
 def test_a_database_url_quotes_special_characters() -> None:
     url = _login("p@ss/w:rd?#").database_url().reveal_text()
     assert url == "postgresql://app:p%40ss%2Fw%3Ard%3F%23@127.0.0.1:5432/db"

@@ -255,7 +255,7 @@ def test_the_error_of_a_foreign_exception_does_not_chain_what_it_may_hold(
     rotator.test = leaky  # type: ignore[method-assign,assignment]
     with pytest.raises(RotationError) as caught:
         engine.rotate(NAME)
-    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
     assert "ValueError" in str(caught.value)
     failed = [e for e in recorder.events if e.status == "failed"]
     assert failed and all(SENTINEL not in repr(e) for e in recorder.events)

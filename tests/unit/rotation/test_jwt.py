@@ -11,11 +11,13 @@ import jwt
 import pytest
 
 from secrets_adapter.adapter import SecretsAdapter
+from secrets_adapter.errors import SecretFormatError
 from secrets_adapter.models import SecretValue
 from secrets_adapter.rotation.jwt_verifier import JwtVerifier, TokenRejectedError, sign_token
 from secrets_adapter.rotation.rotators.jwt import JwtKeySet
 from secrets_adapter.rotation.schedule import rotation_config_tags
 from secrets_adapter.testing import InMemoryProvider
+from tests.sentinel import SENTINEL
 from tests.unit.rotation.helpers import FakeClock, Ticker
 
 NAME = "app/jwt-keys"
@@ -153,6 +155,19 @@ def test_key_sets_never_show_key_material(clock: FakeClock) -> None:
     keys = _keys(adapter)
     secret_part = keys.active.key
     assert secret_part not in repr(keys) and secret_part not in repr(keys.active)
-    with pytest.raises(Exception) as caught:
-        JwtKeySet.from_value(SecretValue('{"keys": [{"kid": "k"}]}'))
-    assert "kid" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        [{"kid": "k"}],
+        [{"kid": "k", "alg": "HS256", "key": SENTINEL, "created_at": SENTINEL}],
+        [SENTINEL],
+    ],
+    ids=["missing-fields", "bad-time", "not-an-object"],
+)
+def test_a_malformed_key_set_is_a_format_error_that_chains_nothing(keys: list[object]) -> None:
+    with pytest.raises(SecretFormatError) as caught:
+        JwtKeySet.from_value(SecretValue(json.dumps({"keys": keys})))
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    assert SENTINEL not in str(caught.value)

@@ -113,8 +113,9 @@ class JwtKeySet:
         data = value.json()
         try:
             return cls(keys=tuple(_key_from_json(item) for item in data["keys"]))
-        except (KeyError, TypeError, ValueError):
-            raise SecretFormatError("The secret is not a JWT key set.") from None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # a parser's error may quote a field: raise outside the ``except``
+        raise SecretFormatError("The secret is not a JWT key set.")
 
     def to_value(self) -> SecretValue:
         return SecretValue(json.dumps({"keys": [key.to_json() for key in self.keys]}))

@@ -101,11 +101,12 @@ class DatabaseCredentials:
                 extra={k: v for k, v in data.items() if k not in known},
             )
         except (KeyError, TypeError, ValueError, AttributeError):
-            raise SecretFormatError(
-                f"Secret {name!r} is not a database credential: it needs a JSON object with "
-                "host, port, username, password and dbname.",
-                secret_name=name,
-            ) from None
+            pass  # ``int("<port>")``'s error holds the field: raise outside the ``except``
+        raise SecretFormatError(
+            f"Secret {name!r} is not a database credential: it needs a JSON object with "
+            "host, port, username, password and dbname.",
+            secret_name=name,
+        )
 
     def to_value(self) -> SecretValue:
         data = {
