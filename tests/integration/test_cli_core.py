@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -17,22 +16,11 @@ from secrets_adapter.cli.main import cli
 from tests.sentinel import SENTINEL
 
 
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "store"
-    for variable in ("SECRETS_BACKEND", "ENVIRONMENT", "SECRETS_MANAGER_PREFIX"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("SECRETS_ADAPTER_PATH", str(path))
-    result = CliRunner().invoke(cli, ["init"])
-    assert result.exit_code == 0, result.output
-    yield path
-
-
 def sa(*args: str, stdin: str | bytes | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), input=stdin)
 
 
-def test_put_reads_stdin_and_get_prints_only_the_value(store: Path) -> None:
+def test_put_reads_stdin_and_get_prints_only_the_value(cli_store: Path) -> None:
     put = sa("put", "gaara/prod/stripe-api-key", stdin=SENTINEL + "\n")
     assert put.exit_code == 0, put.output
     assert SENTINEL not in put.output
@@ -41,13 +29,13 @@ def test_put_reads_stdin_and_get_prints_only_the_value(store: Path) -> None:
     assert got.stdout == SENTINEL + "\n"
 
 
-def test_multiline_value_round_trips_and_keep_newline(store: Path) -> None:
+def test_multiline_value_round_trips_and_keep_newline(cli_store: Path) -> None:
     value = "line1\nline2\n"
     assert sa("put", "multi", "--keep-newline", stdin=value).exit_code == 0
     assert sa("get", "multi").stdout == value + "\n"
 
 
-def test_put_from_file_and_binary(store: Path, tmp_path: Path) -> None:
+def test_put_from_file_and_binary(cli_store: Path, tmp_path: Path) -> None:
     blob = tmp_path / "blob.bin"
     blob.write_bytes(b"\x00\xff\x80 binary")
     assert sa("put", "bin", "--from-file", str(blob), "--binary").exit_code == 0
@@ -57,7 +45,7 @@ def test_put_from_file_and_binary(store: Path, tmp_path: Path) -> None:
     assert "--binary" in not_text.stderr
 
 
-def test_get_key_and_json(store: Path) -> None:
+def test_get_key_and_json(cli_store: Path) -> None:
     sa("put", "db", stdin='{"url": "postgresql://h/db", "password": "pw"}')
     assert sa("get", "db", "--key", "url").stdout == "postgresql://h/db\n"
     missing = sa("get", "db", "--key", "nope")
@@ -69,7 +57,7 @@ def test_get_key_and_json(store: Path) -> None:
 
 
 def test_get_key_is_one_recorded_access(
-    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sa("put", "db", stdin='{"url": "postgresql://h/db"}')
     log = tmp_path / "audit.jsonl"
@@ -79,7 +67,7 @@ def test_get_key_is_one_recorded_access(
     assert [r["eventName"] for r in records] == ["GetSecretValue"]
 
 
-def test_list_describe_versions_rotate(store: Path) -> None:
+def test_list_describe_versions_rotate(cli_store: Path) -> None:
     sa("put", "app/a", stdin="1")
     sa("put", "app/b", stdin="2")
     assert json.loads(sa("list", "--json").stdout) == ["app/a", "app/b"]
@@ -97,7 +85,7 @@ def test_list_describe_versions_rotate(store: Path) -> None:
     assert sa("get", "app/a").stdout.strip() != "1"
 
 
-def test_delete_restore(store: Path) -> None:
+def test_delete_restore(cli_store: Path) -> None:
     sa("put", "gone", stdin=SENTINEL)
     deleted = sa("delete", "gone", "--recovery-days", "7")
     assert deleted.exit_code == 0
@@ -121,7 +109,7 @@ def test_delete_restore(store: Path) -> None:
     ],
 )
 def test_errors_are_one_line_with_exit_codes(
-    store: Path, args: tuple[str, ...], code: int, message: str
+    cli_store: Path, args: tuple[str, ...], code: int, message: str
 ) -> None:
     result = sa(*args, stdin="v")
     assert result.exit_code == code
@@ -140,9 +128,9 @@ def test_missing_store_says_to_run_init(tmp_path: Path, monkeypatch: pytest.Monk
     assert "Traceback" not in result.output
 
 
-def test_console_script_substitution_works(store: Path) -> None:
+def test_console_script_substitution_works(cli_store: Path) -> None:
     sa("put", "k", stdin=SENTINEL)
-    env = {**os.environ, "SECRETS_ADAPTER_PATH": str(store)}
+    env = {**os.environ, "SECRETS_ADAPTER_PATH": str(cli_store)}
     out = subprocess.run(
         [sys.executable, "-m", "secrets_adapter", "get", "k"],
         capture_output=True,
@@ -154,7 +142,7 @@ def test_console_script_substitution_works(store: Path) -> None:
     assert out.stderr == b""
 
 
-def test_every_command_has_help(store: Path) -> None:
+def test_every_command_has_help(cli_store: Path) -> None:
     for name in cli.list_commands(None):  # type: ignore[arg-type]
         result = sa(name, "--help")
         assert result.exit_code == 0, name
@@ -177,7 +165,7 @@ def test_main_returns_the_exit_code_of_ctx_exit() -> None:
 
 
 def test_backend_option_is_an_explicit_choice_in_production(
-    store: Path, monkeypatch: pytest.MonkeyPatch
+    cli_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ENVIRONMENT", "production")
     stored = sa("--backend", "local", "put", "prod/key", stdin="v")
@@ -187,14 +175,14 @@ def test_backend_option_is_an_explicit_choice_in_production(
     assert sa("--backend", "local", "get", "prod/key").stdout == "v\n"  # the option wins
 
 
-def test_empty_stdin_says_where_the_value_should_come_from(store: Path) -> None:
+def test_empty_stdin_says_where_the_value_should_come_from(cli_store: Path) -> None:
     result = sa("put", "k", stdin="")
     assert result.exit_code == 2
     assert "No value: stdin was empty" in result.stderr
 
 
-def test_an_os_error_on_a_user_path_is_one_line_not_a_traceback(store: Path) -> None:
-    result = sa("rotate-master-key", "--generate-into", str(store / "no" / "such" / "new.key"))
+def test_an_os_error_on_a_user_path_is_one_line_not_a_traceback(cli_store: Path) -> None:
+    result = sa("rotate-master-key", "--generate-into", str(cli_store / "no" / "such" / "new.key"))
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert result.stderr.startswith("secrets-adapter: No such file or directory (")
@@ -202,7 +190,7 @@ def test_an_os_error_on_a_user_path_is_one_line_not_a_traceback(store: Path) -> 
 
 
 def test_put_prompts_on_stderr_without_echo_when_stdin_is_a_terminal(
-    store: Path, monkeypatch: pytest.MonkeyPatch
+    cli_store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("secrets_adapter.cli.commands._stdin_is_terminal", lambda: True)
     result = sa("put", "typed", stdin=f"{SENTINEL}\n{SENTINEL}\n")

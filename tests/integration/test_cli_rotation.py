@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,16 +21,6 @@ from tests.sentinel import SENTINEL
 from tests.unit.rotation.helpers import START
 
 
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "store"
-    for variable in ("SECRETS_BACKEND", "ENVIRONMENT", "SECRETS_MANAGER_PREFIX"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("SECRETS_ADAPTER_PATH", str(path))
-    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
-    yield path
-
-
 def sa(*args: str, stdin: str | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), input=stdin)
 
@@ -43,7 +32,7 @@ def _tags(name: str) -> dict[str, str]:
     return tags
 
 
-def test_configure_then_rotate_uses_the_configured_rotator(store: Path) -> None:
+def test_configure_then_rotate_uses_the_configured_rotator(cli_store: Path) -> None:
     assert sa("put", "app/key", stdin=SENTINEL).exit_code == 0
     configured = sa(
         "rotation", "configure", "app/key", "--rotator", "random", "--every", "30d",
@@ -64,7 +53,7 @@ def test_configure_then_rotate_uses_the_configured_rotator(store: Path) -> None:
     assert TAG_LAST_ROTATED in _tags("app/key")
 
 
-def test_reconfiguring_drops_options_of_the_old_rotator(store: Path) -> None:
+def test_reconfiguring_drops_options_of_the_old_rotator(cli_store: Path) -> None:
     sa("put", "app/key", stdin="initial-value-for-the-key")
     sa("rotation", "configure", "app/key", "--rotator", "random", "--length", "20")
     sa("rotation", "configure", "app/key", "--rotator", "jwt", "--grace", "14d")
@@ -82,15 +71,15 @@ def test_reconfiguring_drops_options_of_the_old_rotator(store: Path) -> None:
         ["rotate", "app/key", "--due"],
     ],
 )
-def test_bad_usage_exits_2(store: Path, args: list[str]) -> None:
+def test_bad_usage_exits_2(cli_store: Path, args: list[str]) -> None:
     sa("put", "app/key", stdin="initial-value-for-the-key")
     result = sa(*args)
     assert result.exit_code == 2, result.output
 
 
-def _age(store: Path, *names: str) -> None:
+def _age(cli_store: Path, *names: str) -> None:
     """Make the secrets' last rotation two days old (the store's own tags, as a clock would)."""
-    adapter = SecretsAdapter("local", path=store, cache=False)
+    adapter = SecretsAdapter("local", path=cli_store, cache=False)
     try:
         provider = adapter.provider
         assert isinstance(provider, VersionedProvider)
@@ -100,12 +89,12 @@ def _age(store: Path, *names: str) -> None:
         adapter.close()
 
 
-def test_rotate_due_rotates_only_what_is_due(store: Path) -> None:
+def test_rotate_due_rotates_only_what_is_due(cli_store: Path) -> None:
     for name in ("app/due", "app/later", "app/manual"):
         sa("put", name, stdin=f"initial-value-for-{name}")
     sa("rotation", "configure", "app/due", "--rotator", "random", "--every", "1d")
     sa("rotation", "configure", "app/later", "--rotator", "random", "--every", "30d")
-    _age(store, "app/due", "app/later")
+    _age(cli_store, "app/due", "app/later")
     result = sa("rotate", "--due")
     assert result.exit_code == 0, result.output
     assert "Rotated app/due" in result.stderr
@@ -115,10 +104,10 @@ def test_rotate_due_rotates_only_what_is_due(store: Path) -> None:
     assert counts == {"app/due": 2, "app/later": 1, "app/manual": 1}
 
 
-def test_rotate_due_reports_failures_with_exit_1(store: Path) -> None:
+def test_rotate_due_reports_failures_with_exit_1(cli_store: Path) -> None:
     sa("put", "app/db", stdin='{"username": "u", "password": "p"}')
     sa("rotation", "configure", "app/db", "--rotator", "random", "--every", "1d")
-    _age(store, "app/db")
+    _age(cli_store, "app/db")
     result = sa("rotate", "--due")
     assert result.exit_code == 1
     assert "FAILED app/db" in result.stderr and "1 failed" in result.stderr
@@ -144,10 +133,10 @@ def test_rotation_lines_show_last_next_and_unfinished_state() -> None:
     assert rows["unfinished"] == "failed at step test"
 
 
-def test_rotate_restart_abandons_a_stuck_rotation(store: Path) -> None:
+def test_rotate_restart_abandons_a_stuck_rotation(cli_store: Path) -> None:
     sa("put", "app/key", stdin="initial-value-for-the-key")
     sa("rotation", "configure", "app/key", "--rotator", "random", "--length", "20")
-    adapter = SecretsAdapter("local", path=store, cache=False)
+    adapter = SecretsAdapter("local", path=cli_store, cache=False)
     try:
         provider = adapter.provider
         assert isinstance(provider, VersionedProvider)

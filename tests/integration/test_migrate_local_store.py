@@ -8,28 +8,14 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from secrets_adapter.cli.main import cli
 from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
 from tests.fixtures.dotenv_samples import AWKWARD_SECRETS, write_awkward_env
 from tests.sentinel import SENTINEL, SENTINEL_BYTES
-
-
-@pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "store"
-    for variable in ("SECRETS_BACKEND", "ENVIRONMENT", "SECRETS_MANAGER_PREFIX"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("SECRETS_ADAPTER_PATH", str(path))
-    result = CliRunner().invoke(cli, ["init"])
-    assert result.exit_code == 0, result.output
-    yield path
-
 
 _CLI = [sys.executable, "-m", "secrets_adapter"]
 
@@ -46,7 +32,7 @@ def _files_holding_the_sentinel(root: Path) -> list[Path]:
     ]
 
 
-def test_migrate_verify_rollback_on_the_local_store(store: Path, tmp_path: Path) -> None:
+def test_migrate_verify_rollback_on_the_local_store(cli_store: Path, tmp_path: Path) -> None:
     env_file = write_awkward_env(tmp_path / ".env")
     common = ["--from", str(env_file), "--to", "local", "--prefix", "gaara/prod"]
     plan = sa("migrate", "plan", *common, "--json")
@@ -58,7 +44,7 @@ def test_migrate_verify_rollback_on_the_local_store(store: Path, tmp_path: Path)
     verified = sa("migrate", "verify", *common)
     assert verified.exit_code == 0, verified.output
     # the store holds the values encrypted: the sentinel is nowhere in its files
-    assert _files_holding_the_sentinel(store) == []
+    assert _files_holding_the_sentinel(cli_store) == []
 
     out_dir = tmp_path / "rollback"
     out_dir.mkdir()
@@ -71,7 +57,7 @@ def test_migrate_verify_rollback_on_the_local_store(store: Path, tmp_path: Path)
     assert _files_holding_the_sentinel(tmp_path) == [env_file, target]
 
 
-def test_exec_from_the_local_store(store: Path, tmp_path: Path) -> None:
+def test_exec_from_the_local_store(cli_store: Path, tmp_path: Path) -> None:
     env_file = write_awkward_env(tmp_path / ".env")
     sa("migrate", "apply", "--from", str(env_file), "--to", "local", "--prefix", "gaara/prod")
     keys = sorted(AWKWARD_SECRETS)
@@ -79,7 +65,7 @@ def test_exec_from_the_local_store(store: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in AWKWARD_SECRETS}
     result = subprocess.run(
         [*_CLI, "--prefix", "gaara/prod", "exec", "--", sys.executable, "-c", script],
-        env=env | {"SECRETS_ADAPTER_PATH": str(store)},
+        env=env | {"SECRETS_ADAPTER_PATH": str(cli_store)},
         capture_output=True,
         text=True,
         timeout=60,
@@ -89,7 +75,7 @@ def test_exec_from_the_local_store(store: Path, tmp_path: Path) -> None:
     assert json.loads(result.stdout) == AWKWARD_SECRETS
 
 
-def test_copy_to_a_second_store_keeps_versions_and_stages(store: Path, tmp_path: Path) -> None:
+def test_copy_to_a_second_store_keeps_versions_and_stages(cli_store: Path, tmp_path: Path) -> None:
     second = tmp_path / "second"
     assert sa("--path", str(second), "init").exit_code == 0
     runner = CliRunner()
