@@ -501,6 +501,45 @@ class SecretsAdapter:
             self.invalidate(full)
         self._emit_access("restore", full, started)
 
+    def configure_rotation(
+        self,
+        name: str,
+        *,
+        rotator: str,
+        every: timedelta | None = None,
+        options: Mapping[str, str] | None = None,
+    ) -> SecretMetadata:
+        """Choose how ``name`` rotates (``random``, ``jwt``, ``postgres``) and how often.
+
+        Stored in the secret's tags, so every process and the Lambda handler see it; options of an
+        earlier configuration are removed. Needs the ``rotate`` permission and is audited.
+        """
+        from secrets_adapter.rotation.schedule import (
+            OPTION_TAG_PREFIX,
+            rotation_config_tags,
+            rotation_options,
+        )
+
+        full = self.qualify(name)
+        self._guard("configure_rotation", full)
+        provider = self._versioned("configure rotation")
+        chosen = dict(options or {})
+        started = time.perf_counter()
+        try:
+            old = rotation_options(provider.describe(full).tags)
+            tags = rotation_config_tags(rotator=rotator, every=every, options=chosen)
+            for key in old.keys() - chosen.keys():
+                tags[OPTION_TAG_PREFIX + key] = ""
+            provider.set_tags(full, tags)
+            metadata = provider.describe(full)
+        except SecretsAdapterError as exc:
+            self._emit_access("configure_rotation", full, started, error=exc)
+            raise
+        finally:
+            self.invalidate(full)
+        self._emit_access("configure_rotation", full, started)
+        return metadata
+
     def rotate_secret(self, name: str) -> VersionInfo:
         """Rotate through the four steps (create, set, test, finish) with the rotator set in the
         secret's tags (``secrets-adapter rotation configure``), else ``random``."""

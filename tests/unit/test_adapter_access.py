@@ -425,3 +425,26 @@ def test_rotation_steps_are_recorded(provider: InMemoryProvider, log: Path) -> N
     assert steps == ["create", "set", "test", "finish"]
     assert {r["userIdentity"]["principalId"] for r in records} == {"rotator"}
     assert verify_log(log).ok
+
+
+def test_configure_rotation_is_checked_and_audited(
+    provider: InMemoryProvider, log: Path, policy_file: Path
+) -> None:
+    api = _adapter(provider, log, policy_file, principal="api")
+    with pytest.raises(PolicyDeniedError):
+        api.configure_rotation("app/api-key", rotator="random", every=timedelta(days=30))
+    assert "secrets-adapter:rotator" not in provider.describe("app/api-key").tags
+    api.close()
+
+    rotator = _adapter(provider, log, policy_file, principal="rotator")
+    metadata = rotator.configure_rotation(
+        "app/api-key", rotator="random", every=timedelta(days=30), options={"length": "40"}
+    )
+    assert metadata.tags["secrets-adapter:rotator"] == "random"
+    rotator.configure_rotation("app/api-key", rotator="random")  # earlier options go
+    tags = provider.describe("app/api-key").tags
+    assert not any(key.startswith("secrets-adapter:rotator.") for key in tags)
+    rotator.close()
+    records = [r for r in _records(log) if r["eventName"] == "TagResource"]
+    assert [r.get("errorCode") for r in records] == ["PolicyDeniedError", None, None]
+    assert all(r["requestParameters"]["secretId"] == "app/api-key" for r in records)

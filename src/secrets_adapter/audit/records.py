@@ -36,6 +36,7 @@ EVENT_NAMES: dict[str, str] = {
     "delete": "DeleteSecret",
     "restore": "RestoreSecret",
     "rotate": "RotateSecret",
+    "configure_rotation": "TagResource",  # the rotation settings live in the secret's tags
     "describe": "DescribeSecret",
     "list": "ListSecrets",
 }

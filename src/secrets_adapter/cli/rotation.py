@@ -26,13 +26,10 @@ from secrets_adapter.providers.base import VersionedProvider
 from secrets_adapter.rotation.rotators import ROTATOR_NAMES
 from secrets_adapter.rotation.rotators.jwt import ALGORITHMS
 from secrets_adapter.rotation.schedule import (
-    OPTION_TAG_PREFIX,
     TAG_ROTATOR,
     format_interval,
     is_due,
     parse_interval,
-    rotation_config_tags,
-    rotation_options,
     rotation_schedule,
 )
 from secrets_adapter.rotation.state import TAG_STATE, active_lease, parse_state
@@ -135,15 +132,11 @@ def configure_command(
         if not sep or not key:
             raise UserError(f"--option takes KEY=VALUE, got {item!r}.", EXIT_USAGE)
         chosen[key] = value
-    full = state.adapter().qualify(name)
-    provider = _versioned(state)
-    old_options = rotation_options(provider.describe(full).tags)
-    tags = rotation_config_tags(rotator=rotator, every=interval, options=chosen)
-    for key in old_options.keys() - chosen.keys():  # options of an earlier configuration go
-        tags[OPTION_TAG_PREFIX + key] = ""
-    provider.set_tags(full, tags)
-    state.adapter().invalidate(full)
-    schedule = rotation_schedule(provider.describe(full))
+    metadata = state.adapter().configure_rotation(
+        name, rotator=rotator, every=interval, options=chosen
+    )
+    full = metadata.name
+    schedule = rotation_schedule(metadata)
     every_text = format_interval(interval) if interval else "by hand only"
     click.echo(
         f"Configured {full}: rotator {rotator}, every {every_text}; "

@@ -33,6 +33,7 @@ OPERATION_ACTIONS: dict[str, str] = {
     "delete": "delete",
     "restore": "delete",
     "rotate": "rotate",
+    "configure_rotation": "rotate",
 }
 
 
