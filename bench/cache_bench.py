@@ -39,23 +39,11 @@ from botocore.config import Config
 
 from secrets_adapter import SecretsAdapter
 from secrets_adapter.cache import SecretCache
+from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
 from secrets_adapter.providers.aws import AwsSecretsManagerProvider
 
 PREFIX = "gaara/prod/"
-NAMES = [
-    PREFIX + name
-    for name in (
-        "database-url",
-        "jwt-secret-key",
-        "jwt-refresh-secret-key",
-        "encryption-key",
-        "aws-access-key-id",
-        "aws-secret-access-key",
-        "sendgrid-api-key",
-        "stripe-api-key",
-        "oauth-client-secret",
-    )
-]
+NAMES = [PREFIX + name for name in GAARA_STORE_MAPPING.values()]
 REGION = "us-east-1"
 # The same client settings for every library: a hung backend costs each call 1 s.
 CLIENT_CONFIG = Config(
