@@ -50,7 +50,7 @@ class CacheSettings:
     enabled: bool = True
     ttl: timedelta = timedelta(minutes=5)
     max_stale: timedelta = timedelta(hours=1)
-    refresh_ahead: float = 0.2
+    refresh_ahead: float = 0.1
     max_entries: int = 1024
     # How long a reader holding an expired value waits for the backend before being served it.
     stale_wait: timedelta = timedelta(milliseconds=100)

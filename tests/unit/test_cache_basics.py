@@ -47,7 +47,7 @@ def test_a_fresh_value_is_served_without_a_backend_call(
     cache = make_cache(provider, clock)
     assert cache.get(NAME).value.reveal() == "first"
     provider.set_value(NAME, "second")
-    clock.advance(79)  # before the refresh-ahead window (last 20% of 100 s)
+    clock.advance(89)  # before the refresh-ahead window (last 10% of 100 s)
     for _ in range(5):
         assert cache.get(NAME).value.reveal() == "first"
     assert provider.get_calls == 1

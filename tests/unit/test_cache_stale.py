@@ -55,7 +55,7 @@ def test_a_read_near_expiry_returns_at_once_and_starts_one_refresh(
     cache = make_cache(provider, clock, background=spawner)
     cache.get(NAME)
     provider.set_value(NAME, "new")
-    clock.advance(85)  # in the last 20% of the 100 s TTL
+    clock.advance(95)  # in the last 10% of the 100 s TTL
     for _ in range(10):
         secret, result = cache.read(NAME)
         assert (secret.value.reveal(), result) == ("old", CacheResult.HIT)
@@ -64,7 +64,7 @@ def test_a_read_near_expiry_returns_at_once_and_starts_one_refresh(
     spawner.run_all()
     assert provider.get_calls == 2
     assert cache.get(NAME).value.reveal() == "new"
-    clock.advance(85)  # the refreshed entry's TTL counts from the refresh
+    clock.advance(95)  # the refreshed entry's TTL counts from the refresh
     assert cache.get(NAME).value.reveal() == "new"
     assert len(spawner.tasks) == 1
 
@@ -228,7 +228,7 @@ def test_a_refresh_running_longer_than_stale_wait_no_longer_holds_readers(
     spawner = ManualSpawner()
     cache = make_cache(provider, clock, background=spawner, stale_wait=5.0)
     cache.get(NAME)
-    clock.advance(85)
+    clock.advance(95)
     cache.get(NAME)  # refresh-ahead starts a refresh that never finishes
     clock.advance(16)  # expired; the refresh has run 16 s > stale_wait
     assert cache.read(NAME)[1] is CacheResult.STALE

@@ -13,9 +13,9 @@ down. So the cache
   errors;
 - holds at most ``max_entries`` entries, evicting the least recently used.
 
-TTLs run on an injected monotonic clock and are shortened by a random ``jitter`` so that many
-processes started together do not refresh together. Events (``CacheEvent``) report fetches,
-refreshes, stale serves, errors and evictions; a hit emits nothing, so it stays cheap.
+TTLs run on an injected monotonic clock; a key's first TTL is shortened by a random ``jitter``
+so that many processes started together do not refresh together. Events (``CacheEvent``) report
+fetches, refreshes, stale serves, errors and evictions; a hit emits nothing, so it stays cheap.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class SecretCache:
         *,
         ttl: Duration = timedelta(minutes=5),
         max_stale: Duration = timedelta(hours=1),
-        refresh_ahead: float = 0.2,
+        refresh_ahead: float = 0.1,
         max_entries: int = 1024,
         jitter: float = 0.1,
         ttl_overrides: Mapping[str, Duration] | None = None,
@@ -99,7 +99,8 @@ class SecretCache:
     ) -> None:
         """
         ``ttl``: how long a fetched value is fresh (per secret: ``ttl_overrides[name]``).
-        ``jitter``: each TTL is shortened by a random fraction up to this (0 turns it off).
+        ``jitter``: a key's first TTL is shortened by a random fraction up to this (0 turns it
+        off); refreshes then keep the key's phase.
         ``refresh_ahead``: the last fraction of the TTL in which a hit starts a background refresh.
         ``max_stale``: how long past expiry the last good value may be served while the backend
         is unavailable. ``stale_wait``: how long a reader holding an expired value waits for the
@@ -312,9 +313,12 @@ class SecretCache:
                 return entry.hit
             if now < entry.stale_until:
                 flight = self._start_refresh(entry, key, version, stage, now)
-                if flight is None:
-                    return self._serve_stale(entry, now)
-                return self._await_or_stale(flight, entry, now)
+                if flight is not None:
+                    return self._await_or_stale(flight, entry, now)
+                fresher = self._entries.get(key)
+                if fresher is not None and fresher is not entry and now < fresher.expires_at:
+                    return fresher.hit
+                return self._serve_stale(entry, now)
         return self._fetch(key, name, version, stage, now)
 
     def _fetch(
@@ -367,7 +371,9 @@ class SecretCache:
             flight = self._inflight.get(key)
             if flight is not None:
                 return flight
-            if now < entry.retry_at:
+            if self._entries.get(key) is not entry or now < entry.retry_at:
+                # Replaced meanwhile (a refresh landed while this reader held the old entry:
+                # refreshing again would call the backend for a value 0 s old) or backing off.
                 return None
             flight = self._register(
                 key, name_of(key), version, stage, now=now, purpose=FlightPurpose.REFRESH
@@ -399,12 +405,20 @@ class SecretCache:
         """Wait for ``flight`` at most ``stale_wait`` from its start (not at all while the key's
         refreshes are failing), then serve the old value; an error other than unavailability is
         raised, never hidden."""
-        remaining = 0.0 if entry.failures else flight.started + self._stale_wait - now
+        remaining = flight.started + self._stale_wait - now
+        if entry.failures or self._stalled(now):
+            remaining = 0.0
         if remaining > 0:
             flight.done.wait(remaining)
         if flight.done.is_set() and not isinstance(flight.error, ProviderUnavailableError):
             return flight.result(), _MISS
         return self._serve_stale(entry, now)
+
+    def _stalled(self, now: float) -> bool:
+        """Whether some backend call has run past ``stale_wait``: the backend looks hung, so
+        a reader holding a usable old value is served it at once instead of waiting too."""
+        deadline = now - self._stale_wait
+        return any(flight.started < deadline for flight in list(self._inflight.values()))
 
     def _serve_stale(self, entry: CacheEntry, now: float) -> tuple[Secret, CacheResult]:
         if self._events:
@@ -518,7 +532,9 @@ class SecretCache:
 
     def _new_entry(self, secret: Secret, flight: Flight, now: float) -> CacheEntry:
         ttl = self._ttl_overrides.get(flight.name, self._ttl)
-        if self._jitter:
+        if self._jitter and flight.purpose is FlightPurpose.FETCH:
+            # Jitter sets each key's phase once, on its first fetch: processes started together
+            # then refresh apart for good, and a refresh keeps the full period (fewer calls).
             ttl *= 1.0 - self._jitter * self._rng()
         expires_at = now + ttl
         return CacheEntry(
