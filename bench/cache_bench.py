@@ -5,12 +5,16 @@ Starts ``moto_server`` on a free 127.0.0.1 port, seeds the Gaara Store's nine se
 
 1. hot cached read, ns per call (a plain ``dict.__getitem__`` is the floor);
 2. 32 threads released together on a cold secret: backend calls;
-3. 8 threads for 5 s over the nine secrets with a 1 s TTL: backend calls per secret and latency;
+3. 8 threads for 5 s over the nine secrets with a 1 s TTL, once with 0.5 ms of request work
+   between reads and once in a tight loop: backend calls per secret and latency;
 4. the backend hung (``SIGSTOP``) after warm-up: what readers see, and how long they wait.
+
+Every figure is the median of ``BENCH_REPEATS`` runs (default 3) with the min-max beside it.
 
 Peers: ``aws-secretsmanager-caching``'s ``SecretCache`` and Powertools' ``SecretsProvider``. Every
 library gets its own boto3 client with the same timeouts; botocore's ``before-call`` event counts
-each one's API calls. Not a test: run it with ``make bench`` (about a minute). It stops its server.
+each one's API calls. Not a test: run it with ``make bench`` (about three minutes). It stops its
+server.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import contextlib
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -40,6 +45,7 @@ from botocore.config import Config
 from secrets_adapter import SecretsAdapter
 from secrets_adapter.cache import SecretCache
 from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
+from secrets_adapter.policy import parse_policy
 from secrets_adapter.providers.aws import AwsSecretsManagerProvider
 
 PREFIX = "gaara/prod/"
@@ -60,6 +66,20 @@ LOAD_SECONDS = 5.0
 OUTAGE_THREADS = 4
 OUTAGE_SECONDS = 3.0
 THINK_TIME = 0.0005  # a request's own work between secret reads; frees the GIL like real I/O
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
+# The policy of the "+ policy" row: the reader may read the nine secrets, nothing else.
+READ_ONLY_POLICY = parse_policy(
+    {
+        "statement": [
+            {
+                "effect": "allow",
+                "principals": ["*"],
+                "actions": ["read"],
+                "secrets": ["gaara/prod/*"],
+            }
+        ]
+    }
+)
 
 
 # --- the backend ---------------------------------------------------------------------------------
@@ -171,6 +191,15 @@ def ours_adapter(endpoint: str, ttl: float) -> Contender:
     return Contender("secrets-adapter get_secret_value", adapter.get_secret_value, counter)
 
 
+def ours_adapter_policy(endpoint: str, ttl: float) -> Contender:
+    client, counter = make_client(endpoint)
+    adapter = SecretsAdapter(
+        provider=AwsSecretsManagerProvider(client), cache_ttl=ttl, policy=READ_ONLY_POLICY
+    )
+    label = "secrets-adapter get_secret_value + policy"
+    return Contender(label, adapter.get_secret_value, counter)
+
+
 def aws_caching(endpoint: str, ttl: float) -> Contender:
     client, counter = make_client(endpoint)
     cache = AwsSecretCache(SecretCacheConfig(secret_refresh_interval=ttl), client=client)
@@ -197,8 +226,11 @@ PEERS: list[Callable[[str, float], Contender]] = [ours, aws_caching, powertools]
 HOT_ROUNDS = 25
 HOT_SLICE = 0.01  # CPU seconds per timed slice
 
+Metrics = dict[str, float]
+"""One run's figures for one reader, by column name."""
 
-def hot_reads(endpoint: str) -> list[list[str]]:
+
+def hot_reads(endpoint: str) -> dict[str, Metrics]:
     """CPU time per call (``time.thread_time``, so other processes on a shared machine do not
     count), the best of many short slices taken in turns, so every reader sees the same noise."""
     name = NAMES[1]
@@ -206,7 +238,7 @@ def hot_reads(endpoint: str) -> list[list[str]]:
     readers: list[tuple[str, Callable[[str], object]]] = [
         ("dict.__getitem__ (floor)", floor_dict.__getitem__)
     ]
-    for make in (ours, ours_adapter, aws_caching, powertools):
+    for make in (ours, ours_adapter, ours_adapter_policy, aws_caching, powertools):
         contender = make(endpoint, HOT_TTL)
         contender.read(name)  # warm
         readers.append((contender.label, contender.read))
@@ -223,10 +255,10 @@ def hot_reads(endpoint: str) -> list[list[str]]:
         for index, (timer, size) in enumerate(zip(timers, sizes, strict=True)):
             best[index] = min(best[index], timer.timeit(size) / size)
     floor = best[0]
-    return [
-        [label, f"{seconds * 1e9:,.0f}", f"{seconds / floor:.1f}x"]
+    return {
+        label: {"ns/call": seconds * 1e9, "x dict": seconds / floor}
         for (label, _), seconds in zip(readers, best, strict=True)
-    ]
+    }
 
 
 def _released_together(read: Callable[[str], object], count: int, name: str) -> list[str]:
@@ -249,20 +281,17 @@ def _released_together(read: Callable[[str], object], count: int, name: str) -> 
     return failures
 
 
-def stampede(endpoint: str) -> list[list[str]]:
-    rows = []
+def stampede(endpoint: str, run: int) -> dict[str, Metrics]:
+    results = {}
     for make in PEERS:
         contender = make(endpoint, HOT_TTL)
-        failures = _released_together(contender.read, STAMPEDE_THREADS, NAMES[0])
-        rows.append(
-            [
-                contender.label,
-                str(contender.counter.total()),
-                contender.counter.describe(),
-                str(len(failures)),
-            ]
-        )
-    return rows
+        # each run reads a secret nobody has read yet, so every cache starts cold
+        failures = _released_together(contender.read, STAMPEDE_THREADS, NAMES[run % len(NAMES)])
+        results[contender.label] = {
+            "backend calls": float(contender.counter.total()),
+            "errors": float(len(failures)),
+        }
+    return results
 
 
 @dataclass
@@ -272,7 +301,9 @@ class LoadResult:
     errors: Counter[str]
 
 
-def _run_readers(read: Callable[[str], object], threads: int, seconds: float) -> LoadResult:
+def _run_readers(
+    read: Callable[[str], object], threads: int, seconds: float, think: float
+) -> LoadResult:
     stop = time.monotonic() + seconds
     per_thread: list[array[int]] = []
     errors: Counter[str] = Counter()
@@ -292,7 +323,8 @@ def _run_readers(read: Callable[[str], object], threads: int, seconds: float) ->
                 with lock:
                     errors[type(exc).__name__] += 1
             latencies.append(clock() - started)
-            time.sleep(THINK_TIME)
+            if think:
+                time.sleep(think)
         with lock:
             per_thread.append(latencies)
 
@@ -307,14 +339,11 @@ def _run_readers(read: Callable[[str], object], threads: int, seconds: float) ->
     return LoadResult(merged, len(merged), errors)
 
 
-def _percentile(sorted_ns: Sequence[int], fraction: float) -> int:
+def _percentile(sorted_ns: Sequence[int], fraction: float) -> float:
+    """A percentile in milliseconds."""
     if not sorted_ns:
-        return 0
-    return sorted_ns[min(len(sorted_ns) - 1, int(fraction * len(sorted_ns)))]
-
-
-def _ms(ns: int) -> str:
-    return f"{ns / 1e6:.3f}"
+        return 0.0
+    return sorted_ns[min(len(sorted_ns) - 1, int(fraction * len(sorted_ns)))] / 1e6
 
 
 def round_trip(endpoint: str) -> float:
@@ -328,55 +357,74 @@ def round_trip(endpoint: str) -> float:
     return samples[len(samples) // 2] / 1e6
 
 
-def sustained(endpoint: str) -> list[list[str]]:
-    rows = []
+def sustained(endpoint: str, think: float) -> dict[str, Metrics]:
+    results = {}
     for make in PEERS:
         contender = make(endpoint, SHORT_TTL)
-        result = _run_readers(contender.read, LOAD_THREADS, LOAD_SECONDS)
+        result = _run_readers(contender.read, LOAD_THREADS, LOAD_SECONDS, think)
         ordered = sorted(result.latencies_ns)
-        rows.append(
-            [
-                contender.label,
-                f"{result.reads:,}",
-                f"{contender.counter.total() / len(NAMES):.1f}",
-                _ms(_percentile(ordered, 0.5)),
-                _ms(_percentile(ordered, 0.99)),
-                _ms(_percentile(ordered, 0.999)),
-                _ms(ordered[-1] if ordered else 0),
-            ]
-        )
-    return rows
+        results[contender.label] = {
+            "reads": result.reads,
+            "calls/secret": contender.counter.total() / len(NAMES),
+            "p50 ms": _percentile(ordered, 0.5),
+            "p99 ms": _percentile(ordered, 0.99),
+            "p99.9 ms": _percentile(ordered, 0.999),
+        }
+    return results
 
 
-def outage(server: Server) -> list[list[str]]:
-    rows = []
+def outage(server: Server) -> dict[str, Metrics]:
+    results = {}
     for make in PEERS:
         contender = make(server.endpoint, SHORT_TTL)
-        _run_readers(contender.read, OUTAGE_THREADS, 1.0)  # warm-up against a healthy backend
+        _run_readers(contender.read, OUTAGE_THREADS, 1.0, THINK_TIME)  # warm-up, backend healthy
         calls_before = contender.counter.total()
         server.stop()
         try:
-            result = _run_readers(contender.read, OUTAGE_THREADS, OUTAGE_SECONDS)
+            result = _run_readers(contender.read, OUTAGE_THREADS, OUTAGE_SECONDS, THINK_TIME)
         finally:
             server.resume()
-        attempts = contender.counter.total() - calls_before
         ordered = sorted(result.latencies_ns)
-        errors = sum(result.errors.values())
-        kinds = ", ".join(sorted(result.errors)) or "-"
-        rows.append(
-            [
-                contender.label,
-                f"{result.reads:,}",
-                f"{result.reads - errors:,}",
-                f"{errors:,} ({kinds})" if errors else "0",
-                str(attempts),
-                _ms(_percentile(ordered, 0.5)),
-                _ms(_percentile(ordered, 0.999)),
-                _ms(ordered[-1] if ordered else 0),
-            ]
-        )
+        results[contender.label] = {
+            "reads": result.reads,
+            "failed": sum(result.errors.values()),
+            "calls": contender.counter.total() - calls_before,
+            "p50 ms": _percentile(ordered, 0.5),
+            "p99 ms": _percentile(ordered, 0.99),
+            "max ms": ordered[-1] / 1e6 if ordered else 0.0,
+        }
         time.sleep(1.5)  # let the resumed server drain what queued while it was stopped
+    return results
+
+
+def _figure(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3f}".rstrip("0").rstrip(".") if value < 1 else f"{value:.2f}"
+
+
+def summarize(runs: Sequence[dict[str, Metrics]]) -> list[list[str]]:
+    """One row per reader: each column's median over the runs, with [min-max] when they differ."""
+    rows = []
+    for label, first in runs[0].items():
+        row = [label]
+        for column in first:
+            values = sorted(run[label][column] for run in runs)
+            median = statistics.median(values)
+            cell = _figure(median)
+            if values[0] != values[-1]:
+                cell += f" [{_figure(values[0])} to {_figure(values[-1])}]"
+            row.append(cell)
+        rows.append(row)
     return rows
+
+
+def report(title: str, runs: Sequence[dict[str, Metrics]]) -> None:
+    columns = list(next(iter(runs[0].values())))
+    print(f"\n## {title}\n")
+    print(table(["reader", *columns], summarize(runs)))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -399,36 +447,30 @@ def main() -> int:
         seed(server.endpoint)
         rtt = round_trip(server.endpoint)
         print(f"moto_server at {server.endpoint}; GetSecretValue round trip (median): {rtt:.2f} ms")
-        print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
-
-        print("## 1. Hot cached read (one thread; CPU ns per call; ratio to a dict lookup)\n")
-        print(table(["reader", "ns/call", "x dict"], hot_reads(server.endpoint)))
-
-        print(f"\n## 2. {STAMPEDE_THREADS} threads released together on a cold secret\n")
-        print(
-            table(["reader", "backend calls", "by operation", "errors"], stampede(server.endpoint))
+        print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {REPEATS} runs each")
+        endpoint = server.endpoint
+        report(
+            "1. Hot cached read (one thread; CPU ns per call; ratio to a dict lookup)",
+            [hot_reads(endpoint) for _ in range(REPEATS)],
         )
-
-        print(
-            f"\n## 3. {LOAD_THREADS} threads x {LOAD_SECONDS:.0f} s over {len(NAMES)} secrets, "
-            f"TTL {SHORT_TTL} s (ideal: ≈ {LOAD_SECONDS / SHORT_TTL:.0f} calls per secret)\n"
+        report(
+            f"2. {STAMPEDE_THREADS} threads released together on a cold secret",
+            [stampede(endpoint, run) for run in range(REPEATS)],
         )
-        print(
-            table(
-                ["reader", "reads", "calls/secret", "p50 ms", "p99 ms", "p99.9 ms", "max ms"],
-                sustained(server.endpoint),
-            )
+        load = f"{LOAD_THREADS} threads x {LOAD_SECONDS:.0f} s over {len(NAMES)} secrets"
+        ideal = f"TTL {SHORT_TTL} s, ideal ≈ {LOAD_SECONDS / SHORT_TTL:.0f} calls per secret"
+        report(
+            f"3a. {load}, {THINK_TIME * 1e3:g} ms of work between reads; {ideal}",
+            [sustained(endpoint, THINK_TIME) for _ in range(REPEATS)],
         )
-
-        print(
-            f"\n## 4. Backend hung (SIGSTOP) after warm-up: {OUTAGE_THREADS} threads x "
-            f"{OUTAGE_SECONDS:.0f} s, TTL {SHORT_TTL} s, client timeout 1 s\n"
+        report(
+            f"3b. {load}, tight loop (no work between reads); {ideal}",
+            [sustained(endpoint, 0.0) for _ in range(REPEATS)],
         )
-        print(
-            table(
-                ["reader", "reads", "served", "errors", "calls", "p50 ms", "p99.9 ms", "max ms"],
-                outage(server),
-            )
+        report(
+            f"4. Backend hung (SIGSTOP) after a 1 s warm-up: {OUTAGE_THREADS} threads x "
+            f"{OUTAGE_SECONDS:.0f} s, TTL {SHORT_TTL} s, client timeout 1 s",
+            [outage(server) for _ in range(REPEATS)],
         )
     print(f"\n(total {time.monotonic() - began:.0f} s; moto_server stopped)")
     return 0
