@@ -7,7 +7,7 @@ rules (``providers.staging``). Times are integer microseconds since the epoch, U
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -68,6 +68,9 @@ class VersionRow:
     sealed: Sealed
 
 
+_NAMES_PER_QUERY = 500
+
+
 def load_secret(tx: Transaction, name: str) -> SecretRow | None:
     row = tx.one(
         "SELECT created_at, updated_at, deletion_date, tags FROM secrets WHERE name = ?", (name,)
@@ -82,6 +85,19 @@ def load_secret(tx: Transaction, name: str) -> SecretRow | None:
         deletion_date=None if deletion is None else from_micros(deletion),
         tags=dict(json.loads(tags)),
     )
+
+
+def existing_names(tx: Transaction, names: Sequence[str]) -> set[str]:
+    """Which of ``names`` have a row (live or scheduled for deletion): one query per 500."""
+    found: set[str] = set()
+    for start in range(0, len(names), _NAMES_PER_QUERY):
+        chunk = names[start : start + _NAMES_PER_QUERY]
+        marks = ", ".join("?" * len(chunk))
+        found.update(
+            row[0]
+            for row in tx.all(f"SELECT name FROM secrets WHERE name IN ({marks})", chunk)  # noqa: S608 - only placeholders are formatted in
+        )
+    return found
 
 
 def insert_secret(tx: Transaction, name: str, now: datetime) -> None:
@@ -142,6 +158,35 @@ def insert_version(tx: Transaction, row: VersionRow) -> None:
             row.sealed.nonce,
             row.sealed.ciphertext,
         ),
+    )
+
+
+def insert_new_secrets(tx: Transaction, rows: Sequence[VersionRow], stage: str) -> None:
+    """Create secrets that do not exist yet, each with one version holding ``stage``: the bulk
+    import's three statements for any number of secrets."""
+    tx.execute_many(
+        "INSERT INTO secrets (name, created_at, updated_at) VALUES (?, ?, ?)",
+        ((row.name, to_micros(row.created_at), to_micros(row.created_at)) for row in rows),
+    )
+    tx.execute_many(
+        "INSERT INTO versions (name, version_id, created_at, is_binary, wrapped_key, nonce, "
+        "ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                row.name,
+                row.version_id,
+                to_micros(row.created_at),
+                int(row.binary),
+                row.sealed.wrapped_key,
+                row.sealed.nonce,
+                row.sealed.ciphertext,
+            )
+            for row in rows
+        ),
+    )
+    tx.execute_many(
+        "INSERT INTO stages (name, stage, version_id) VALUES (?, ?, ?)",
+        ((row.name, stage, row.version_id) for row in rows),
     )
 
 

@@ -25,16 +25,22 @@ __all__ = [
     "MAX_RECOVERY_WINDOW",
     "MIN_RECOVERY_WINDOW",
     "BatchResult",
+    "BulkWritableProvider",
     "Provider",
+    "PutResult",
     "VersionedProvider",
     "WritableProvider",
     "check_recovery_window",
     "get_each",
     "merged_tags",
+    "put_each",
 ]
 
 BatchResult = dict[str, Secret | SecretsAdapterError]
 """``get_many``'s answer: every requested name maps to its secret or to its own typed error."""
+
+PutResult = dict[str, VersionInfo | SecretsAdapterError]
+"""``put_many``'s answer: every name maps to its new version or to its own typed error."""
 
 MIN_RECOVERY_WINDOW = timedelta(days=7)
 MAX_RECOVERY_WINDOW = timedelta(days=30)
@@ -136,6 +142,28 @@ class VersionedProvider(WritableProvider, Protocol):
     def set_tags(self, name: str, tags: Mapping[str, str]) -> None:
         """Merge ``tags`` into the secret's tags (an empty string value removes a tag)."""
         ...
+
+
+@runtime_checkable
+class BulkWritableProvider(WritableProvider, Protocol):
+    """A backend that writes many secrets faster than one ``put`` each (one transaction, or
+    bounded concurrency where the backend has no batch write)."""
+
+    def put_many(self, items: Mapping[str, SecretValue]) -> PutResult:
+        """``put`` for each item; each name gets its new version or its own error."""
+        ...
+
+
+def put_each(provider: WritableProvider, items: Mapping[str, SecretValue]) -> PutResult:
+    """``put_many`` for a backend with no bulk write: one ``put`` per item, each failure kept as
+    that name's own error."""
+    result: PutResult = {}
+    for name, value in items.items():
+        try:
+            result[name] = provider.put(name, value)
+        except SecretsAdapterError as exc:
+            result[name] = exc
+    return result
 
 
 def get_each(provider: Provider, names: Sequence[str]) -> BatchResult:
