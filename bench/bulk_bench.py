@@ -65,12 +65,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         print("| writer | rate (median [min to max]) |\n|---|---|")
-        print(
-            f"| put_many, {BULK_COUNT:,} new secrets, one transaction | {_summary(bulk_rate, root)} |"
-        )
-        print(
-            f"| put, {BULK_SINGLE:,} new secrets, one transaction each | {_summary(single_rate, root)} |"
-        )
+        bulk = _summary(bulk_rate, root)
+        print(f"| put_many, {BULK_COUNT:,} new secrets, one transaction | {bulk} |")
+        single = _summary(single_rate, root)
+        print(f"| put, {BULK_SINGLE:,} new secrets, one transaction each | {single} |")
     return 0
 
 
