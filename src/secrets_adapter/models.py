@@ -34,6 +34,9 @@ class Stage(StrEnum):
     PREVIOUS = "previous"
 
 
+_KINDS = {True: "binary", False: "text"}
+
+
 class SecretValue:
     """A secret's bytes behind a masked ``repr``/``str``; ``reveal()`` is the only way out.
 
@@ -115,7 +118,9 @@ class SecretValue:
         raise AttributeError("SecretValue is immutable")
 
     def __repr__(self) -> str:
-        return f"SecretValue('**********', {'binary' if self._binary else 'text'})"
+        # Never raises, even half-built (an error in __init__ formatted with its frame's locals).
+        kind = getattr(self, "_binary", None)
+        return f"SecretValue('**********', {'unset' if kind is None else _KINDS[kind]})"
 
     def __str__(self) -> str:
         return "**********"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+import traceback
 
 import pytest
 
@@ -113,3 +114,15 @@ def test_metadata_finds_versions_by_stage() -> None:
 )
 def test_json_object_answers_without_raising(value: SecretValue, expected: object) -> None:
     assert json_object(value) == expected
+
+
+def test_repr_of_a_half_built_value_does_not_raise() -> None:
+    """A traceback formatted with its frames' locals shows the SecretValue whose __init__ failed."""
+    half_built = SecretValue.__new__(SecretValue)
+    assert repr(half_built) == "SecretValue('**********', unset)"
+    with pytest.raises(SecretFormatError) as caught:
+        SecretValue(b"\xff\xfe", binary=False)
+    shown = "".join(
+        traceback.TracebackException.from_exception(caught.value, capture_locals=True).format()
+    )
+    assert "SecretValue('**********'" in shown
