@@ -8,6 +8,7 @@ import threading
 import urllib.error
 import urllib.request
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import yaml
@@ -123,7 +124,10 @@ def test_metrics_serve_on_loopback(gaara_adapter: SecretsAdapter) -> None:
     gaara_adapter.get_secret_value("jwt-secret-key")  # before subscribing: not counted
     thread = threading.Thread(
         target=run_with,
-        args=(gaara_adapter, ["metrics", "serve", "--port", str(port), "--requests", "1"]),
+        args=(
+            gaara_adapter,
+            ["metrics", "serve", "--no-auth", "--port", str(port), "--requests", "1"],
+        ),
         daemon=True,
     )
     thread.start()
@@ -158,7 +162,7 @@ def test_metrics_and_status_agree_on_the_last_rotation(
     port = free_port()
     thread = threading.Thread(
         target=run_with,
-        args=(adapter, ["metrics", "serve", "--port", str(port), "--requests", "1"]),
+        args=(adapter, ["metrics", "serve", "--no-auth", "--port", str(port), "--requests", "1"]),
         daemon=True,
     )
     thread.start()
@@ -182,3 +186,56 @@ def test_cloudwatch_terraform_is_the_committed_file(capsys: pytest.CaptureFixtur
     assert main(["monitoring", "cloudwatch", "--format", "terraform"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads((TERRAFORM / "alarms.tf.json").read_text())
+
+
+def _status_of(url: str, headers: dict[str, str]) -> int:
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - local test URL
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            return int(response.status)
+    except urllib.error.HTTPError as refused:
+        return int(refused.code)
+
+
+def test_metrics_serve_wants_the_bearer_token_and_refuses_proxied_requests(
+    gaara_adapter: SecretsAdapter, tmp_path: Path
+) -> None:
+    token_file = tmp_path / "metrics.token"
+    token_file.write_text("s3cr3t-scraper-token\n")
+    port = free_port()
+    argv = ["metrics", "serve", "--token-file", str(token_file), "--port", str(port)]
+    thread = threading.Thread(
+        target=run_with, args=(gaara_adapter, [*argv, "--requests", "6"]), daemon=True
+    )  # six requests: the readiness probe below is one
+    thread.start()
+    url = f"http://127.0.0.1:{port}/metrics"
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            threading.Event().wait(0.05)
+    right = {"Authorization": "Bearer s3cr3t-scraper-token"}
+    assert _status_of(url, {}) == 401
+    assert _status_of(url, {"Authorization": "Bearer s3cr3t-scraper-tokem"}) == 401
+    assert _status_of(url, {"Authorization": "Basic s3cr3t-scraper-token"}) == 401
+    assert _status_of(url, {**right, "X-Forwarded-For": "203.0.113.9"}) == 403
+    assert _status_of(url, right) == 200
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["metrics", "serve"], "needs a bearer token"),
+        (["metrics", "serve", "--no-auth", "--host", "0.0.0.0"], "only on a loopback"),  # noqa: S104
+        (["metrics", "serve", "--token-file", "/nonexistent/token"], "Cannot read the token file"),
+    ],
+)
+def test_metrics_serve_without_a_usable_token_does_not_start(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SECRETS_ADAPTER_METRICS_TOKEN", raising=False)
+    assert main(argv) == 2
+    assert said in capsys.readouterr().err

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import click
 
 from secrets_adapter.cli.context import CliContext, handle_errors, pass_cli
 from secrets_adapter.clock import utcnow
-from secrets_adapter.models import SecretMetadata
+from secrets_adapter.models import SecretMetadata, SecretValue
 from secrets_adapter.monitoring.cloudwatch import (
     api_requests,
     cloudformation_resources,
@@ -25,7 +28,9 @@ from secrets_adapter.monitoring.server import make_metrics_server
 from secrets_adapter.monitoring.status import format_table, status_rows
 from secrets_adapter.rotation.schedule import rotation_schedule
 
-__all__ = ["metrics_group", "monitoring_group", "status_command"]
+__all__ = ["METRICS_TOKEN_VARIABLE", "metrics_group", "monitoring_group", "status_command"]
+
+METRICS_TOKEN_VARIABLE = "SECRETS_ADAPTER_METRICS_TOKEN"  # noqa: S105 - a variable name
 
 
 @click.group("metrics")
@@ -36,6 +41,17 @@ def metrics_group() -> None:
 @metrics_group.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", type=click.IntRange(0, 65535), default=9464, show_default=True)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"File holding the bearer token scrapers must send (or set {METRICS_TOKEN_VARIABLE}).",
+)
+@click.option(
+    "--no-auth",
+    is_flag=True,
+    help="Serve without a token: allowed only on a loopback address.",
+)
 @click.option(
     "--requests",
     "max_requests",
@@ -58,11 +74,14 @@ def serve_command(
     *,
     host: str,
     port: int,
+    token_file: Path | None,
+    no_auth: bool,
     max_requests: int | None,
     refresh_seconds: int,
 ) -> None:
     """Serve /metrics for the configured store: rotation ages from metadata (never values),
-    plus this process's own backend calls."""
+    plus this process's own backend calls. Scrapers send ``Authorization: Bearer <token>``."""
+    token = metrics_token(host, token_file=token_file, no_auth=no_auth, environ=os.environ)
     adapter = state.adapter()
     metrics = SecretsMetrics()
     adapter.events.subscribe(metrics)
@@ -73,7 +92,7 @@ def serve_command(
         last_rotated=lambda meta: rotation_schedule(meta).last_rotated,
         interval=timedelta(seconds=refresh_seconds),
     )
-    server = make_metrics_server(metrics, host=host, port=port, before_scrape=refresh)
+    server = make_metrics_server(metrics, token=token, host=host, port=port, before_scrape=refresh)
     click.echo(f"Serving metrics on http://{host}:{server.server_port}/metrics", err=True)
     try:
         if max_requests is None:
@@ -84,6 +103,47 @@ def serve_command(
         pass
     finally:
         server.server_close()
+
+
+def metrics_token(
+    host: str, *, token_file: Path | None, no_auth: bool, environ: Mapping[str, str]
+) -> SecretValue | None:
+    """The token scrapers must present, from ``--token-file`` or the environment; None only with
+    ``--no-auth`` on a loopback address."""
+    if no_auth:
+        if not is_loopback(host):
+            raise click.UsageError(
+                f"--no-auth serves every secret's name and age to anyone who can reach {host}; "
+                "it is allowed only on a loopback address (127.0.0.1, ::1, localhost)."
+            )
+        return None
+    if token_file is not None:
+        try:
+            text = token_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise click.UsageError(
+                f"Cannot read the token file {str(token_file)!r} ({exc.strerror})."
+            ) from None
+        if not text:
+            raise click.UsageError(f"The token file {str(token_file)!r} is empty.")
+        return SecretValue(text)
+    from_environ = environ.get(METRICS_TOKEN_VARIABLE, "").strip()
+    if from_environ:
+        return SecretValue(from_environ)
+    raise click.UsageError(
+        "metrics serve needs a bearer token for its scrapers: --token-file FILE or "
+        f"{METRICS_TOKEN_VARIABLE}; or --no-auth on a loopback address."
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (or ``localhost``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @click.group("monitoring")
