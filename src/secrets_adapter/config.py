@@ -3,7 +3,8 @@
 Environment variables (names kept compatible with the design the project comes from):
 ``ENVIRONMENT`` (development | staging | production), ``SECRETS_BACKEND`` (local | env | aws |
 vault), ``SECRETS_MANAGER_PREFIX``, ``SECRETS_ADAPTER_PATH``, ``SECRETS_ADAPTER_MASTER_KEY``,
-``SECRETS_ADAPTER_MASTER_KEY_FILE``, ``SECRETS_ADAPTER_ENV_FILE``, ``SECRETS_ADAPTER_CACHE_TTL``,
+``SECRETS_ADAPTER_MASTER_KEY_FILE``, ``SECRETS_ADAPTER_GENERATION_FILE``,
+``SECRETS_ADAPTER_ENV_FILE``, ``SECRETS_ADAPTER_CACHE_TTL``,
 ``SECRETS_ADAPTER_MAX_STALE``, ``SECRETS_ADAPTER_MIN_REFRESH_INTERVAL`` (seconds),
 ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
 ``SECRETS_ADAPTER_KMS_KEY_ID``, ``VAULT_ADDR``, ``VAULT_TOKEN``, ``VAULT_NAMESPACE``,
@@ -67,6 +68,8 @@ class LocalSettings:
     master_key_file: Path | None = None
     passphrase: SecretValue | None = None
     max_versions: int = 100
+    # Where the store's write counter is recorded outside it, to detect a rolled-back copy.
+    generation_file: Path | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,6 +178,7 @@ def load_local_settings(environ: Mapping[str, str]) -> LocalSettings:
         master_key=_secret(environ, "SECRETS_ADAPTER_MASTER_KEY"),
         master_key_file=_path(environ, "SECRETS_ADAPTER_MASTER_KEY_FILE"),
         passphrase=_secret(environ, "SECRETS_ADAPTER_PASSPHRASE"),
+        generation_file=_path(environ, "SECRETS_ADAPTER_GENERATION_FILE"),
     )
 
 

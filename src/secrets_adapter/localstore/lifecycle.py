@@ -7,6 +7,7 @@ a wrong key is refused with ``IntegrityError`` before any secret is read.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -42,7 +43,20 @@ from secrets_adapter.localstore.keys import (
     read_key_file,
     write_key_file,
 )
-from secrets_adapter.localstore.storage import DB_FILE, KEY_FILE, Store, Transaction
+from secrets_adapter.localstore.metadata import (
+    check_secret,
+    metadata_key,
+    read_generation,
+    reseal_all,
+    write_generation,
+)
+from secrets_adapter.localstore.storage import (
+    DB_FILE,
+    KEY_FILE,
+    SCHEMA_VERSION,
+    Store,
+    Transaction,
+)
 from secrets_adapter.models import SecretValue
 
 __all__ = [
@@ -56,6 +70,9 @@ __all__ = [
 
 _RAW, _PASSPHRASE = b"raw", b"passphrase"
 MIN_PASSPHRASE_LENGTH = 12
+
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +92,7 @@ class OpenedStore:
     store: Store
     store_id: str
     master_key: MasterKey = field(repr=False)
+    metadata_key: bytes = field(repr=False)  # MACs labels, tags, deletion dates, the counter
 
     def seal(self, *, name: str, version_id: str, data: bytes, binary: bool) -> Sealed:
         binding = Binding(store_id=self.store_id, name=name, version_id=version_id, binary=binary)
@@ -153,16 +171,55 @@ def _no_key_error(folder: Path) -> ConfigurationError:
 
 def open_store(folder: Path, source: KeySource | None) -> OpenedStore:
     """Open the store in ``folder`` and prove ``source`` is its key before anything is read."""
+    _refuse_shared_folder(folder)
     store = Store.open(folder)
     try:
         if source is None:
             raise _no_key_error(folder)
         with store.read() as tx:
             store_id, master = _checked_master(tx, folder, source)
+        mac_key = metadata_key(master, store_id)
+        if store.upgrade_from is not None:
+            _upgrade(store, folder, mac_key)
     except BaseException:
         store.close()
         raise
-    return OpenedStore(store=store, store_id=store_id, master_key=master)
+    return OpenedStore(store=store, store_id=store_id, master_key=master, metadata_key=mac_key)
+
+
+def _upgrade(store: Store, folder: Path, mac_key: bytes) -> None:
+    """Bring a schema-1 store (no metadata MACs) to the current schema. The MACs bless the
+    metadata as it is found: the upgrade is logged, since tampering before it goes unseen."""
+    with store.write() as tx:
+        if tx.meta("schema_version") != SCHEMA_VERSION.encode():
+            tx.execute("ALTER TABLE secrets ADD COLUMN mac BLOB")
+            count = reseal_all(tx, mac_key)
+            write_generation(tx, mac_key, 0)
+            tx.set_meta("schema_version", SCHEMA_VERSION.encode())
+            _log.warning(
+                "upgraded the store at %s to schema %s: the stage labels, tags and deletion "
+                "dates of its %d secrets are now authenticated as they were found",
+                folder,
+                SCHEMA_VERSION,
+                count,
+            )
+    store.upgrade_from = None
+
+
+def _refuse_shared_folder(folder: Path) -> None:
+    """A store folder that group or others can write lets them swap ``store.db`` or the key
+    file for their own: refused rather than trusted."""
+    try:
+        mode = folder.stat().st_mode
+    except OSError:
+        return  # Store.open says what is missing
+    if mode & 0o022:
+        who = " and ".join(w for w, bit in (("group", 0o020), ("others", 0o002)) if mode & bit)
+        raise ConfigurationError(
+            f"The store folder {str(folder)!r} can be written by {who} (mode "
+            f"{mode & 0o777:o}): they could replace the database or the key file. Run "
+            f"`chmod 700 {folder}` (init creates it 0700)."
+        )
 
 
 def _check_passphrase(passphrase: SecretValue) -> None:
@@ -274,7 +331,8 @@ def _create_database(folder: Path, source: KeySource) -> None:
         with store.write() as tx:
             store_id = str(uuid.uuid4())
             tx.set_meta("store_id", store_id.encode())
-            _write_key_meta(tx, store_id, source)
+            master = _write_key_meta(tx, store_id, source)
+            write_generation(tx, metadata_key(master, store_id), 0)
     except BaseException:
         store.close()
         for leftover in _database_files(folder):
@@ -292,6 +350,10 @@ def rotate_master_key(path: str | os.PathLike[str], *, old: KeySource, new: KeyS
     folder = Path(path)
     store = Store.open(folder)
     try:
+        if store.upgrade_from is not None:
+            with store.read() as tx:
+                store_id, old_master = _checked_master(tx, folder, old)
+            _upgrade(store, folder, metadata_key(old_master, store_id))
         with store.write() as tx:
             store_id, old_master = _checked_master(tx, folder, old)
             new_master = _write_key_meta(tx, store_id, new)
@@ -302,6 +364,14 @@ def rotate_master_key(path: str | os.PathLike[str], *, old: KeySource, new: KeyS
                 )
                 wrapped = rewrap(old_master, new_master, binding, row.sealed.wrapped_key)
                 records.set_wrapped_key(tx, row.name, row.version_id, wrapped)
+            old_mac_key = metadata_key(old_master, store_id)
+            for name in records.all_secret_names(tx):
+                loaded = records.load_secret(tx, name)
+                if loaded is not None:  # checked under the old key before the new one blesses it
+                    check_secret(old_mac_key, loaded, records.labels_of(tx, name))
+            new_mac_key = metadata_key(new_master, store_id)
+            reseal_all(tx, new_mac_key)
+            write_generation(tx, new_mac_key, read_generation(tx, old_mac_key, folder) + 1)
     finally:
         store.close()
     return len(versions)

@@ -57,6 +57,7 @@ class SecretRow:
     updated_at: datetime
     deletion_date: datetime | None
     tags: dict[str, str]
+    mac: bytes | None  # over labels, tags and deletion date (see localstore.metadata)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,18 +74,29 @@ _NAMES_PER_QUERY = 500
 
 def load_secret(tx: Transaction, name: str) -> SecretRow | None:
     row = tx.one(
-        "SELECT created_at, updated_at, deletion_date, tags FROM secrets WHERE name = ?", (name,)
+        "SELECT created_at, updated_at, deletion_date, tags, mac FROM secrets WHERE name = ?",
+        (name,),
     )
     if row is None:
         return None
-    created, updated, deletion, tags = row
+    created, updated, deletion, tags, mac = row
     return SecretRow(
         name=name,
         created_at=from_micros(created),
         updated_at=from_micros(updated),
         deletion_date=None if deletion is None else from_micros(deletion),
         tags=dict(json.loads(tags)),
+        mac=mac if isinstance(mac, bytes) else None,
     )
+
+
+def set_mac(tx: Transaction, name: str, mac: bytes) -> None:
+    tx.execute("UPDATE secrets SET mac = ? WHERE name = ?", (mac, name))
+
+
+def all_secret_names(tx: Transaction) -> list[str]:
+    """Every secret's name, scheduled for deletion or not."""
+    return [row[0] for row in tx.all("SELECT name FROM secrets ORDER BY name")]
 
 
 def existing_names(tx: Transaction, names: Sequence[str]) -> set[str]:
@@ -161,12 +173,17 @@ def insert_version(tx: Transaction, row: VersionRow) -> None:
     )
 
 
-def insert_new_secrets(tx: Transaction, rows: Sequence[VersionRow], stage: str) -> None:
-    """Create secrets that do not exist yet, each with one version holding ``stage``: the bulk
-    import's three statements for any number of secrets."""
+def insert_new_secrets(
+    tx: Transaction, rows: Sequence[tuple[VersionRow, bytes]], stage: str
+) -> None:
+    """Create secrets that do not exist yet, each with one version holding ``stage`` and its
+    metadata MAC: the bulk import's three statements for any number of secrets."""
     tx.execute_many(
-        "INSERT INTO secrets (name, created_at, updated_at) VALUES (?, ?, ?)",
-        ((row.name, to_micros(row.created_at), to_micros(row.created_at)) for row in rows),
+        "INSERT INTO secrets (name, created_at, updated_at, mac) VALUES (?, ?, ?, ?)",
+        (
+            (row.name, to_micros(row.created_at), to_micros(row.created_at), mac)
+            for row, mac in rows
+        ),
     )
     tx.execute_many(
         "INSERT INTO versions (name, version_id, created_at, is_binary, wrapped_key, nonce, "
@@ -181,12 +198,12 @@ def insert_new_secrets(tx: Transaction, rows: Sequence[VersionRow], stage: str) 
                 row.sealed.nonce,
                 row.sealed.ciphertext,
             )
-            for row in rows
+            for row, _ in rows
         ),
     )
     tx.execute_many(
         "INSERT INTO stages (name, stage, version_id) VALUES (?, ?, ?)",
-        ((row.name, stage, row.version_id) for row in rows),
+        ((row.name, stage, row.version_id) for row, _ in rows),
     )
 
 

@@ -25,11 +25,13 @@ from secrets_adapter.errors import (
     ProviderUnavailableError,
 )
 
-__all__ = ["DB_FILE", "KEY_FILE", "Store", "Transaction", "missing_store_error"]
+__all__ = ["DB_FILE", "KEY_FILE", "SCHEMA_VERSION", "Store", "Transaction", "missing_store_error"]
 
 DB_FILE = "store.db"
 KEY_FILE = "master.key"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# Version 1 had no metadata MACs; opening one adds the column and the MACs (see lifecycle).
+OLD_SCHEMA_VERSIONS = ("1",)
 DEFAULT_BUSY_TIMEOUT = timedelta(seconds=30)
 
 _SCHEMA = """
@@ -42,7 +44,8 @@ CREATE TABLE secrets (
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     deletion_date INTEGER,
-    tags TEXT NOT NULL DEFAULT '{}'
+    tags TEXT NOT NULL DEFAULT '{}',
+    mac BLOB
 );
 CREATE INDEX secrets_by_deletion ON secrets (deletion_date) WHERE deletion_date IS NOT NULL;
 CREATE TABLE versions (
@@ -181,6 +184,7 @@ class Store:
         self._pid = os.getpid()
         self._lock = threading.RLock()
         self._closed = False
+        self.upgrade_from: str | None = None  # an older schema the key holder must upgrade
 
     @classmethod
     def create(cls, folder: Path, *, busy_timeout: timedelta = DEFAULT_BUSY_TIMEOUT) -> Store:
@@ -209,7 +213,9 @@ class Store:
         except IntegrityError:
             store.close()
             raise
-        if version != SCHEMA_VERSION.encode():
+        if version is not None and version.decode(errors="replace") in OLD_SCHEMA_VERSIONS:
+            store.upgrade_from = version.decode()
+        elif version != SCHEMA_VERSION.encode():
             store.close()
             raise IntegrityError(
                 f"{str(folder / DB_FILE)!r} is not a complete secrets-adapter store "

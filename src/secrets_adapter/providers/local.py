@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +32,14 @@ from secrets_adapter.localstore.lifecycle import (
     OpenedStore,
     key_source_from_settings,
     open_store,
+)
+from secrets_adapter.localstore.metadata import (
+    GenerationFile,
+    check_secret,
+    read_generation,
+    reseal_secret,
+    secret_mac,
+    write_generation,
 )
 from secrets_adapter.localstore.storage import Transaction, missing_store_error
 from secrets_adapter.models import (
@@ -54,21 +63,6 @@ __all__ = ["LocalProvider"]
 
 _KIND = "local"
 _MAX_TOKEN_LENGTH = 256
-
-
-def _labels(tx: Transaction, name: str) -> dict[str, frozenset[Stage]]:
-    try:
-        return {
-            vid: frozenset(Stage(label) for label in labels)
-            for vid, labels in records.labels_of(tx, name).items()
-        }
-    except ValueError:
-        raise IntegrityError(
-            f"Secret {name!r} carries an unknown stage label: the store was modified outside "
-            "secrets-adapter; restore it from a backup.",
-            secret_name=name,
-            provider=_KIND,
-        ) from None
 
 
 def _store_labels(tx: Transaction, name: str, labels: LabelMap) -> None:
@@ -95,13 +89,22 @@ class LocalProvider:
     """A ``VersionedProvider`` over the embedded encrypted store in one folder."""
 
     def __init__(
-        self, opened: OpenedStore, *, max_versions: int = 100, clock: WallClock = utcnow
+        self,
+        opened: OpenedStore,
+        *,
+        max_versions: int = 100,
+        clock: WallClock = utcnow,
+        generation_file: Path | None = None,
     ) -> None:
         _check_max_versions(max_versions)
         self._opened = opened
         self._store = opened.store
         self._max_versions = max_versions
         self._clock = clock
+        self._generation_file = None if generation_file is None else GenerationFile(generation_file)
+        with self._store.read() as tx:
+            self._seen_generation = read_generation(tx, opened.metadata_key, self._store.folder)
+        self._check_generation(self._seen_generation)
 
     @classmethod
     def open(
@@ -113,14 +116,18 @@ class LocalProvider:
         passphrase: str | SecretValue | None = None,
         max_versions: int = 100,
         clock: WallClock = utcnow,
+        generation_file: str | os.PathLike[str] | None = None,
     ) -> LocalProvider:
-        """Open the store in ``path`` (see ``from_settings`` for where the key comes from)."""
+        """Open the store in ``path`` (see ``from_settings`` for where the key comes from).
+        ``generation_file``: where the store's write counter is recorded, outside it, so that a
+        rolled-back copy of the database is refused."""
         settings = LocalSettings(
             path=Path(path),
             master_key=None if master_key is None else SecretValue(master_key),
             master_key_file=None if master_key_file is None else Path(master_key_file),
             passphrase=None if passphrase is None else SecretValue(passphrase),
             max_versions=max_versions,
+            generation_file=None if generation_file is None else Path(generation_file),
         )
         return cls.from_settings(settings, clock=clock)
 
@@ -132,7 +139,16 @@ class LocalProvider:
         if not settings.path.is_dir():
             raise missing_store_error(settings.path)
         opened = open_store(settings.path, key_source_from_settings(settings))
-        return cls(opened, max_versions=settings.max_versions, clock=clock)
+        try:
+            return cls(
+                opened,
+                max_versions=settings.max_versions,
+                clock=clock,
+                generation_file=settings.generation_file,
+            )
+        except BaseException:
+            opened.close()
+            raise
 
     @property
     def kind(self) -> str:
@@ -158,6 +174,58 @@ class LocalProvider:
 
     def close(self) -> None:
         self._opened.close()
+
+    def _labels(
+        self,
+        tx: Transaction,
+        name: str,
+        row: records.SecretRow | None = None,
+        *,
+        check: bool = True,
+    ) -> dict[str, frozenset[Stage]]:
+        """The secret's versions and their stages, after checking the metadata's MAC (``check``
+        False only mid-write, after this transaction checked it and before it reseals)."""
+        raw = records.labels_of(tx, name)
+        row = row if row is not None or not check else records.load_secret(tx, name)
+        if check and row is not None:
+            check_secret(self._opened.metadata_key, row, raw)
+        try:
+            return {vid: frozenset(Stage(label) for label in labels) for vid, labels in raw.items()}
+        except ValueError:
+            raise IntegrityError(
+                f"Secret {name!r} carries an unknown stage label: the store was modified "
+                "outside secrets-adapter; restore it from a backup.",
+                secret_name=name,
+                provider=_KIND,
+            ) from None
+
+    def _reseal(self, tx: Transaction, name: str) -> None:
+        reseal_secret(tx, self._opened.metadata_key, name)
+
+    @contextmanager
+    def _writing(self) -> Iterator[Transaction]:
+        """A write transaction that checks the store's write counter and advances it."""
+        key, folder = self._opened.metadata_key, self._store.folder
+        with self._store.write() as tx:
+            generation = read_generation(tx, key, folder)
+            self._check_generation(generation)
+            yield tx
+            generation += 1
+            write_generation(tx, key, generation)
+        self._seen_generation = max(self._seen_generation, generation)
+        if self._generation_file is not None:
+            self._generation_file.record(generation)
+
+    def _check_generation(self, generation: int) -> None:
+        if generation < self._seen_generation:
+            raise IntegrityError(
+                f"The store at {str(self._store.folder)!r} was rolled back while in use: its "
+                f"write counter went from {self._seen_generation} to {generation}. An older "
+                "copy of the database was put in place; restore the newest backup.",
+                provider=_KIND,
+            )
+        if self._generation_file is not None:
+            self._generation_file.check(generation, self._store.folder)
 
     def _not_found(self, name: str, what: str = "") -> SecretNotFoundError:
         """Names the store's folder: a "not found" often means the wrong --path or folder."""
@@ -190,8 +258,7 @@ class LocalProvider:
 
     def _get(self, tx: Transaction, name: str, version: str | None, stage: Stage) -> Secret:
         validate_name(name)
-        self._live(tx, name)
-        labels = _labels(tx, name)
+        labels = self._labels(tx, name, self._live(tx, name))
         version_id = version if version is not None else holder_of(labels, stage)
         row = None if version_id is None else records.load_version(tx, name, version_id)
         if row is None or version_id is None:
@@ -233,7 +300,7 @@ class LocalProvider:
                 row.deletion_date is not None and row.deletion_date <= self._clock()
             ):
                 raise self._not_found(name)
-            labels = _labels(tx, name)
+            labels = self._labels(tx, name, row)
             versions = tuple(
                 VersionInfo(name=name, version_id=vid, stages=labels[vid], created_at=created)
                 for vid, created in records.versions_of(tx, name)
@@ -250,11 +317,14 @@ class LocalProvider:
     # --- writes ------------------------------------------------------------------------------
 
     def _writable_entry(self, tx: Transaction, name: str) -> records.SecretRow | None:
-        """The secret's row (None if new) after purging expired deletions; never a deleted one."""
+        """The secret's row (None if new), its metadata checked, after purging expired
+        deletions; never a deleted one."""
         records.purge_expired(tx, self._clock())
         row = records.load_secret(tx, name)
-        if row is not None and row.deletion_date is not None:
-            self._live(tx, name)
+        if row is not None:
+            if row.deletion_date is not None:
+                self._live(tx, name)
+            self._labels(tx, name, row)  # checked before this write builds on it
         return row
 
     def put(
@@ -265,9 +335,9 @@ class LocalProvider:
         sealed = self._opened.seal(
             name=name, version_id=version_id, data=value.reveal_bytes(), binary=value.is_binary
         )
-        with self._store.write() as tx:
+        with self._writing() as tx:
             entry = self._writable_entry(tx, name)
-            current = holder_of(_labels(tx, name), Stage.CURRENT) if entry else None
+            current = holder_of(self._labels(tx, name, entry), Stage.CURRENT) if entry else None
             if expected_current is not None and current != expected_current:
                 raise ConflictError(
                     f"Secret {name!r} changed meanwhile (current is {current!r}, expected "
@@ -304,19 +374,17 @@ class LocalProvider:
             sealed[name] = (version_id, value, box)
         if not sealed:
             return result
-        with self._store.write() as tx:
+        with self._writing() as tx:
             now = self._clock()
             records.purge_expired(tx, now)
-            new_rows: list[records.VersionRow] = []
+            new_rows: list[tuple[records.VersionRow, bytes]] = []
             existing = records.existing_names(tx, list(sealed))
             for name, (version_id, value, box) in sealed.items():
-                entry = records.load_secret(tx, name) if name in existing else None
-                if entry is not None and entry.deletion_date is not None:
-                    try:
-                        self._live(tx, name)
-                    except SecretsAdapterError as exc:
-                        result[name] = exc
-                        continue
+                try:
+                    entry = self._writable_entry(tx, name) if name in existing else None
+                except SecretsAdapterError as exc:
+                    result[name] = exc
+                    continue
                 if entry is None:
                     row = records.VersionRow(
                         name=name,
@@ -325,7 +393,14 @@ class LocalProvider:
                         binary=value.is_binary,
                         sealed=box,
                     )
-                    new_rows.append(row)
+                    mac = secret_mac(
+                        self._opened.metadata_key,
+                        name=name,
+                        labels={version_id: (Stage.CURRENT.value,)},
+                        tags={},
+                        deletion_date=None,
+                    )
+                    new_rows.append((row, mac))
                     result[name] = VersionInfo(
                         name=name,
                         version_id=version_id,
@@ -358,7 +433,7 @@ class LocalProvider:
         sealed = self._opened.seal(
             name=name, version_id=token, data=value.reveal_bytes(), binary=value.is_binary
         )
-        with self._store.write() as tx:
+        with self._writing() as tx:
             entry = self._writable_entry(tx, name)
             existing = records.load_version(tx, name, token) if entry else None
             if existing is not None:
@@ -375,7 +450,7 @@ class LocalProvider:
                 return VersionInfo(
                     name=name,
                     version_id=token,
-                    stages=_labels(tx, name)[token],
+                    stages=self._labels(tx, name)[token],
                     created_at=existing.created_at,
                 )
             return self._add_version(
@@ -408,7 +483,7 @@ class LocalProvider:
                 name=name, version_id=version_id, created_at=now, binary=binary, sealed=sealed
             ),
         )
-        labels: LabelMap = _labels(tx, name)
+        labels: LabelMap = self._labels(tx, name, check=False)  # checked by the caller
         if stage is Stage.CURRENT or holder_of(labels, Stage.CURRENT) is None:
             labels = move_label(labels, Stage.CURRENT, to_version=version_id, name=name)
         if stage is not None and stage is not Stage.CURRENT:
@@ -418,6 +493,7 @@ class LocalProvider:
         _store_labels(tx, name, labels)
         records.delete_versions(tx, name, pruned)
         records.touch(tx, name, now)
+        self._reseal(tx, name)
         return VersionInfo(
             name=name, version_id=version_id, stages=labels[version_id], created_at=now
         )
@@ -431,10 +507,9 @@ class LocalProvider:
         from_version: str | None = None,
     ) -> None:
         validate_name(name)
-        with self._store.write() as tx:
-            self._live(tx, name)
+        with self._writing() as tx:
             labels = move_label(
-                _labels(tx, name),
+                self._labels(tx, name, self._live(tx, name)),
                 stage,
                 to_version=to_version,
                 from_version=from_version,
@@ -442,11 +517,15 @@ class LocalProvider:
             )
             _store_labels(tx, name, labels)
             records.touch(tx, name, self._clock())
+            self._reseal(tx, name)
 
     def set_tags(self, name: str, tags: Mapping[str, str]) -> None:
         validate_name(name)
-        with self._store.write() as tx:
-            records.set_tags(tx, name, merged_tags(self._live(tx, name).tags, tags))
+        with self._writing() as tx:
+            row = self._live(tx, name)
+            self._labels(tx, name, row)  # checked before the new tags are sealed with it
+            records.set_tags(tx, name, merged_tags(row.tags, tags))
+            self._reseal(tx, name)
 
     def delete(
         self,
@@ -458,20 +537,25 @@ class LocalProvider:
         validate_name(name)
         if not force:
             check_recovery_window(recovery_window, name=name)
-        with self._store.write() as tx:
+        with self._writing() as tx:
             records.purge_expired(tx, self._clock())
             if records.load_secret(tx, name) is None:
                 raise self._not_found(name)
             if force:
                 records.delete_secret(tx, name)
             else:
-                self._live(tx, name)  # already scheduled: say so, keep the first date
+                # already scheduled: say so, keep the first date
+                self._labels(tx, name, self._live(tx, name))
                 records.set_deletion(tx, name, self._clock() + recovery_window)
+                self._reseal(tx, name)
 
     def restore(self, name: str) -> None:
         validate_name(name)
-        with self._store.write() as tx:
+        with self._writing() as tx:
             records.purge_expired(tx, self._clock())
-            if records.load_secret(tx, name) is None:
+            row = records.load_secret(tx, name)
+            if row is None:
                 raise self._not_found(name)
+            self._labels(tx, name, row)
             records.set_deletion(tx, name, None)
+            self._reseal(tx, name)
