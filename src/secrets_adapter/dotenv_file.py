@@ -258,5 +258,3 @@ def format_dotenv(
     lines = [f"# {line}".rstrip() for line in header]
     lines.extend(format_assignment(key, value) for key, value in pairs)
     return "".join(line + "\n" for line in lines)
-
-
