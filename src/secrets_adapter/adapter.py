@@ -4,58 +4,41 @@ Compatible with the design the project comes from (``get_secret`` returns a dict
 ``get_secret_value`` a string), but typed, cached, and honest about errors: a missing key is a
 ``SecretFormatError``, never an empty string. Policy, audit, events and redaction live in
 ``access.AccessPipeline`` (shared with every other face); this class only does the I/O between
-the pipeline's ``before`` and ``after``. Nothing public hands out the provider, the cache or the
-rotation engine, which would skip them.
+the pipeline's ``before`` and ``after``. Writes, deletion and rotation are inherited from
+``management.SecretsManagement``. Nothing public hands out the provider, the cache or the
+rotation engine, which would skip the pipeline.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from secrets_adapter.access import (
-    AccessPipeline,
     SecretSnapshot,
     ValueInput,
-    apply_overrides,
-    cache_overrides,
-    open_policy,
+    face_settings,
+    open_pipeline,
     raise_first,
     read_snapshot,
     secret_as_dict,
     secret_field,
     settle,
     split,
-    to_value,
-    write_snapshot,
 )
-from secrets_adapter.audit import AuditTrail, open_trail
+from secrets_adapter.audit import AuditTrail
 from secrets_adapter.cache import Duration, SecretCache
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import Settings, load_settings
-from secrets_adapter.env_names import normalize_prefix
-from secrets_adapter.errors import (
-    ConfigurationError,
-    PolicyDeniedError,
-    SecretFormatError,
-    SecretsAdapterError,
-    ValidationError,
-)
+from secrets_adapter.errors import SecretsAdapterError, ValidationError
 from secrets_adapter.events import CacheResult, EventBus, Listener
-from secrets_adapter.models import (
-    DEFAULT_RECOVERY_WINDOW,
-    Secret,
-    SecretMetadata,
-    SecretValue,
-    Stage,
-    VersionInfo,
-)
-from secrets_adapter.policy import Authorizer, Policy
-from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
+from secrets_adapter.management import SecretsManagement
+from secrets_adapter.models import Secret, SecretMetadata, SecretValue, Stage
+from secrets_adapter.policy import Policy
+from secrets_adapter.providers.base import Provider
 from secrets_adapter.providers.factory import build_provider
 from secrets_adapter.redaction import RedactingFilter, ServedValues
 from secrets_adapter.references import resolve_references
@@ -67,10 +50,9 @@ __all__ = ["SecretsAdapter", "ValueInput", "secret_as_dict", "secret_field"]
 
 _BYPASS = CacheResult.BYPASS
 BatchErrors = Literal["raise", "return"]
-R = TypeVar("R")
 
 
-class SecretsAdapter:
+class SecretsAdapter(SecretsManagement):
     """One object for reading and managing secrets, whatever the backend.
 
     ``SecretsAdapter()`` opens the embedded store in ``.secrets/``;
@@ -110,28 +92,23 @@ class SecretsAdapter:
         cache_ttls: Mapping[str, Duration] | None = None,
         monotonic_clock: MonotonicClock = monotonic,
     ) -> None:
-        base = settings or Settings()
-        if backend is not None:
-            base = replace(base, backend=backend)
-        if prefix is not None:
-            base = replace(base, prefix=normalize_prefix(prefix))
-        self._settings = apply_overrides(
-            base,
-            path=path,
-            master_key=master_key,
-            env_file=env_file,
-            region=region,
-            endpoint_url=endpoint_url,
-            kms_key_id=kms_key_id,
-            url=url,
-            token=token,
-            mount=mount,
-            namespace=namespace,
-        )
-        self._settings = replace(
-            self._settings,
-            cache=cache_overrides(
-                self._settings.cache,
+        self._settings = face_settings(
+            settings,
+            backend=backend,
+            prefix=prefix,
+            connection=dict(
+                path=path,
+                master_key=master_key,
+                env_file=env_file,
+                region=region,
+                endpoint_url=endpoint_url,
+                kms_key_id=kms_key_id,
+                url=url,
+                token=token,
+                mount=mount,
+                namespace=namespace,
+            ),
+            cache=dict(
                 enabled=cache,
                 ttl=cache_ttl,
                 max_stale=max_stale,
@@ -139,39 +116,22 @@ class SecretsAdapter:
                 max_entries=max_entries,
             ),
         )
-        access = self._settings.audit
-        self._principal = principal or access.principal
-        rules = open_policy(policy if policy is not None else access.policy)
-        log = audit_log if audit_log is not None else access.log
-        audit: AuditTrail | None = (
-            open_trail(
-                log,
-                mode=audit_mode or access.mode,
-                fail_open=access.fail_open,
-                production=self._settings.is_production,
-            )
-            if log is not None
-            else None
-        )
         self._provider: Provider = (
             provider if provider is not None else build_provider(self._settings)
         )
         self._events = EventBus(listeners)
-        if audit is not None:
-            kind = self._provider.kind
-            self._events.subscribe(
-                audit.rotation_listener(principal=self._principal, provider=kind)
-            )
         self._clock = clock
-        self._access = AccessPipeline(
-            prefix=self._settings.prefix,
-            principal=self._principal,
+        self._access = open_pipeline(
+            self._settings,
             provider_kind=self._provider.kind,
-            authorizer=Authorizer(rules, self._principal) if rules is not None else None,
-            audit=audit,
+            principal=principal,
+            audit_log=audit_log,
+            audit_mode=audit_mode,
+            policy=policy,
             events=self._events,
             clock=clock,
         )
+        self._principal = self._access.principal
         self._served = self._access.served
         self._cache: SecretCache | None = None
         if self._settings.cache.enabled and self._settings.cache.ttl > timedelta(0):
@@ -230,11 +190,6 @@ class SecretsAdapter:
 
     def __repr__(self) -> str:
         return f"SecretsAdapter(backend={self._provider.kind!r}, prefix={self.prefix!r})"
-
-    def qualify(self, name: str) -> str:
-        """A relative name (no ``/``) gets the configured prefix: ``database-url`` →
-        ``gaara/prod/database-url``. Full names pass through unchanged."""
-        return self._access.qualify(name)
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -383,165 +338,7 @@ class SecretsAdapter:
         )
         return snapshot
 
-    # --- writes --------------------------------------------------------------------------------
-
-    def put_secret(
-        self, name: str, value: ValueInput, *, expected_current: str | None = None
-    ) -> VersionInfo:
-        """Store a new current version (a dict is stored as a JSON object)."""
-        full = self.qualify(name)
-        self._guard("put", full)
-        try:
-            secret_value = to_value(value)
-        except (ValidationError, SecretFormatError) as exc:  # name the secret the value was for
-            raise exc.reworded(f"Secret {full!r}: {exc.message}", secret_name=full) from None
-        started = time.perf_counter()
-        try:
-            info = self._writable("put").put(full, secret_value, expected_current=expected_current)
-        except SecretsAdapterError as exc:
-            self._emit_access("put", full, started, error=exc)
-            raise
-        finally:
-            self.invalidate(full)
-        self._emit_access("put", full, started, version_id=info.version_id, value=secret_value)
-        return info
-
-    def load_snapshot(self, snapshot: SecretSnapshot, *, name: str | None = None) -> int:
-        """Make ``name`` (default: the snapshot's) hold ``snapshot``'s versions and stages —
-        what ``copy`` writes; a re-run writes nothing. Needs ``write``; one record. Returns the
-        number of writes (0: already equal)."""
-        full = self.qualify(snapshot.name if name is None else name)
-        self._guard("put_version", full)
-        started = time.perf_counter()
-        try:
-            written = write_snapshot(self._writable("copy"), snapshot, full)
-        except SecretsAdapterError as exc:
-            self._emit_access("put_version", full, started, error=exc)
-            raise
-        finally:
-            self.invalidate(full)
-        self._emit_access(
-            "put_version",
-            full,
-            started,
-            version_id=snapshot.current_version,
-            value=snapshot.current_value,
-        )
-        return written
-
-    def delete_secret(
-        self,
-        name: str,
-        *,
-        recovery_window: timedelta = DEFAULT_RECOVERY_WINDOW,
-        force: bool = False,
-    ) -> None:
-        """Schedule deletion (7-30 days, default 30; needs ``delete``) or, with ``force``, delete
-        now with no recovery (needs ``force-delete``, a permission of its own)."""
-        operation = "force_delete" if force else "delete"
-        self._guarded(
-            operation,
-            name,
-            lambda full: self._writable(operation).delete(
-                full, recovery_window=recovery_window, force=force
-            ),
-            invalidate=True,
-        )
-
-    def restore_secret(self, name: str) -> None:
-        """Cancel a scheduled deletion."""
-        self._guarded(
-            "restore", name, lambda full: self._writable("restore").restore(full), invalidate=True
-        )
-
-    # --- rotation ------------------------------------------------------------------------------
-
-    def configure_rotation(
-        self,
-        name: str,
-        *,
-        rotator: str,
-        every: timedelta | None = None,
-        options: Mapping[str, str] | None = None,
-    ) -> SecretMetadata:
-        """Choose how ``name`` rotates (``random``, ``jwt``, ``postgres``) and how often.
-
-        Stored in the secret's tags, so every process and the Lambda handler see it; options of an
-        earlier configuration are removed. Needs the ``rotate`` permission and is audited.
-        """
-        from secrets_adapter.rotation.schedule import (
-            OPTION_TAG_PREFIX,
-            rotation_config_tags,
-            rotation_options,
-        )
-
-        full = self.qualify(name)
-        self._guard("configure_rotation", full)
-        provider = self._versioned("configure rotation")
-        chosen = dict(options or {})
-        started = time.perf_counter()
-        try:
-            old = rotation_options(provider.describe(full).tags)
-            tags = rotation_config_tags(rotator=rotator, every=every, options=chosen)
-            for key in old.keys() - chosen.keys():
-                tags[OPTION_TAG_PREFIX + key] = ""
-            provider.set_tags(full, tags)
-            metadata = provider.describe(full)
-        except SecretsAdapterError as exc:
-            self._emit_access("configure_rotation", full, started, error=exc)
-            raise
-        finally:
-            self.invalidate(full)
-        self._emit_access("configure_rotation", full, started)
-        return metadata
-
-    def rotate_secret(self, name: str, *, restart: bool = False) -> VersionInfo:
-        """Rotate through the four steps (create, set, test, finish) with the rotator set in the
-        secret's tags (``secrets-adapter rotation configure``), else ``random``.
-
-        ``restart=True`` abandons an interrupted rotation instead of resuming it (same
-        ``rotate`` permission, same record)."""
-        full = self.qualify(name)
-        self._guard("rotate", full)
-        started = time.perf_counter()
-        try:
-            result = self._rotation_engine().rotate(full, restart=restart)
-        except SecretsAdapterError as exc:
-            self._emit_access("rotate", full, started, error=exc)
-            raise
-        finally:
-            self.invalidate(full)
-        self._emit_access("rotate", full, started, version_id=result.version_id)
-        return VersionInfo(
-            name=full, version_id=result.version_id, stages=frozenset({Stage.CURRENT})
-        )
-
-    def _rotation_engine(self) -> RotationEngine:
-        """The engine ``rotate_secret`` uses (shares this adapter's events and clock). Private: it
-        writes with no policy check and no record of its own; ``rotate_secret`` wraps it."""
-        if self._rotation is None:
-            # imported on first rotation: readers never load the rotators (and their crypto)
-            from secrets_adapter.rotation.engine import RotationEngine
-            from secrets_adapter.rotation.rotators import builtin_rotators
-
-            self._rotation = RotationEngine(
-                self._versioned("rotate"),
-                builtin_rotators(),
-                default_rotator="random",
-                events=self._events,
-                clock=self._clock,
-            )
-        return self._rotation
-
     # --- cache ---------------------------------------------------------------------------------
-
-    def invalidate(self, name: str) -> None:
-        """Forget what the adapter holds for ``name``; the next read goes to the backend.
-
-        Every write, deletion, restore and rotation through the adapter calls it (read-your-writes).
-        """
-        if self._cache is not None:
-            self._cache.invalidate(self.qualify(name))
 
     def close(self) -> None:
         """Forget cached values, release the provider's connections, write out queued audit
@@ -557,72 +354,3 @@ class SecretsAdapter:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    # --- internals -----------------------------------------------------------------------------
-
-    def _guarded(
-        self, operation: str, name: str, call: Callable[[str], R], *, invalidate: bool = False
-    ) -> R:
-        """``call(full name)`` for an operation that serves no value: authorise, run, record."""
-        full = self.qualify(name)
-        self._guard(operation, full)
-        started = time.perf_counter()
-        try:
-            result = call(full)
-        except SecretsAdapterError as exc:
-            self._emit_access(operation, full, started, error=exc)
-            raise
-        finally:
-            if invalidate:
-                self.invalidate(full)
-        self._emit_access(operation, full, started)
-        return result
-
-    def _writable(self, operation: str) -> WritableProvider:
-        if not isinstance(self._provider, WritableProvider):
-            raise ConfigurationError(
-                f"The {self._provider.kind} backend is read-only: {operation} needs a store "
-                "(local, aws or vault)."
-            )
-        return self._provider
-
-    def _versioned(self, operation: str) -> VersionedProvider:
-        if not isinstance(self._provider, VersionedProvider):
-            raise ConfigurationError(
-                f"The {self._provider.kind} backend keeps no versions: {operation} needs "
-                "local, aws or vault."
-            )
-        return self._provider
-
-    # The pipeline's steps under the names the method bodies above use.
-
-    def _guard(self, operation: str, name: str) -> None:
-        """Refuse, and record the denial, before any cache or backend call."""
-        self._access.authorize(operation, name)
-
-    def _denial(self, operation: str, name: str) -> PolicyDeniedError | None:
-        return self._access.denial(operation, name)
-
-    def _emit_access(
-        self,
-        action: str,
-        name: str,
-        started: float,
-        *,
-        error: SecretsAdapterError | None = None,
-        version_id: str | None = None,
-        stage: Stage | None = None,
-        cache: CacheResult | None = None,
-        value: SecretValue | None = None,
-    ) -> None:
-        """Record the access (the audit trail may refuse it: fail closed), then tell listeners."""
-        self._access.record(
-            action,
-            name,
-            started,
-            error=error,
-            version_id=version_id,
-            stage=stage,
-            cache=cache,
-            value=value,
-        )

@@ -2,7 +2,13 @@
 what the faces share around it: batch reads, copy snapshots, value shapes, construction."""
 
 from secrets_adapter.access.batch import BatchPlan, raise_first, settle, split
-from secrets_adapter.access.configure import apply_overrides, cache_overrides, open_policy
+from secrets_adapter.access.configure import (
+    apply_overrides,
+    cache_overrides,
+    face_settings,
+    open_pipeline,
+    open_policy,
+)
 from secrets_adapter.access.pipeline import AccessPipeline
 from secrets_adapter.access.snapshot import SecretSnapshot, read_snapshot, write_snapshot
 from secrets_adapter.access.values import ValueInput, secret_as_dict, secret_field, to_value
@@ -14,6 +20,8 @@ __all__ = [
     "ValueInput",
     "apply_overrides",
     "cache_overrides",
+    "face_settings",
+    "open_pipeline",
     "open_policy",
     "raise_first",
     "read_snapshot",

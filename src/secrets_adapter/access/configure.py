@@ -1,5 +1,5 @@
-"""The settings a face is built with: the constructor's keyword overrides applied to ``Settings``
-(seconds allowed for durations), and a policy file opened. Shared by every face."""
+"""What every face is built from: the constructor's keyword overrides applied to ``Settings``
+(seconds allowed for durations), and the access pipeline with its policy and audit trail."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import os
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+from secrets_adapter.access.pipeline import AccessPipeline
+from secrets_adapter.audit import AuditTrail, open_trail
 from secrets_adapter.cache import Duration
+from secrets_adapter.clock import WallClock
 from secrets_adapter.config import (
     AwsSettings,
     CacheSettings,
@@ -17,10 +21,71 @@ from secrets_adapter.config import (
     Settings,
     VaultSettings,
 )
+from secrets_adapter.env_names import normalize_prefix
+from secrets_adapter.events import EventBus
 from secrets_adapter.models import SecretValue
-from secrets_adapter.policy import Policy, load_policy
+from secrets_adapter.policy import Authorizer, Policy, load_policy
 
-__all__ = ["apply_overrides", "cache_overrides", "open_policy"]
+__all__ = ["apply_overrides", "cache_overrides", "face_settings", "open_pipeline", "open_policy"]
+
+
+def face_settings(
+    settings: Settings | None,
+    *,
+    backend: str | None,
+    prefix: str | None,
+    connection: dict[str, Any],
+    cache: dict[str, Any],
+) -> Settings:
+    """``settings`` (default: all defaults) with a face's constructor arguments applied:
+    ``connection`` as ``apply_overrides`` takes them, ``cache`` as ``cache_overrides``."""
+    base = settings or Settings()
+    if backend is not None:
+        base = replace(base, backend=backend)
+    if prefix is not None:
+        base = replace(base, prefix=normalize_prefix(prefix))
+    configured = apply_overrides(base, **connection)
+    return replace(configured, cache=cache_overrides(configured.cache, **cache))
+
+
+def open_pipeline(
+    settings: Settings,
+    *,
+    provider_kind: str,
+    principal: str | None,
+    audit_log: str | os.PathLike[str] | AuditTrail | None,
+    audit_mode: str | None,
+    policy: str | os.PathLike[str] | Policy | None,
+    events: EventBus,
+    clock: WallClock,
+) -> AccessPipeline:
+    """The pipeline for these settings; an explicit argument wins over its setting. The audit
+    trail also hears the rotation events on ``events``."""
+    access = settings.audit
+    who = principal or access.principal
+    rules = open_policy(policy if policy is not None else access.policy)
+    log = audit_log if audit_log is not None else access.log
+    audit: AuditTrail | None = (
+        open_trail(
+            log,
+            mode=audit_mode or access.mode,
+            fail_open=access.fail_open,
+            production=settings.is_production,
+        )
+        if log is not None
+        else None
+    )
+    if audit is not None:
+        events.subscribe(audit.rotation_listener(principal=who, provider=provider_kind))
+    return AccessPipeline(
+        prefix=settings.prefix,
+        principal=who,
+        provider_kind=provider_kind,
+        authorizer=Authorizer(rules, who) if rules is not None else None,
+        audit=audit,
+        events=events,
+        clock=clock,
+    )
 
 
 def open_policy(policy: str | os.PathLike[str] | Policy | None) -> Policy | None:
