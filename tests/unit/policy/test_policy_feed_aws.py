@@ -66,9 +66,7 @@ EXPECTED_API: dict[str, Any] = {
             "Effect": "Allow",
             "Action": "secretsmanager:DeleteSecret",
             "Resource": [f"{ARN}shop/prod/api/tokens/*"],
-            "Condition": {
-                "BoolIfExists": {"secretsmanager:ForceDeleteWithoutRecovery": "false"}
-            },
+            "Condition": {"BoolIfExists": {"secretsmanager:ForceDeleteWithoutRecovery": "false"}},
         },
         {
             "Sid": "ApiReadsTheLegacyDb",
