@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -180,6 +181,8 @@ def _serve_one_scrape(args: tuple[str, ...]) -> int:
         text=True,
         env=dict(os.environ),
     )
+    watchdog = threading.Timer(60, server.kill)  # a server that never says its port fails
+    watchdog.start()
     try:
         assert server.stderr is not None
         line = server.stderr.readline()
@@ -188,6 +191,7 @@ def _serve_one_scrape(args: tuple[str, ...]) -> int:
             page.read()
         return server.wait(timeout=10)
     finally:
+        watchdog.cancel()
         if server.poll() is None:
             server.kill()
             server.wait()
