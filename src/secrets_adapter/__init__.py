@@ -1,5 +1,6 @@
 """secrets-adapter: take every secret out of .env and serve it from a real secret store."""
 
+from secrets_adapter.access import SecretSnapshot
 from secrets_adapter.adapter import SecretsAdapter, secret_as_dict
 from secrets_adapter.errors import (
     AccessDeniedError,
@@ -42,6 +43,7 @@ __all__ = [
     "SecretMetadata",
     "SecretNotFoundError",
     "SecretScheduledForDeletionError",
+    "SecretSnapshot",
     "SecretValue",
     "SecretsAdapter",
     "SecretsAdapterError",

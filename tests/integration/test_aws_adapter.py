@@ -28,8 +28,8 @@ def test_adapter_with_explicit_aws_arguments(moto_server: MotoServer, key_arn: s
         prefix="gaara/prod",
         kms_key_id=key_arn,
     ) as adapter:
-        assert isinstance(adapter.provider, AwsSecretsManagerProvider)
-        assert adapter.provider.kind == "aws"
+        assert isinstance(adapter._provider, AwsSecretsManagerProvider)
+        assert adapter.backend == "aws"
         adapter.put_secret("database-url", {"host": "db.internal", "port": 5432})
         raw = moto_server.secretsmanager().describe_secret(SecretId="gaara/prod/database-url")
         assert raw["KmsKeyId"] == key_arn

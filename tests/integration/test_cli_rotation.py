@@ -81,7 +81,7 @@ def _age(cli_store: Path, *names: str) -> None:
     """Make the secrets' last rotation two days old (the store's own tags, as a clock would)."""
     adapter = SecretsAdapter("local", path=cli_store, cache=False)
     try:
-        provider = adapter.provider
+        provider = adapter._provider  # the store itself: the test sets up its state
         assert isinstance(provider, VersionedProvider)
         for name in names:
             provider.set_tags(name, {TAG_LAST_ROTATED: (utcnow() - timedelta(days=2)).isoformat()})
@@ -138,7 +138,7 @@ def test_rotate_restart_abandons_a_stuck_rotation(cli_store: Path) -> None:
     sa("rotation", "configure", "app/key", "--rotator", "random", "--length", "20")
     adapter = SecretsAdapter("local", path=cli_store, cache=False)
     try:
-        provider = adapter.provider
+        provider = adapter._provider  # the store itself: the test sets up its state
         assert isinstance(provider, VersionedProvider)
         provider.put_version("app/key", SecretValue("too-short"), token="stuck")
         provider.set_tags("app/key", {TAG_STATE: "failed:test:stuck"})

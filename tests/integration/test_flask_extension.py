@@ -112,7 +112,7 @@ MAPPING = {"SQLALCHEMY_DATABASE_URI": "database-url"}
 def test_development_reads_the_env_file(app_environment: Path) -> None:
     app = Flask(__name__)
     secrets = FlaskSecrets(app, mapping=MAPPING)
-    assert secrets.adapter.provider.kind == "env"
+    assert secrets.adapter.backend == "env"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql://from-dotenv"
 
 
@@ -129,5 +129,5 @@ def test_production_uses_the_configured_store_and_never_the_env_file(
     assert put.exit_code == 0, put.output
     app = Flask(__name__)
     secrets = FlaskSecrets(app, mapping=MAPPING)
-    assert secrets.adapter.provider.kind == "local"
+    assert secrets.adapter.backend == "local"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql://from-store"

@@ -364,7 +364,7 @@ def aws_adapter(moto_server: MotoServer) -> Iterator[SecretsAdapter]:
 
 def test_aws_adapter_operations(hunter: Hunter, aws_adapter: SecretsAdapter) -> None:
     hunter.check_repr(aws_adapter)
-    hunter.check_repr(aws_adapter.provider)
+    hunter.check_repr(aws_adapter._provider)
     _writable_adapter_operations(hunter, aws_adapter, refuses_put_when_deleted=False)
 
 

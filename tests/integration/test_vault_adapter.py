@@ -32,7 +32,7 @@ def test_constructor_arguments_reach_the_vault_provider(openbao_server: BaoServe
         mount="secret",
         prefix=prefix,
     )
-    assert isinstance(adapter.provider, VaultProvider)
+    assert isinstance(adapter._provider, VaultProvider)
     adapter.put_secret("database-url", {"url": "postgres://db/shop"})
     assert adapter.get_secret("database-url") == {"url": "postgres://db/shop"}
     assert adapter.get_secret_value("database-url", "url") == "postgres://db/shop"
@@ -54,7 +54,7 @@ def test_from_env_reads_vaults_own_variables(openbao_server: BaoServer, namespac
         "SECRETS_MANAGER_PREFIX": prefix,
     }
     with SecretsAdapter.from_env(environ) as adapter:
-        assert adapter.provider.kind == "vault"
+        assert adapter.backend == "vault"
         adapter.put_secret("api-key", "k-123")
         assert adapter.get_secret_value("api-key") == "k-123"
     # written inside the namespace, invisible at the root

@@ -63,7 +63,7 @@ def test_reads_go_through_the_cache_by_default(
     for _ in range(3):
         assert adapter.get_secret_value("database-url") == "value-of-database-url"
     assert provider.get_calls == 1
-    assert adapter.cache is not None
+    assert adapter._cache is not None
 
 
 def test_access_events_report_miss_hit_and_stale(
@@ -87,15 +87,15 @@ def test_cache_false_reads_the_backend_every_time(
     adapter.get("database-url")
     adapter.get("database-url")
     assert provider.get_calls == 2
-    assert adapter.cache is None
+    assert adapter._cache is None
     assert _cache_results(recorder) == [CacheResult.BYPASS, CacheResult.BYPASS]
 
 
 def test_settings_can_turn_the_cache_off(provider: ControlledProvider) -> None:
     settings = Settings(prefix="gaara/prod", cache=CacheSettings(enabled=False))
-    assert SecretsAdapter(provider=provider, settings=settings).cache is None
+    assert SecretsAdapter(provider=provider, settings=settings)._cache is None
     zero_ttl = Settings(cache=CacheSettings(ttl=timedelta(0)))
-    assert SecretsAdapter(provider=provider, settings=zero_ttl).cache is None
+    assert SecretsAdapter(provider=provider, settings=zero_ttl)._cache is None
 
 
 def test_cache_ttl_in_seconds_or_timedelta(provider: ControlledProvider, clock: FakeClock) -> None:
@@ -121,8 +121,8 @@ def test_settings_reach_the_cache(provider: ControlledProvider, clock: FakeClock
     )
     for name in GAARA[:3]:
         adapter.get(name)
-    assert adapter.cache is not None
-    assert len(adapter.cache) == 2
+    assert adapter._cache is not None
+    assert len(adapter._cache) == 2
 
 
 def test_per_secret_ttl(provider: ControlledProvider, clock: FakeClock) -> None:
@@ -210,7 +210,7 @@ def test_close_forgets_the_cache_and_closes_the_provider(
     with _adapter(provider, clock) as adapter:
         adapter.get("database-url")
     assert provider.closed
-    assert adapter.cache is not None and len(adapter.cache) == 0
+    assert adapter._cache is not None and len(adapter._cache) == 0
 
 
 def test_close_without_a_cache_closes_the_provider(clock: FakeClock) -> None:
@@ -226,7 +226,7 @@ def test_no_value_in_events_or_reprs(clock: FakeClock) -> None:
     adapter = _adapter(provider, clock, recorder)
     adapter.get("database-url")
     adapter.get("database-url")
-    shown = [repr(adapter), repr(adapter.cache), *map(repr, recorder.events)]
+    shown = [repr(adapter), repr(adapter._cache), *map(repr, recorder.events)]
     assert not [text for text in shown if SENTINEL in text]
 
 

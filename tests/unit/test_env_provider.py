@@ -185,5 +185,5 @@ def test_from_env_in_development_defaults_to_the_env_file(env_file: Path) -> Non
         {"SECRETS_ADAPTER_ENV_FILE": str(env_file), "SECRETS_MANAGER_PREFIX": "gaara/prod"}
     )
     adapter = SecretsAdapter(settings=settings)
-    assert adapter.provider.kind == "env"
+    assert adapter.backend == "env"
     assert adapter.get_secret_value("jwt-secret-key") == "jwt"

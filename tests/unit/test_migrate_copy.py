@@ -1,15 +1,39 @@
-"""Copying between stores: versions and stages kept between versioned stores, idempotent."""
+"""Copying between stores: versions and stages kept between versioned stores, idempotent, and
+each side through its adapter's policy and audit log."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
+from secrets_adapter import PolicyDeniedError, SecretsAdapter
 from secrets_adapter.dotenv_file import format_dotenv
-from secrets_adapter.migrate import copy_secrets
+from secrets_adapter.migrate import CopyReport
+from secrets_adapter.migrate import copy_secrets as copy_between_adapters
 from secrets_adapter.models import SecretValue, Stage
+from secrets_adapter.providers.base import Provider
 from secrets_adapter.providers.env import EnvProvider
 from secrets_adapter.testing import InMemoryProvider
+
+
+def copy_secrets(
+    source: Provider,
+    target: Provider,
+    *,
+    names: Sequence[str] | None = None,
+    prefix: str = "",
+) -> CopyReport:
+    """The copy between two stores, each opened as an adapter with no policy and no log."""
+    return copy_between_adapters(
+        SecretsAdapter(provider=source, cache=False),
+        SecretsAdapter(provider=target, cache=False),
+        names=names,
+        prefix=prefix,
+    )
 
 
 def _source() -> InMemoryProvider:
@@ -88,3 +112,93 @@ def test_one_failure_does_not_stop_the_others() -> None:
     assert [name for name, _ in report.failed] == ["gaara/prod/jwt-secret-key"]
     assert "scheduled for deletion" in report.failed[0][1]
     assert report.copied == ("gaara/prod/stripe-api-key",)
+
+
+DENY_ALL = """
+[[statement]]
+effect = "deny"
+principals = ["*"]
+actions = ["*"]
+secrets = ["*"]
+"""
+
+ALLOW_COPY = """
+[[statement]]
+effect = "allow"
+principals = ["copier"]
+actions = ["read", "list", "write"]
+secrets = ["gaara/*"]
+"""
+
+
+def _records(log: Path) -> list[tuple[str, str, str]]:
+    lines = log.read_text().splitlines() if log.exists() else []
+    rows = [json.loads(line) for line in lines]
+    return [(r["eventName"], r["requestParameters"]["secretId"], r["outcome"]) for r in rows]
+
+
+def _guarded(provider: Provider, tmp_path: Path, side: str, policy: str) -> SecretsAdapter:
+    policy_file = tmp_path / f"{side}.toml"
+    policy_file.write_text(policy)
+    return SecretsAdapter(
+        provider=provider,
+        cache=False,
+        principal="copier",
+        policy=policy_file,
+        audit_log=tmp_path / f"{side}.jsonl",
+    )
+
+
+def test_copy_under_a_deny_all_policy_copies_nothing_and_logs_the_denials(tmp_path: Path) -> None:
+    target_store = InMemoryProvider()
+    source = _guarded(_source(), tmp_path, "source", DENY_ALL)
+    target = _guarded(target_store, tmp_path, "target", ALLOW_COPY)
+    name = "gaara/prod/jwt-secret-key"
+    report = copy_between_adapters(source, target, names=[name])
+    source.close()
+    target.close()
+    assert report.copied == () and [n for n, _ in report.failed] == [name]
+    assert "PolicyDeniedError" in report.failed[0][1]
+    assert target_store.list_names() == []
+    assert _records(tmp_path / "source.jsonl") == [("GetSecretValue", name, "denied")]
+    assert _records(tmp_path / "target.jsonl") == []
+
+
+def test_a_denied_listing_stops_the_copy_with_an_access_denied_record(tmp_path: Path) -> None:
+    source = _guarded(_source(), tmp_path, "source", DENY_ALL)
+    target = _guarded(InMemoryProvider(), tmp_path, "target", ALLOW_COPY)
+    with pytest.raises(PolicyDeniedError, match="list"):
+        copy_between_adapters(source, target, prefix="gaara/prod/")
+    source.close()
+    target.close()
+    assert _records(tmp_path / "source.jsonl") == [("ListSecrets", "gaara/prod/", "denied")]
+
+
+def test_a_target_that_may_not_write_refuses_each_secret(tmp_path: Path) -> None:
+    source = _guarded(_source(), tmp_path, "source", ALLOW_COPY)
+    target = _guarded(InMemoryProvider(), tmp_path, "target", DENY_ALL)
+    report = copy_between_adapters(source, target, prefix="gaara/prod/")
+    source.close()
+    target.close()
+    assert report.copied == () and len(report.failed) == 2
+    names = ["gaara/prod/jwt-secret-key", "gaara/prod/stripe-api-key"]
+    assert _records(tmp_path / "target.jsonl") == [
+        ("PutSecretValue", name, "denied") for name in names
+    ]
+
+
+def test_an_allowed_copy_leaves_one_read_and_one_write_record_per_secret(tmp_path: Path) -> None:
+    source = _guarded(_source(), tmp_path, "source", ALLOW_COPY)
+    target = _guarded(InMemoryProvider(), tmp_path, "target", ALLOW_COPY)
+    report = copy_between_adapters(source, target, prefix="gaara/prod/")
+    source.close()
+    target.close()
+    names = ["gaara/prod/jwt-secret-key", "gaara/prod/stripe-api-key"]
+    assert report.copied == tuple(names)
+    assert _records(tmp_path / "source.jsonl") == [
+        ("ListSecrets", "gaara/prod/", "success"),
+        *[("GetSecretValue", name, "success") for name in names],
+    ]
+    assert _records(tmp_path / "target.jsonl") == [
+        ("PutSecretValue", name, "success") for name in names
+    ]

@@ -41,6 +41,7 @@ EXPECTED_ALL = {
     "SecretMetadata",
     "SecretNotFoundError",
     "SecretScheduledForDeletionError",
+    "SecretSnapshot",
     "SecretValue",
     "SecretsAdapter",
     "SecretsAdapterError",
@@ -120,7 +121,19 @@ EXPECTED_SIGNATURES: dict[str, tuple[list[Param], str]] = {
         ],
         "str",
     ),
-    "get_many": ([SELF, Param("names", POSITIONAL, "Sequence[str]")], "dict[str, Secret]"),
+    "get_many": (
+        [
+            SELF,
+            Param("names", POSITIONAL, "Sequence[str]"),
+            _kw("errors", "BatchErrors", "raise"),
+        ],
+        "dict[str, Secret] | dict[str, Secret | SecretsAdapterError]",
+    ),
+    "snapshot_secret": ([SELF, Param("name", POSITIONAL, "str")], "SecretSnapshot"),
+    "load_snapshot": (
+        [SELF, Param("snapshot", POSITIONAL, "SecretSnapshot"), _kw("name", "str | None", None)],
+        "int",
+    ),
     "put_secret": (
         [
             SELF,
@@ -142,7 +155,10 @@ EXPECTED_SIGNATURES: dict[str, tuple[list[Param], str]] = {
     "restore_secret": ([SELF, Param("name", POSITIONAL, "str")], "None"),
     "describe_secret": ([SELF, Param("name", POSITIONAL, "str")], "SecretMetadata"),
     "list_secrets": ([SELF, Param("prefix", POSITIONAL, "str | None", None)], "list[str]"),
-    "rotate_secret": ([SELF, Param("name", POSITIONAL, "str")], "VersionInfo"),
+    "rotate_secret": (
+        [SELF, Param("name", POSITIONAL, "str"), _kw("restart", "bool", False)],
+        "VersionInfo",
+    ),
     "from_env": (
         [
             Param("environ", POSITIONAL, "Mapping[str, str] | None", None),

@@ -21,7 +21,6 @@ from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
 from secrets_adapter.env_names import key_to_name
 from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
 from secrets_adapter.localstore import init_store
-from secrets_adapter.rotation.schedule import rotation_config_tags
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[1] / ".env.example"
 PREFIX = "gaara/prod"
@@ -139,10 +138,7 @@ def test_jwt_rotation_logs_nobody_out_until_the_grace_ends(store: Store) -> None
     old_access = tokens["access_token"]
     name = f"{PREFIX}/jwt-secret-key"
     store.adapter.describe_secret(name)
-    provider = store.adapter.provider
-    provider.set_tags(  # type: ignore[attr-defined]
-        name, rotation_config_tags(rotator="jwt", every=None, options={"grace": "1h"})
-    )
+    store.adapter.configure_rotation(name, rotator="jwt", options={"grace": "1h"})
     store.adapter.rotate_secret(name)
     assert client.get("/orders", headers=_bearer(old_access)).status_code == 200
     new_access = _login(client)["access_token"]
@@ -195,9 +191,7 @@ def test_a_key_rotated_by_another_instance_is_accepted_here(store: Store) -> Non
         instance_b = create_app(other, clock=store.clock).test_client()
         _login(instance_b, "bo@example.com")  # B has read (and cached) the old key set
         name = f"{PREFIX}/jwt-secret-key"
-        store.adapter.provider.set_tags(  # type: ignore[attr-defined]
-            name, rotation_config_tags(rotator="jwt", every=None, options={"grace": "1h"})
-        )
+        store.adapter.configure_rotation(name, rotator="jwt", options={"grace": "1h"})
         instance_a = _client(store)
         store.adapter.rotate_secret(name)
         new_access = _login(instance_a)["access_token"]

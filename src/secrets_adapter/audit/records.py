@@ -34,6 +34,7 @@ EVENT_NAMES: dict[str, str] = {
     "put_version": "PutSecretValue",
     "move_stage": "UpdateSecretVersionStage",
     "delete": "DeleteSecret",
+    "force_delete": "DeleteSecret",  # with forceDeleteWithoutRecovery, as CloudTrail logs it
     "restore": "RestoreSecret",
     "rotate": "RotateSecret",
     "configure_rotation": "TagResource",  # the rotation settings live in the secret's tags
@@ -73,6 +74,8 @@ def to_record(event: AccessEvent, *, value_hmac: str | None = None) -> dict[str,
         parameters["versionStage"] = event.stage
     if event.action == "get_many":
         parameters["batch"] = True
+    elif event.action == "force_delete":
+        parameters["forceDeleteWithoutRecovery"] = True
     elif event.action == "list":
         parameters["listPrefix"] = True  # secretId is the prefix listed, not one secret
     record: dict[str, Any] = {

@@ -1,7 +1,9 @@
 """``secrets-adapter copy --from BACKEND --to BACKEND``: move secrets between stores.
 
 Versions and stages are preserved when both stores keep them (see ``migrate.copy``); a re-run
-writes nothing twice. Each side is configured like the global options, from the environment.
+writes nothing twice. Each side is configured like the global options, from the environment, and
+each goes through its adapter: the source's policy must allow ``read``, the target's ``write``,
+and each side's audit log records its half.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from secrets_adapter.cli.context import (
 )
 from secrets_adapter.config import BACKENDS
 from secrets_adapter.migrate import copy_secrets
-from secrets_adapter.providers.base import WritableProvider
 
 __all__ = ["copy_command"]
 
@@ -60,12 +61,12 @@ def copy_command(
     writer = CliContext(backend=target, path=to_path or state.path, prefix=scope)
     try:
         source_adapter, target_adapter = reader.adapter(), writer.adapter()
-        destination = target_adapter.provider
-        if not isinstance(destination, WritableProvider):
+        if target_adapter.backend == "env":
             raise UserError(f"The {target} backend is read-only: copy needs a store.", EXIT_CONFIG)
-        chosen = [source_adapter.qualify(name) for name in names] or None
         list_scope = source_adapter.prefix + "/" if source_adapter.prefix else ""
-        report = copy_secrets(source_adapter.provider, destination, names=chosen, prefix=list_scope)
+        report = copy_secrets(
+            source_adapter, target_adapter, names=list(names) or None, prefix=list_scope
+        )
     finally:
         reader.close()
         writer.close()

@@ -112,7 +112,7 @@ def _prepare(
     if prefix is not None:
         state.prefix = prefix
     adapter = state.adapter()
-    if adapter.provider.kind == "env":
+    if adapter.backend == "env":
         raise UserError("Migrate into a store: pass --to local, aws or vault.", EXIT_ERROR)
     entries = read_dotenv_file(source, interpolate=interpolate)
     rules = MigrationRules(
@@ -145,7 +145,7 @@ def _plan_json(plan: MigrationPlan) -> dict[str, Any]:
 
 
 def _echo_plan(plan: MigrationPlan, run: _Run) -> None:
-    target = f"{run.adapter.provider.kind} store"
+    target = f"{run.adapter.backend} store"
     prefix = f", prefix {run.rules.prefix}" if run.rules.prefix else ""
     click.echo(f"Plan: {run.source} -> {target}{prefix}")
     width = max((len(item.name) for item in plan.items), default=0)

@@ -229,7 +229,7 @@ def status_command(state: CliContext, rotation_days: int, as_json: bool) -> None
     rows = status_rows(
         adapter.list_secrets(),
         adapter.describe_secret,
-        backend=adapter.provider.kind,
+        backend=adapter.backend,
         now=now,
         cache=cache,
         dates=_schedule_dates(timedelta(days=rotation_days)),

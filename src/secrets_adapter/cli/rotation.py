@@ -22,7 +22,6 @@ from secrets_adapter.cli.context import (
 from secrets_adapter.clock import utcnow
 from secrets_adapter.errors import ConfigurationError, SecretsAdapterError
 from secrets_adapter.models import SecretMetadata
-from secrets_adapter.providers.base import VersionedProvider
 from secrets_adapter.rotation.rotators import ROTATOR_NAMES
 from secrets_adapter.rotation.rotators.jwt import ALGORITHMS
 from secrets_adapter.rotation.schedule import (
@@ -63,13 +62,12 @@ def rotation_lines(metadata: SecretMetadata, now: datetime) -> list[tuple[str, s
     return rows
 
 
-def _versioned(state: CliContext) -> VersionedProvider:
-    provider = state.adapter().provider
-    if not isinstance(provider, VersionedProvider):
+def _versioned(state: CliContext) -> None:
+    backend = state.adapter().backend
+    if backend == "env":  # the one backend the CLI opens that keeps no versions
         raise ConfigurationError(
-            f"The {provider.kind} backend keeps no versions: rotation needs local, aws or vault."
+            f"The {backend} backend keeps no versions: rotation needs local, aws or vault."
         )
-    return provider
 
 
 def _interval(text: str | None, option: str) -> timedelta | None:
@@ -170,14 +168,8 @@ def rotate_command(state: CliContext, name: str | None, due: bool, restart: bool
     if due == (name is not None) or (restart and name is None):
         raise UserError("Give either NAME (optionally with --restart) or --due.", EXIT_USAGE)
     adapter = state.adapter()
-    if restart and name is not None:
-        full = adapter.qualify(name)
-        result = adapter.rotation_engine().rotate(full, restart=True)
-        adapter.invalidate(full)
-        click.echo(f"Rotated {full}: current is now version {result.version_id}.", err=True)
-        return
-    if name is not None:
-        info = adapter.rotate_secret(name)
+    if name is not None:  # --restart too: the same policy check and RotateSecret record
+        info = adapter.rotate_secret(name, restart=restart)
         click.echo(f"Rotated {info.name}: current is now version {info.version_id}.", err=True)
         return
     _versioned(state)

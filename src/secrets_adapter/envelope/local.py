@@ -3,7 +3,8 @@
 Each message gets a fresh data key, wrapped with AES-256-GCM under the master key; the blob's
 key id says which master key, so retired keys can still decrypt old blobs after a rotation.
 
-``LocalEnvelope.from_store(provider)`` keeps that key in the store itself, as a binary secret
+``LocalEnvelope.from_adapter(adapter)`` (or ``from_store(provider)`` below an adapter) keeps that
+key in the store itself, as a binary secret
 sealed under the store's master key: ``rotate-master-key`` re-wraps it like any other secret (so
 blobs stay readable, which a key derived from the master key would not), and a new version of the
 secret is a new envelope key while the older versions still decrypt.
@@ -16,6 +17,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -39,7 +41,7 @@ from secrets_adapter.errors import (
 from secrets_adapter.models import SecretValue, Stage
 from secrets_adapter.providers.base import Provider, VersionedProvider
 
-__all__ = ["ENVELOPE_KEY_SECRET", "LocalEnvelope", "local_key_id"]
+__all__ = ["ENVELOPE_KEY_SECRET", "GuardedKeyStore", "LocalEnvelope", "local_key_id"]
 
 MASTER_KEY_BYTES = 32
 ENVELOPE_KEY_SECRET = "secrets-adapter/envelope-key"  # noqa: S105  (a name, not a value)
@@ -47,6 +49,21 @@ _SCHEME = "local"
 # The first version's token: every process that finds no key proposes its own random key under
 # this one token, so exactly one proposal is stored and the others read it back.
 _FIRST_KEY_TOKEN = "secrets-adapter-envelope-key-first-version"  # noqa: S105
+
+
+class _KeyVersions(Protocol):
+    @property
+    def versions(self) -> tuple[tuple[str, SecretValue], ...]: ...
+    @property
+    def current_version(self) -> str | None: ...
+
+
+class GuardedKeyStore(Protocol):
+    """What ``from_adapter`` needs of a ``SecretsAdapter``: reads and writes it checks against
+    its policy and records in its audit log."""
+
+    def snapshot_secret(self, name: str) -> _KeyVersions: ...
+    def put_secret(self, name: str, value: SecretValue) -> object: ...
 
 
 def local_key_id(master_key: bytes) -> str:
@@ -81,6 +98,29 @@ class LocalEnvelope:
         self._key_id = local_key_id(self._key)
         self._keys = {local_key_id(k): k for k in map(_check_key, retired_keys)}
         self._keys[self._key_id] = self._key
+
+    @classmethod
+    def from_adapter(
+        cls, adapter: GuardedKeyStore, *, name: str = ENVELOPE_KEY_SECRET
+    ) -> LocalEnvelope:
+        """``from_store`` through an adapter: the key's versions are one audited read (the
+        policy's ``read``), its creation on first use one audited write (``write``). Two
+        processes creating it at once each store a key; the later is current and the other still
+        decrypts."""
+        try:
+            snapshot = adapter.snapshot_secret(name)
+        except SecretScheduledForDeletionError:
+            raise
+        except SecretNotFoundError:
+            adapter.put_secret(name, SecretValue(os.urandom(MASTER_KEY_BYTES)))
+            snapshot = adapter.snapshot_secret(name)
+        keys = {version: _stored_key(value, name) for version, value in snapshot.versions}
+        current = keys.pop(snapshot.current_version or "", None)
+        if current is None:
+            raise IntegrityError(
+                f"Secret {name!r} has no current version: restore one (describe lists them)."
+            )
+        return cls(current, retired_keys=list(keys.values()))
 
     @classmethod
     def from_store(cls, provider: Provider, *, name: str = ENVELOPE_KEY_SECRET) -> LocalEnvelope:

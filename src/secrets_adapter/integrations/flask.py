@@ -122,6 +122,6 @@ class FlaskSecrets:
         if problems:
             raise ConfigurationError(
                 "The app cannot start: these config values have no secret in the "
-                f"{adapter.provider.kind} store: {'; '.join(problems)}. Create them "
+                f"{adapter.backend} store: {'; '.join(problems)}. Create them "
                 "(secrets-adapter put NAME, or secrets-adapter migrate apply) and start again."
             )

@@ -4,7 +4,13 @@
 lists what a principal is allowed and denied, for ``policy aws`` / ``policy vault``.
 """
 
-from secrets_adapter.policy.evaluate import Authorizer, canonical_problem, evaluate, grants_for
+from secrets_adapter.policy.evaluate import (
+    Authorizer,
+    canonical_problem,
+    evaluate,
+    evaluate_listing,
+    grants_for,
+)
 from secrets_adapter.policy.loader import load_policy, parse_policy
 from secrets_adapter.policy.model import (
     ACTIONS,
@@ -27,6 +33,7 @@ __all__ = [
     "Statement",
     "canonical_problem",
     "evaluate",
+    "evaluate_listing",
     "grants_for",
     "load_policy",
     "parse_policy",

@@ -6,8 +6,9 @@ Pure functions over values; no AWS call. The generated policies:
   ``kms:Decrypt`` on exactly its key, only when Secrets Manager asks (``kms:ViaService``) — from a
   prefix or names (``app_policy``) or from the exact ARNs ``aws bootstrap`` created
   (``app_policy_for_arns``);
-* the rotation/administration role's: writes, stage moves, deletion and rotation configuration on
-  the same secrets, ``ListSecrets`` (which has no resource scope), and the key via the service;
+* the rotation/administration role's: writes, stage moves, scheduled deletion (never a forced one:
+  ``ForceDeleteWithoutRecovery`` is refused) and rotation configuration on the same secrets,
+  ``ListSecrets`` (which has no resource scope), and the key via the service;
 * one principal's grants in an in-process policy file (``grants_policy``), so the cloud side and
   the adapter's ``Authorizer`` say the same thing;
 * the customer KMS key's own policy (``key_policy``).
@@ -66,13 +67,22 @@ _ADMIN_ACTIONS = (
     "secretsmanager:PutSecretValue",
     "secretsmanager:UpdateSecretVersionStage",
     "secretsmanager:ListSecretVersionIds",
-    "secretsmanager:DeleteSecret",
     "secretsmanager:RestoreSecret",
     "secretsmanager:TagResource",
     "secretsmanager:UntagResource",
     "secretsmanager:RotateSecret",
     "secretsmanager:CancelRotateSecret",
 )
+_FORCE_KEY = "secretsmanager:ForceDeleteWithoutRecovery"
+_DELETE_CONDITIONS: dict[frozenset[str], dict[str, Any] | None] = {
+    # a request that omits the key (RecoveryWindowInDays, or neither) is a scheduled deletion
+    frozenset({"delete"}): {"BoolIfExists": {_FORCE_KEY: "false"}},
+    frozenset({"force-delete"}): {"Bool": {_FORCE_KEY: "true"}},
+    frozenset({"delete", "force-delete"}): None,
+}
+"""``DeleteSecret`` is one IAM action for a scheduled and a forced deletion; the
+``secretsmanager:ForceDeleteWithoutRecovery`` condition key tells them apart, as the policy file's
+``delete`` and ``force-delete`` do."""
 _ACCOUNT = re.compile(r"\d{12}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _KEY_ARN = re.compile(
@@ -242,6 +252,13 @@ def admin_policy(scope: AwsScope) -> dict[str, Any]:
                 "Resource": secret_resources(scope),
             },
             {
+                "Sid": "ScheduleDeletionOnlyWithARecoveryWindow",
+                "Effect": "Allow",
+                "Action": "secretsmanager:DeleteSecret",
+                "Resource": secret_resources(scope),
+                "Condition": _DELETE_CONDITIONS[frozenset({"delete"})],
+            },
+            {
                 "Sid": "ListSecretsHasNoResourceScope",
                 "Effect": "Allow",
                 "Action": "secretsmanager:ListSecrets",
@@ -262,7 +279,7 @@ _GRANT_ACTIONS: dict[str, tuple[str, ...]] = {
     "read": ("secretsmanager:GetSecretValue",),
     "describe": ("secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"),
     "write": ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
-    "delete": ("secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret"),
+    "delete": ("secretsmanager:RestoreSecret",),  # DeleteSecret: its own statement, see below
     "rotate": ("secretsmanager:RotateSecret",),
 }
 
@@ -300,7 +317,10 @@ def grants_policy(
 ) -> dict[str, Any]:
     """One principal's grants (``policy.grants_for``) as an IAM policy: one statement per grant.
 
-    Allow and Deny keep their meaning (IAM too lets an explicit Deny win). ``list`` becomes
+    Allow and Deny keep their meaning (IAM too lets an explicit Deny win). ``delete`` and
+    ``force-delete`` become ``DeleteSecret`` in a statement of its own, told apart by the
+    ``secretsmanager:ForceDeleteWithoutRecovery`` condition key (``delete`` also takes
+    ``RestoreSecret``, which undoes it). ``list`` becomes
     ``ListSecrets`` on ``*`` in a statement of its own: IAM cannot scope it, so a denied ``list``
     denies all listing. An allowed ``read`` with ``kms_key_arn`` adds ``kms:Decrypt`` on the key
     through Secrets Manager only.
@@ -333,6 +353,21 @@ def grants_policy(
             statements.append(
                 {"Sid": sid, "Effect": effect, "Action": actions, "Resource": resources}
             )
+        deletions = frozenset(grant.actions) & {"delete", "force-delete"}
+        if deletions:
+            statement: dict[str, Any] = {
+                "Sid": f"{sid}Delete",
+                "Effect": effect,
+                "Action": "secretsmanager:DeleteSecret",
+                "Resource": [
+                    pattern_resource(p, region=region, account=account, partition=partition)
+                    for p in grant.secrets
+                ],
+            }
+            condition = _DELETE_CONDITIONS[deletions]
+            if condition is not None:
+                statement["Condition"] = condition
+            statements.append(statement)
         if "list" in grant.actions:
             statements.append(
                 {

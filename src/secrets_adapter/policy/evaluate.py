@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from secrets_adapter.policy.model import ACTIONS, Decision, Effect, Grant, Policy
 
-__all__ = ["Authorizer", "canonical_problem", "evaluate", "grants_for"]
+__all__ = ["Authorizer", "canonical_problem", "evaluate", "evaluate_listing", "grants_for"]
 
 
 def canonical_problem(name: str) -> str | None:
@@ -54,6 +54,49 @@ def evaluate(policy: Policy, *, principal: str, action: str, secret: str) -> Dec
     return Decision(allowed=False, reason="no statement allows it")
 
 
+def _covers_everything_under(pattern: str, prefix: str) -> bool:
+    """Does ``pattern`` match every name that starts with ``prefix``?"""
+    return pattern.endswith("*") and "*" not in pattern[:-1] and prefix.startswith(pattern[:-1])
+
+
+def _may_match_under(pattern: str, prefix: str) -> bool:
+    """Could ``pattern`` match some name that starts with ``prefix``?"""
+    head = pattern.split("*", 1)[0]
+    if "*" not in pattern:
+        return pattern.startswith(prefix)
+    return head.startswith(prefix) or prefix.startswith(head)
+
+
+def evaluate_listing(policy: Policy, *, principal: str, prefix: str) -> Decision:
+    """May ``principal`` list names under ``prefix`` at all?
+
+    Like ``ListSecrets``, a listing is refused as a whole when no statement lets the principal
+    ``list`` any name under the prefix, or a deny covers every name under it. An allowed listing
+    is then filtered name by name with ``evaluate(..., action="list", ...)``.
+    """
+    problem = canonical_problem(prefix.rstrip("/")) if prefix.rstrip("/") else None
+    if problem is not None:
+        return Decision(allowed=False, reason=f"the prefix is not canonical: {problem}")
+    allowing: str | None = None
+    for statement in policy.statements:
+        if not (statement.names_action("list") and statement.names_principal(principal)):
+            continue
+        if statement.effect is Effect.DENY:
+            if any(_covers_everything_under(p, prefix) for p in statement.secrets):
+                return Decision(
+                    allowed=False,
+                    reason=f"statement {statement.label!r} denies listing under {prefix!r}",
+                    statement=statement.label,
+                )
+        elif allowing is None and any(_may_match_under(p, prefix) for p in statement.secrets):
+            allowing = statement.label
+    if allowing is not None:
+        return Decision(
+            allowed=True, reason=f"statement {allowing!r} allows listing", statement=allowing
+        )
+    return Decision(allowed=False, reason=f"no statement allows listing under {prefix!r}")
+
+
 class Authorizer:
     """``evaluate`` for one principal, remembered: a policy is immutable, so its decisions are.
 
@@ -88,6 +131,10 @@ class Authorizer:
                 self._decisions.clear()
             self._decisions[key] = decision
         return decision
+
+    def decide_listing(self, prefix: str) -> Decision:
+        """``evaluate_listing`` for this principal (a listing is rare: not remembered)."""
+        return evaluate_listing(self._policy, principal=self._principal, prefix=prefix)
 
 
 def grants_for(policy: Policy, principal: str) -> tuple[Grant, ...]:

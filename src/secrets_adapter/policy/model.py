@@ -17,8 +17,10 @@ __all__ = [
     "compile_pattern",
 ]
 
-# What a statement may name; "*" means all of them.
-ACTIONS = ("read", "list", "write", "delete", "rotate", "describe")
+# What a statement may name; "*" means all of them. ``force-delete`` (deletion with no recovery
+# window) is apart from ``delete`` (scheduled, undoable), as IAM tells them apart with the
+# ``secretsmanager:ForceDeleteWithoutRecovery`` condition key.
+ACTIONS = ("read", "list", "write", "delete", "force-delete", "rotate", "describe")
 
 # Adapter operation → policy action. ``restore`` undoes a scheduled deletion, so it needs the
 # same right as scheduling one.
@@ -31,6 +33,7 @@ OPERATION_ACTIONS: dict[str, str] = {
     "put_version": "write",
     "move_stage": "write",
     "delete": "delete",
+    "force_delete": "force-delete",
     "restore": "delete",
     "rotate": "rotate",
     "configure_rotation": "rotate",

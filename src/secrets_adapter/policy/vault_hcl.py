@@ -117,6 +117,8 @@ _GRANT_CAPABILITIES: dict[str, tuple[tuple[str, str], ...]] = {
     "list": (("metadata", "list"),),
     "write": (("data", "create"), ("data", "update")),
     "delete": (("data", "delete"), ("undelete", "update")),
+    # deletion with no recovery: the provider deletes the metadata and every version at once
+    "force-delete": (("metadata", "delete"),),
     "rotate": (("data", "create"), ("data", "update"), ("metadata", "update")),
 }
 _CAPABILITY_ORDER = ("create", "read", "update", "delete", "list")
@@ -159,7 +161,8 @@ def grants_policy(
 
     read → ``read`` on ``data/P``; describe → ``read`` and list → ``list`` on ``metadata/P``;
     write → ``create``/``update`` on data; delete → ``delete`` on data and ``update`` on
-    ``undelete/P``; rotate → write's capabilities and ``update`` on metadata.
+    ``undelete/P``; force-delete → ``delete`` on ``metadata/P`` (every version and the metadata at
+    once); rotate → write's capabilities and ``update`` on metadata.
 
     Vault decides a request by the most specific matching path alone (an exact path, else the
     longest prefix), while the policy file lets any deny win. So each rendered path gets the

@@ -3,12 +3,14 @@ old blobs readable and a new version of the key secret is a key rotation."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from secrets_adapter import PolicyDeniedError, SecretsAdapter
 from secrets_adapter.envelope.local import ENVELOPE_KEY_SECRET, LocalEnvelope, local_key_id
 from secrets_adapter.errors import ConfigurationError, IntegrityError, SecretNotFoundError
 from secrets_adapter.localstore import RawKey, generate_master_key, init_store, rotate_master_key
@@ -95,3 +97,33 @@ def test_two_processes_creating_the_key_at_once_agree_on_one() -> None:
     their_key = os.urandom(32)
     envelope = LocalEnvelope.from_store(_LosesTheRace(their_key))
     assert envelope.key_id == local_key_id(their_key)
+
+
+def test_through_an_adapter_the_key_is_read_and_created_under_its_policy_and_log(
+    tmp_path: Path,
+) -> None:
+    provider = InMemoryProvider()
+    log = tmp_path / "audit.jsonl"
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[[statement]]\neffect = "allow"\nprincipals = ["app"]\n'
+        f'actions = ["read", "write"]\nsecrets = ["{ENVELOPE_KEY_SECRET}"]\n'
+    )
+    with SecretsAdapter(provider=provider, principal="app", policy=policy, audit_log=log) as app:
+        first = LocalEnvelope.from_adapter(app)
+        blob = first.encrypt(SENTINEL_BYTES, CONTEXT)
+        app.put_secret(ENVELOPE_KEY_SECRET, SecretValue(os.urandom(32)))  # a new key version
+        second = LocalEnvelope.from_adapter(app)
+        assert second.key_id != first.key_id
+        assert second.decrypt(blob, CONTEXT) == SENTINEL_BYTES
+    other = SecretsAdapter(provider=provider, principal="other", policy=policy)
+    with other, pytest.raises(PolicyDeniedError):
+        LocalEnvelope.from_adapter(other)
+    events = [json.loads(line)["eventName"] for line in log.read_text().splitlines()]
+    assert events == [
+        "GetSecretValue",  # not found yet
+        "PutSecretValue",  # created
+        "GetSecretValue",
+        "PutSecretValue",
+        "GetSecretValue",
+    ]

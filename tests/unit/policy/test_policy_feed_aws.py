@@ -55,11 +55,18 @@ EXPECTED_API: dict[str, Any] = {
             "Action": [
                 "secretsmanager:PutSecretValue",
                 "secretsmanager:UpdateSecretVersionStage",
-                "secretsmanager:DeleteSecret",
                 "secretsmanager:RestoreSecret",
                 "secretsmanager:RotateSecret",
             ],
             "Resource": [f"{ARN}shop/prod/api/tokens/*"],
+        },
+        {
+            # delete is a scheduled deletion: DeleteSecret unless it forces (force-delete)
+            "Sid": "ApiManagesItsTokensDelete",
+            "Effect": "Allow",
+            "Action": "secretsmanager:DeleteSecret",
+            "Resource": [f"{ARN}shop/prod/api/tokens/*"],
+            "Condition": {"BoolIfExists": {"secretsmanager:ForceDeleteWithoutRecovery": "false"}},
         },
         {
             "Sid": "ApiReadsTheLegacyDb",
