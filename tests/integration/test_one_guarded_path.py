@@ -86,7 +86,9 @@ AUDITED_COMMANDS: dict[str, list[Run]] = {
     "exec": [Run(("exec", "--", sys.executable, "-c", "pass"), "ListSecrets")],
     "get": [Run(("get", "app/db"), "GetSecretValue")],
     "list": [Run(("list",), "ListSecrets")],
-    "metrics serve": [Run(("metrics", "serve", "--port", "0", "--requests", "1"), "ListSecrets")],
+    "metrics serve": [
+        Run(("metrics", "serve", "--no-auth", "--port", "0", "--requests", "1"), "ListSecrets")
+    ],
     "migrate apply": [Run(("migrate", "apply", "--from", "app.env"), "GetSecretValue")],
     "migrate plan": [Run(("migrate", "plan", "--from", "app.env"), "GetSecretValue")],
     "migrate verify": [Run(("migrate", "verify", "--from", "app.env"), "GetSecretValue", done=4)],
