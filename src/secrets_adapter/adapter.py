@@ -31,6 +31,7 @@ from secrets_adapter.access import (
 )
 from secrets_adapter.audit import AuditTrail
 from secrets_adapter.cache import Duration, SecretCache
+from secrets_adapter.cache.entry import CacheEntry, CacheKey
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import Settings, load_settings
 from secrets_adapter.errors import SecretsAdapterError, ValidationError
@@ -49,6 +50,8 @@ if TYPE_CHECKING:
 __all__ = ["SecretsAdapter", "ValueInput", "secret_as_dict", "secret_field"]
 
 _BYPASS = CacheResult.BYPASS
+_CURRENT = Stage.CURRENT
+_SERVED_TEXT_SIZE = 4096  # names; cleared when full, so dynamic names cannot grow it
 BatchErrors = Literal["raise", "return"]
 
 
@@ -149,6 +152,13 @@ class SecretsAdapter(SecretsManagement):
                 events=self._events,
             )
         self._rotation: RotationEngine | None = None
+        # get_secret_value's hot path: name -> (the cache entry, its full name, the text served)
+        self._served_text: dict[str, tuple[CacheEntry, str, str]] = {}
+        self._hot_entries: Mapping[CacheKey, CacheEntry] = (
+            {} if self._cache is None else self._cache.hot_entries
+        )
+        self._monotonic = monotonic_clock
+        self._unaudited = self._access.audit is None  # the audit trail is fixed at construction
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> SecretsAdapter:
@@ -249,8 +259,31 @@ class SecretsAdapter(SecretsManagement):
 
         A missing key is a ``SecretFormatError`` naming the secret and the key, never ``""``.
         """
+        if key is None and version is None and stage is _CURRENT and not refresh:
+            # The hot path: the text this face last served for ``name``, while the cache entry
+            # it came from is still the fresh one. The policy allowed this read when the text was
+            # first served (a policy is immutable), the value is remembered for redaction, and
+            # nobody is listening (no audit log, no listener), so there is nothing else to do.
+            served = self._served_text.get(name)
+            if served is not None and self._unaudited and not self._events.active:
+                entry, full, text = served
+                now = self._monotonic()
+                if now < entry.refresh_at and self._hot_entries.get(full) is entry:
+                    entry.last_used = now
+                    return text
         secret = self.get(name, version=version, stage=stage, refresh=refresh)
-        return secret.value.reveal_text() if key is None else secret_field(secret, key)
+        text = secret.value.reveal_text() if key is None else secret_field(secret, key)
+        if key is None and version is None and stage is _CURRENT and self._cache is not None:
+            self._keep_served_text(name, secret, text)
+        return text
+
+    def _keep_served_text(self, name: str, secret: Secret, text: str) -> None:
+        full = self._access.qualify(name)
+        entry = self._hot_entries.get(full)
+        if entry is not None and entry.secret is secret:
+            if len(self._served_text) >= _SERVED_TEXT_SIZE:
+                self._served_text.clear()
+            self._served_text[name] = (entry, full, text)
 
     @overload
     def get_many(

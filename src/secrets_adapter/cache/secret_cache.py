@@ -138,6 +138,9 @@ class SecretCache:
         self._rng = rng or random.Random().random  # noqa: S311
         self._lock = threading.Lock()
         self._entries: dict[CacheKey, CacheEntry] = {}
+        # Read-only for faces: a face may keep what it derived from an entry (the decoded text)
+        # for as long as ``hot_entries.get(key) is entry`` and the entry is before refresh_at.
+        self.hot_entries: Mapping[CacheKey, CacheEntry] = self._entries
         self._inflight: dict[CacheKey, Flight] = {}
         self._forced: dict[CacheKey, Flight] = {}
         self._sequence = 0
