@@ -19,9 +19,9 @@ from types import FrameType
 import click
 
 from secrets_adapter.adapter import SecretsAdapter
+from secrets_adapter.aws_key_pair import expand_pair
 from secrets_adapter.cli.context import CliContext, UserError, handle_errors, pass_cli
 from secrets_adapter.env_names import name_to_key, normalize_prefix
-from secrets_adapter.migrate.aws_pair import expand_pair
 
 __all__ = ["child_environment", "exec_command", "run_forwarding_signals"]
 

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from secrets_adapter.aws_key_pair import PAIR_KEY, pair_stem, pair_value
 from secrets_adapter.dotenv_file import DotenvEntry
 from secrets_adapter.env_names import key_to_name, normalize_prefix
 from secrets_adapter.errors import MigrationError, SecretsAdapterError
-from secrets_adapter.migrate.aws_pair import PAIR_KEY, pair_stem, pair_value
 from secrets_adapter.migrate.classify import KeyClass, classify_key, propose_rotator
 from secrets_adapter.models import Secret, SecretValue
 

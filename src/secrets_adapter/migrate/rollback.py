@@ -13,11 +13,11 @@ import os
 from collections.abc import Sequence
 
 from secrets_adapter.adapter import SecretsAdapter
+from secrets_adapter.aws_key_pair import expand_pair
 from secrets_adapter.dotenv_file import KEY_PATTERN, format_dotenv, write_private_file
 from secrets_adapter.env_names import name_to_key, normalize_prefix
 from secrets_adapter.errors import MigrationError, SecretFormatError
 from secrets_adapter.migrate.apply import read_fresh
-from secrets_adapter.migrate.aws_pair import expand_pair
 from secrets_adapter.migrate.plan import group_name
 from secrets_adapter.models import SecretValue
 

@@ -3,8 +3,10 @@
 ``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` only work together, and rotating one alone
 breaks both; so ``migrate`` stores them as one secret ``…/aws-access-key`` holding
 ``{"access_key_id", "secret_access_key"}`` (what the ``aws-iam-access-key`` rotator rotates),
-and ``rollback`` and ``exec`` turn it back into the two variables. A prefixed pair
-(``BACKUP_AWS_ACCESS_KEY_ID`` + ``BACKUP_AWS_SECRET_ACCESS_KEY``) works the same way. Pure.
+and ``rollback`` and ``exec`` turn it back into the two variables; the ``env`` backend serves
+``…/aws-access-key`` from the two variables of a ``.env``, so an app reads the pair the same way
+in development and in production. A prefixed pair (``BACKUP_AWS_ACCESS_KEY_ID`` +
+``BACKUP_AWS_SECRET_ACCESS_KEY``) works the same way. Pure.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "expand_pair",
     "pair_stem",
     "pair_value",
+    "pair_variables",
 ]
 
 ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
@@ -36,6 +39,15 @@ def pair_stem(key: str) -> str | None:
         if key == suffix or key.endswith("_" + suffix):
             return key.removesuffix(suffix)
     return None
+
+
+def pair_variables(key: str) -> tuple[str, str] | None:
+    """``("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")`` for the pair's variable
+    ``AWS_ACCESS_KEY`` (with its stem); None for any other key."""
+    if not (key == PAIR_KEY or key.endswith("_" + PAIR_KEY)):
+        return None
+    stem = key.removesuffix(PAIR_KEY)
+    return stem + ACCESS_KEY_ID, stem + SECRET_ACCESS_KEY
 
 
 def pair_value(access_key_id: str, secret_access_key: str) -> SecretValue:
