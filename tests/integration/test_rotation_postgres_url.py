@@ -4,6 +4,7 @@ on the real initdb cluster, through the CLI, both strategies; the app logs in wi
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -13,7 +14,13 @@ import sqlalchemy
 from click.testing import CliRunner, Result
 from psycopg import sql
 
+from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.cli.main import cli
+from secrets_adapter.rotation.connections import (
+    CredentialSource,
+    RotatingConnector,
+    database_credentials,
+)
 from tests.fixtures.postgres import PostgresServer
 
 pytestmark = pytest.mark.slow
@@ -163,3 +170,24 @@ def test_a_url_that_is_not_postgres_fails_at_create_and_keeps_current(cli_store:
     assert "is not a PostgreSQL URL: its scheme 'mysql'" in rotated.output
     assert sa("get", NAME).stdout.strip() == url
     assert "secret-pass" not in rotated.output
+
+
+def test_a_rotating_connector_follows_the_url_and_keeps_its_parameters(
+    cli_store: Path, tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    role = f"gaara_conn_{next(_roles)}"
+    _gaara_database(postgres_server, role)
+    query = "?sslmode=disable&application_name=gaara-store"
+    _migrated_url(tmp_path, postgres_server, role, "postgresql+psycopg", query)
+    app = SecretsAdapter(backend="local", path=cli_store, cache=False)
+    source = CredentialSource(database_credentials(app, NAME), min_interval=timedelta(0))
+    connector = RotatingConnector(source, connect_timeout=5)
+    with connector.connect() as conn:
+        assert conn.execute("SHOW application_name").fetchone() == ("gaara-store",)
+    assert sa("rotation", "configure", NAME, "--rotator", "postgres").exit_code == 0
+    assert sa("rotate", NAME).exit_code == 0  # another process: the app's login is now stale
+    with connector.connect() as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (role,)
+        assert conn.execute("SHOW application_name").fetchone() == ("gaara-store",)
+    assert connector.recovered == 1
+    app.close()
