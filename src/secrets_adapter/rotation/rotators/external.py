@@ -9,7 +9,8 @@ A random string is never a valid Stripe key: only the issuer can make one. So ei
   until it is revoked there).
 
 The hook protocol. The hook runs once per step, with no arguments (values never go on a command
-line). Its environment is ours plus ``SECRETS_ADAPTER_ROTATION_STEP`` (create, set, test,
+line). Its environment is ours — less the store's own credentials (master key, passphrase,
+Vault token) — plus ``SECRETS_ADAPTER_ROTATION_STEP`` (create, set, test,
 finish), ``SECRETS_ADAPTER_SECRET_NAME`` and ``SECRETS_ADAPTER_ROTATION_TOKEN``; its stdin is
 one JSON object::
 
@@ -49,6 +50,10 @@ __all__ = ["DEFAULT_HOOK_TIMEOUT_S", "ExternalRotator", "manual_rotation_hint"]
 
 DEFAULT_HOOK_TIMEOUT_S = 60
 MAX_HOOK_OUTPUT = 1 << 20
+# The credentials that open the store itself: a hook has no business with them.
+WITHHELD_VARIABLES = frozenset(
+    {"SECRETS_ADAPTER_MASTER_KEY", "SECRETS_ADAPTER_PASSPHRASE", "VAULT_TOKEN"}
+)
 
 
 def manual_rotation_hint(name: str) -> str:
@@ -131,7 +136,7 @@ class ExternalRotator:
         admin = context.options.get("admin-secret")
         if admin:
             payload["admin"] = context.read_secret(admin).reveal_text()
-        env = os.environ | {
+        env = {k: v for k, v in os.environ.items() if k not in WITHHELD_VARIABLES} | {
             "SECRETS_ADAPTER_ROTATION_STEP": step,
             "SECRETS_ADAPTER_SECRET_NAME": context.name,
             "SECRETS_ADAPTER_ROTATION_TOKEN": context.token,
