@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,15 @@ from click.testing import CliRunner, Result
 
 from secrets_adapter.cli.main import cli
 from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
-from secrets_adapter.errors import ProviderError
+from secrets_adapter.errors import ProviderError, RotationError
 from secrets_adapter.models import Secret, SecretValue
+from secrets_adapter.rotation.engine import RotationEngine
 from secrets_adapter.rotation.rotator import RotationContext
 from secrets_adapter.rotation.rotators.aws_access_key import AccessKeyPair, AwsAccessKeyRotator
+from secrets_adapter.rotation.schedule import rotation_config_tags
+from secrets_adapter.testing import InMemoryProvider
 from tests.fixtures.aws import MotoServer
-from tests.unit.rotation.helpers import START
+from tests.unit.rotation.helpers import START, FakeClock
 
 ENV_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "gaara_store" / ".env.example"
 NAME = "gaara/prod/aws-access-key"
@@ -177,3 +181,36 @@ def test_the_test_step_refuses_a_key_of_another_user(moto_server: MotoServer) ->
         ProviderError, match="belongs to IAM user 'someone-else', not 'gaara-store'"
     ):
         AwsAccessKeyRotator().test(context, pair(theirs))
+
+
+def test_the_old_key_is_deleted_only_after_its_grace(moto_server: MotoServer) -> None:
+    moto_server.reset()
+    iam = moto_server.iam()
+    iam.create_user(UserName=USER)
+    first = iam.create_access_key(UserName=USER)["AccessKey"]
+    clock = FakeClock()
+    provider = InMemoryProvider(clock=clock)
+    provider.put(
+        NAME,
+        AccessKeyPair(
+            access_key_id=first["AccessKeyId"],
+            secret_access_key=SecretValue(first["SecretAccessKey"]),
+        ).to_value(),
+    )
+    options = {"endpoint-url": moto_server.endpoint_url, "grace": "7d"}
+    provider.set_tags(
+        NAME, rotation_config_tags(rotator="aws-iam-access-key", every=None, options=options)
+    )
+    engine = RotationEngine(provider, {"aws-iam-access-key": AwsAccessKeyRotator()}, clock=clock)
+    engine.rotate(NAME)
+    second = AccessKeyPair.from_value(provider.get(NAME).value).access_key_id
+    clock.advance(timedelta(days=6))
+    with pytest.raises(RotationError) as refused:
+        engine.rotate(NAME)
+    assert refused.value.step == "create" and "in its grace of 7d" in refused.value.message
+    assert _keys(moto_server) == {first["AccessKeyId"]: "Inactive", second: "Active"}
+    assert AccessKeyPair.from_value(provider.get(NAME).value).access_key_id == second
+    clock.advance(timedelta(days=1))
+    engine.rotate(NAME)  # resumes at create, now past the grace
+    third = AccessKeyPair.from_value(provider.get(NAME).value).access_key_id
+    assert _keys(moto_server) == {second: "Inactive", third: "Active"}

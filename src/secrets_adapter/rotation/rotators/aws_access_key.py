@@ -11,7 +11,9 @@ variables into it, and ``rollback``/``exec`` give both variables back.
 - *test*: STS ``GetCallerIdentity`` with the new key; its ARN must be the same user's. New IAM
   keys take a few seconds to work everywhere, so the test retries for ``test-seconds``.
 - *finish*: once the new key is current, the old key is deactivated (``UpdateAccessKey``
-  Inactive: still recoverable); the next rotation deletes it.
+  Inactive: still recoverable); the next rotation deletes it — once ``grace`` (e.g. ``7d``,
+  default none) has passed since it was replaced, so it can be reactivated for that long; a
+  rotation inside the grace refuses and says when it may run.
 
 Options: ``act-as`` — whose credentials call IAM: ``self`` (default; the key being rotated,
 which needs ``iam:CreateAccessKey``, ``ListAccessKeys``, ``UpdateAccessKey``, ``DeleteAccessKey``
@@ -152,10 +154,12 @@ class AwsAccessKeyRotator:
                 "rotate again.",
                 secret_name=context.name,
             )
-        for key in others:
-            if key["Status"] != "Active":
-                with _aws_call(context, "delete the inactive old access key"):
-                    iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
+        inactive = [key for key in others if key["Status"] != "Active"]
+        if inactive:
+            self._check_grace(context, user, inactive[0]["AccessKeyId"])
+        for key in inactive:
+            with _aws_call(context, "delete the inactive old access key"):
+                iam.delete_access_key(UserName=user, AccessKeyId=key["AccessKeyId"])
         with _aws_call(context, "create an access key"):
             made = iam.create_access_key(UserName=user)["AccessKey"]
         new = replace(
@@ -206,6 +210,25 @@ class AwsAccessKeyRotator:
         gone = frozenset({"NoSuchEntity"})  # deleted by hand already: nothing left to retire
         with _aws_call(context, "deactivate the old access key", ignore=gone):
             iam.update_access_key(UserName=user, AccessKeyId=old.access_key_id, Status="Inactive")
+
+    def _check_grace(self, context: RotationContext, user: str, key_id: str) -> None:
+        """Refuse to delete the old key before its grace ends (counted from its replacement)."""
+        grace_text = context.options.get("grace")
+        replaced_at = context.current.created_at
+        if not grace_text or replaced_at is None:
+            return
+        from secrets_adapter.rotation.schedule import format_interval, parse_interval
+
+        grace = parse_interval(grace_text)
+        if context.now - replaced_at < grace:
+            ends = (replaced_at + grace).isoformat(timespec="seconds")
+            raise ConfigurationError(
+                f"The old access key {key_id} of IAM user {user!r} (secret {context.name!r}) is "
+                f"inactive and in its grace of {format_interval(grace)} until {ends}: deleting "
+                "it now would leave nothing to reactivate. Rotate after that, or delete the key "
+                "by hand first if you are sure nothing needs it.",
+                secret_name=context.name,
+            )
 
     # --- AWS clients ---------------------------------------------------------------------------
 
