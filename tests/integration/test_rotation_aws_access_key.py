@@ -195,6 +195,7 @@ def test_the_old_key_is_deleted_only_after_its_grace(moto_server: MotoServer) ->
         AccessKeyPair(
             access_key_id=first["AccessKeyId"],
             secret_access_key=SecretValue(first["SecretAccessKey"]),
+            user_name=USER,  # where the key may not call sts:GetCallerIdentity for it
         ).to_value(),
     )
     options = {"endpoint-url": moto_server.endpoint_url, "grace": "7d"}
@@ -204,6 +205,7 @@ def test_the_old_key_is_deleted_only_after_its_grace(moto_server: MotoServer) ->
     engine = RotationEngine(provider, {"aws-iam-access-key": AwsAccessKeyRotator()}, clock=clock)
     engine.rotate(NAME)
     second = AccessKeyPair.from_value(provider.get(NAME).value).access_key_id
+    assert provider.get(NAME).value.json()["user_name"] == USER, "kept in the new value"
     clock.advance(timedelta(days=6))
     with pytest.raises(RotationError) as refused:
         engine.rotate(NAME)
