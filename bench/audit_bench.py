@@ -33,11 +33,11 @@ from aws_secretsmanager_caching import SecretCache as AwsSecretCache
 
 from secrets_adapter import SecretsAdapter
 from secrets_adapter.audit import AuditTrail, JsonlFileSink, verify_log
-from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
+from secrets_adapter.integrations.flask import GAARA_STORE_SECRETS
 from secrets_adapter.policy import evaluate, parse_policy
 from secrets_adapter.testing import InMemoryProvider
 
-NAMES = ["gaara/prod/" + name for name in GAARA_STORE_MAPPING.values()]
+NAMES = ["gaara/prod/" + name for name in GAARA_STORE_SECRETS]
 TIME_BUDGET = 1.0  # seconds per measurement
 THREADS = 8
 

@@ -44,12 +44,12 @@ from botocore.config import Config
 
 from secrets_adapter import SecretsAdapter
 from secrets_adapter.cache import SecretCache
-from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
+from secrets_adapter.integrations.flask import GAARA_STORE_SECRETS
 from secrets_adapter.policy import parse_policy
 from secrets_adapter.providers.aws import AwsSecretsManagerProvider
 
 PREFIX = "gaara/prod/"
-NAMES = [PREFIX + name for name in GAARA_STORE_MAPPING.values()]
+NAMES = [PREFIX + name for name in GAARA_STORE_SECRETS]
 REGION = "us-east-1"
 # The same client settings for every library: a hung backend costs each call 1 s.
 CLIENT_CONFIG = Config(

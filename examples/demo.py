@@ -4,16 +4,20 @@ The Gaara Store's story with the commands a team would type:
 
 1. ``secrets-adapter init``: an encrypted store (AES-256-GCM, key file 0600);
 2. ``migrate plan / apply / verify`` from the store's ``.env`` (values shown only as fingerprints;
-   a second apply changes nothing; verify compares byte-exact);
+   the plan proposes each secret's rotator and ``apply --configure-rotation`` sets it; a second
+   apply changes nothing; verify compares byte-exact);
 3. the Gaara Store app starts on the store and a client registers, logs in and orders;
-4. ``rotation configure`` + ``rotate`` of the JWT signing key and of ENCRYPTION_KEY while the
-   client keeps working (its old token still verifies, its old order still decrypts);
+4. ``rotate`` every secret that can rotate here, with its rotator, while the client keeps working
+   (its old token still verifies, its old order still decrypts): the JWT signing key and
+   ENCRYPTION_KEY; a third-party key (Stripe) is refused with the manual procedure, which the
+   demo then follows with ``put``; the AWS key pair needs IAM and DATABASE_URL is SQLite here;
 5. ``rollback --to .env``: the app could run without the store again;
 6. a summary — names, versions and counts, never a value.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -45,6 +49,8 @@ from secrets_adapter.dotenv_file import (  # noqa: E402
     read_dotenv_file,
     write_private_file,
 )
+from secrets_adapter.integrations.flask import GAARA_STORE_SECRETS  # noqa: E402
+from secrets_adapter.rotation.rotators import ROTATOR_NAMES  # noqa: E402
 
 ENV_EXAMPLE = ROOT / "examples" / "gaara_store" / ".env.example"
 WORK = Path(os.environ.get("SECRETS_ADAPTER_DEMO_DIR", ROOT / "demo-work")).resolve()
@@ -71,13 +77,20 @@ def step(text: str) -> None:
     print(f"\n==> {text}", flush=True)
 
 
-def run(*argv: str) -> None:
+def run(*argv: str, expect: int = 0, stdin: str | None = None) -> None:
     """Run one ``secrets-adapter`` command in-process, echoing it like a shell would."""
-    print(f"$ secrets-adapter {shlex.join(argv)}", flush=True)
-    code = cli(list(argv))
+    print(f"$ secrets-adapter {shlex.join(argv)}" + (" < new-key" if stdin else ""), flush=True)
+    saved = sys.stdin
+    if stdin is not None:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()))
+    try:
+        code = cli(list(argv))
+    finally:
+        sys.stdin = saved
     sys.stdout.flush()
-    if code != 0:
-        raise DemoError(f"secrets-adapter {argv[0]} exited with {code}")
+    sys.stderr.flush()
+    if code != expect:
+        raise DemoError(f"secrets-adapter {argv[0]} exited with {code}, not {expect}")
 
 
 def prepare_env_file() -> Path:
@@ -147,7 +160,7 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
 
     step("Migrate the Gaara Store's .env into it")
     run("migrate", "plan", "--from", str(env_file), "--prefix", PREFIX)
-    run("migrate", "apply", "--from", str(env_file), "--prefix", PREFIX)
+    run("migrate", "apply", "--from", str(env_file), "--prefix", PREFIX, "--configure-rotation")
     run("migrate", "apply", "--from", str(env_file), "--prefix", PREFIX)
     run("migrate", "verify", "--from", str(env_file), "--prefix", PREFIX)
 
@@ -158,11 +171,12 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
     with serve(adapter) as client:
         print(f"    app on {client.base}: {client.call('GET', '/health')['status']}")
         client.call("POST", "/auth/register", USER)
-        old_access = client.call("POST", "/auth/login", USER)["access_token"]
+        tokens = client.call("POST", "/auth/login", USER)
+        old_access, old_refresh = tokens["access_token"], tokens["refresh_token"]
         client.call("POST", "/orders", {"item": "sandals", "address": "12 Nile St"}, old_access)
         print("    logged in, placed 1 order")
 
-        step("Rotate the JWT signing key and ENCRYPTION_KEY while the client keeps working")
+        step("Rotate every secret that can rotate here, while the client keeps working")
         jwt_name, key_name = f"{PREFIX}/jwt-secret-key", f"{PREFIX}/encryption-key"
         run(
             "rotation",
@@ -176,23 +190,28 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
             "30d",
         )
         run("rotate", jwt_name)
-        run(
-            "rotation",
-            "configure",
-            key_name,
-            "--rotator",
-            "random",
-            "--bytes",
-            "32",
-            "--every",
-            "90d",
-        )
+        refresh_name = f"{PREFIX}/jwt-refresh-secret-key"
+        run("rotation", "configure", refresh_name, "--rotator", "jwt", "--grace", "30d")
+        run("rotate", refresh_name)
+        # keyring keeps every older key that still protects data; before it ships, a random
+        # 32-byte key (the app's envelope keeps the previous version readable).
+        if "keyring" in ROTATOR_NAMES:
+            run("rotation", "configure", key_name, "--rotator", "keyring", "--every", "90d")
+        else:
+            run("rotation", "configure", key_name, "--rotator", "random", "--bytes", "32")
         run("rotate", key_name)
+        stripe = f"{PREFIX}/stripe-api-key"
+        run("rotate", stripe, expect=3)  # external, no hook: refused, with the manual procedure
+        run("put", stripe, stdin="sk_test_demo_rotated_in_the_stripe_console\n")
+        print("    Stripe key: refused by rotate, replaced by hand; the old one is 'previous'")
+        print("    AWS key pair: aws-iam-access-key (needs IAM); DATABASE_URL: SQLite, no password")
         time.sleep(1.2)  # the app's cache TTL in this demo: it now sees the rotated values
         orders = client.call("GET", "/orders", token=old_access)["orders"]
         if [order["address"] for order in orders] != ["12 Nile St"]:
             raise DemoError("the order placed before the rotation did not decrypt")
         print("    old token still accepted; order placed before the rotation still decrypts")
+        client.call("POST", "/auth/refresh", {"refresh_token": old_refresh})
+        print("    the refresh token issued before the rotation still refreshes")
         new_access = client.call("POST", "/auth/login", USER)["access_token"]
         kids = [jwt.get_unverified_header(token)["kid"] for token in (old_access, new_access)]
         if kids[0] == kids[1]:
@@ -207,22 +226,27 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
     run("rollback", "--to", str(rollback), "--prefix", PREFIX)
     restored = entries_as_dict(read_dotenv_file(rollback))
     original = entries_as_dict(read_dotenv_file(env_file))
-    rotated_keys = {"JWT_SECRET_KEY", "ENCRYPTION_KEY"}
+    rotated_keys = {"JWT_SECRET_KEY", "JWT_REFRESH_SECRET_KEY", "ENCRYPTION_KEY", "STRIPE_API_KEY"}
     unchanged = [key for key in GAARA_SECRETS if key not in rotated_keys]
     mismatched = [key for key in unchanged if restored.get(key) != original[key]]
     if mismatched or not rotated_keys <= set(restored):
         raise DemoError(f"rollback file differs for {mismatched}")
     mode = oct(rollback.stat().st_mode & 0o777)
-    print(f"    {len(restored)} keys written ({mode}); 7 unchanged byte-exact, 2 rotated")
+    print(
+        f"    {len(restored)} keys written ({mode}); {len(unchanged)} unchanged byte-exact, "
+        f"{len(rotated_keys)} rotated"
+    )
 
     step("Summary")
     check = SecretsAdapter(backend="local", path=store, prefix=PREFIX)
-    for key in GAARA_SECRETS:
-        name = f"{PREFIX}/{key.lower().replace('_', '-')}"
-        versions = len(check.describe_secret(name).versions)
-        print(f"    {name:<36} {versions} version{'s' if versions > 1 else ''}")
+    for relative in GAARA_STORE_SECRETS:
+        name = f"{PREFIX}/{relative}"
+        metadata = check.describe_secret(name)
+        versions = len(metadata.versions)
+        rotator = metadata.tags.get("secrets-adapter:rotator") or "-"
+        print(f"    {name:<36} {rotator:<19} {versions} version{'s' if versions > 1 else ''}")
     check.close()
-    print(f"    store {store}; app served over HTTP; 2 rotations; rollback {rollback.name}")
+    print(f"    store {store}; app served over HTTP; 4 rotations; rollback {rollback.name}")
     print(f"    done in {time.perf_counter() - started:.1f}s; no value was printed")
     return 0
 

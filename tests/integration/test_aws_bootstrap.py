@@ -10,7 +10,7 @@ import pytest
 
 from secrets_adapter.bootstrap import bootstrap, qualified_names
 from secrets_adapter.cli.main import main
-from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
+from secrets_adapter.integrations.flask import GAARA_STORE_SECRETS
 from secrets_adapter.policy.aws_iam import app_policy_for_arns
 from tests.deploy.paths import REPO_ROOT
 from tests.fixtures.aws import MotoServer
@@ -39,8 +39,8 @@ def test_bootstrap_creates_key_secrets_and_prints_the_policy(
     report = json.loads(capsys.readouterr().out)
     assert report["key_created"] is True and report["rotation_enabled"] is True
     names = sorted(item["name"] for item in report["secrets"])
-    assert names == sorted(f"{prefix}/{name}" for name in GAARA_STORE_MAPPING.values())
-    assert len(names) == 9 and all(item["created"] for item in report["secrets"])
+    assert names == sorted(f"{prefix}/{name}" for name in GAARA_STORE_SECRETS)
+    assert len(names) == 8 and all(item["created"] for item in report["secrets"])
 
     kms, sm = moto_server.kms(), moto_server.secretsmanager()
     key_arn = report["key_arn"]
@@ -131,7 +131,7 @@ def test_bootstrap_from_the_migration_plan_of_a_dotenv(
     captured = capsys.readouterr()
     report = json.loads(captured.out)
     names = sorted(item["name"] for item in report["secrets"])
-    expected = {f"{prefix}/{name}" for name in GAARA_STORE_MAPPING.values()}
+    expected = {f"{prefix}/{name}" for name in GAARA_STORE_SECRETS}
     assert set(names) == expected | {f"{prefix}/extra-api-key"}
     assert not any(name.endswith(("/environment", "/log-level", "/flask-app")) for name in names)
     assert SENTINEL not in captured.out + captured.err

@@ -28,9 +28,21 @@ def test_demo_runs_twice_and_prints_no_value(tmp_path: Path) -> None:
             env={**os.environ, "SECRETS_ADAPTER_DEMO_DIR": str(tmp_path / "demo")},
         )
         assert run.returncode == 0, run.stderr[-2000:]
-        assert "Verified 9 secrets: 9 match, 0 differ, 0 missing." in run.stdout
+        assert "Verified 8 secrets: 8 match, 0 differ, 0 missing." in run.stdout
         assert "old token still accepted" in run.stdout
-        assert "7 unchanged byte-exact, 2 rotated" in run.stdout
+        assert "5 unchanged byte-exact, 4 rotated" in run.stdout
+        assert "the refresh token issued before the rotation still refreshes" in run.stdout
+        assert "create a new key in the provider's console" in " ".join(run.stderr.split())
+        for secret, rotator in [
+            ("aws-access-key", "aws-iam-access-key"),
+            ("jwt-secret-key", "jwt"),
+            ("stripe-api-key", "external"),
+            ("sendgrid-api-key", "external"),
+            ("oauth-client-secret", "external"),
+        ]:
+            assert f"gaara/prod/{secret}" in run.stdout
+            summary = [line for line in run.stdout.splitlines() if f"/{secret} " in line]
+            assert summary and summary[-1].split()[1] == rotator, summary
         for value in secret_values:
             assert value not in run.stdout
             assert value not in run.stderr

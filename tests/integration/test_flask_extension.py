@@ -13,7 +13,7 @@ from secrets_adapter import ConfigurationError, SecretsAdapter, ValidationError
 from secrets_adapter.cli.main import cli
 from secrets_adapter.integrations.flask import (
     EXTENSION_KEY,
-    GAARA_STORE_MAPPING,
+    GAARA_STORE_SECRETS,
     FlaskSecrets,
 )
 from secrets_adapter.references import SecretReference, parse_mapping_reference
@@ -29,7 +29,8 @@ def _adapter(**values: str) -> SecretsAdapter:
 
 
 def _all_nine(**override: str) -> SecretsAdapter:
-    values = {name: f"value-of-{name}" for name in GAARA_STORE_MAPPING.values()}
+    values = {name: f"value-of-{name}" for name in GAARA_STORE_SECRETS}
+    values["aws-access-key"] = '{"access_key_id": "AKIA1", "secret_access_key": "s"}'
     values.update(override)
     return _adapter(**values)
 

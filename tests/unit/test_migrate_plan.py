@@ -17,6 +17,7 @@ from secrets_adapter.migrate import (
     desired_secrets,
     plan_migration,
 )
+from secrets_adapter.migrate.classify import propose_rotator
 from secrets_adapter.models import Secret, SecretValue, Stage
 from tests.sentinel import SENTINEL
 
@@ -71,8 +72,7 @@ def test_user_rules_come_first_and_config_wins() -> None:
 def test_the_gaara_store_env_maps_its_nine_secrets() -> None:
     desired, skipped = desired_secrets(parse_dotenv(GAARA_ENV), MigrationRules(prefix="gaara/prod"))
     assert [secret.name for secret in desired] == [
-        "gaara/prod/aws-access-key-id",
-        "gaara/prod/aws-secret-access-key",
+        "gaara/prod/aws-access-key",
         "gaara/prod/database-url",
         "gaara/prod/encryption-key",
         "gaara/prod/jwt-refresh-secret-key",
@@ -92,6 +92,56 @@ def test_the_gaara_store_env_maps_its_nine_secrets() -> None:
         "EMPTY_TOKEN",
     }
     assert reasons["EMPTY_TOKEN"] == "empty value"
+    assert {secret.name.removeprefix("gaara/prod/"): secret.rotator for secret in desired} == {
+        "aws-access-key": "aws-iam-access-key",
+        "database-url": "postgres",
+        "encryption-key": "keyring",
+        "jwt-refresh-secret-key": "jwt",
+        "jwt-secret-key": "jwt",
+        "oauth-client-secret": "external",
+        "redis-url": "external",
+        "sendgrid-api-key": "external",
+        "stripe-api-key": "external",
+    }
+
+
+def test_the_aws_key_pair_is_one_json_secret() -> None:
+    text = f"AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nAWS_SECRET_ACCESS_KEY={SENTINEL}\n"
+    text += "BACKUP_AWS_ACCESS_KEY_ID=AKIABACKUP\nBACKUP_AWS_SECRET_ACCESS_KEY=b+s/k\n"
+    desired, _ = desired_secrets(parse_dotenv(text), MigrationRules(prefix="p"))
+    by_name = {secret.name: secret for secret in desired}
+    assert set(by_name) == {"p/aws-access-key", "p/backup-aws-access-key"}
+    pair = by_name["p/aws-access-key"]
+    assert pair.keys == ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    assert pair.value.json() == {"access_key_id": "AKIAEXAMPLE", "secret_access_key": SENTINEL}
+    assert by_name["p/backup-aws-access-key"].value.json()["secret_access_key"] == "b+s/k"
+    assert SENTINEL not in repr(pair)
+
+
+def test_half_an_aws_pair_stays_its_own_secret() -> None:
+    desired, _ = desired_secrets(parse_dotenv("AWS_ACCESS_KEY_ID=AKIA\n"), MigrationRules())
+    (only,) = desired
+    assert (only.name, only.value.reveal_text()) == ("aws-access-key-id", "AKIA")
+    assert "half an AWS key pair" in only.rotator_reason
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rotator"),
+    [
+        ("DATABASE_URL", "postgresql+psycopg://u:p@db/x?sslmode=require", "postgres"),
+        ("DATABASE_URL", "sqlite:///gaara.db", None),
+        ("DATABASE_URL", "mysql://u:p@db/x", "external"),
+        ("ANALYTICS_DB", "postgres://u:p@db:5432/x", "postgres"),
+        ("JWT_SECRET_KEY", "x", "jwt"),
+        ("ENCRYPTION_KEY", "x", "keyring"),
+        ("GITHUB_TOKEN", "x", "external"),
+        ("OAUTH_CLIENT_SECRET", "x", "external"),
+        ("SECRET_KEY", "x", "random"),
+        ("SOME_PASSWORD", "x", "external"),
+    ],
+)
+def test_proposed_rotator(key: str, value: str, rotator: str | None) -> None:
+    assert propose_rotator(key, value).rotator == rotator
 
 
 def test_group_makes_one_json_secret() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -54,7 +55,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
         env_key = "DATABASE_URL" if key == "SQLALCHEMY_DATABASE_URI" else key
         name = key_to_name(env_key, PREFIX)
         assert name is not None
-        adapter.put_secret(name, values[env_key])
+        if not key.startswith("AWS_"):
+            adapter.put_secret(name, values[env_key])
+    pair = {"access_key_id": "AWS_ACCESS_KEY_ID", "secret_access_key": "AWS_SECRET_ACCESS_KEY"}
+    adapter.put_secret(
+        f"{PREFIX}/aws-access-key", json.dumps({f: values[k] for f, k in pair.items()})
+    )  # the pair is one secret, as `migrate` stores it
     yield Store(adapter=adapter, clock=clock, database=database, values=values)
     adapter.close()
 

@@ -21,7 +21,7 @@ from secrets_adapter.config import load_settings
 from secrets_adapter.dotenv_file import read_dotenv_file
 from secrets_adapter.env_names import normalize_prefix
 from secrets_adapter.errors import ConfigurationError
-from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
+from secrets_adapter.integrations.flask import GAARA_STORE_SECRETS
 from secrets_adapter.migrate import MigrationRules, desired_secrets
 from secrets_adapter.providers.factory import require_extra
 
@@ -110,7 +110,7 @@ def bootstrap_command(
         planned, _skipped = desired_secrets(read_dotenv_file(source), rules)
         wanted = sorted({*(item.name for item in planned), *qualified_names(scope, names)})
     else:
-        wanted = qualified_names(scope, names or list(GAARA_STORE_MAPPING.values()))
+        wanted = qualified_names(scope, names or list(GAARA_STORE_SECRETS))
     if not wanted:
         raise UserError(f"The migration plan of {source} holds no secret.", EXIT_CONFIG)
     try:

@@ -19,6 +19,7 @@ from types import FrameType
 import click
 
 from secrets_adapter.adapter import SecretsAdapter
+from secrets_adapter.aws_key_pair import expand_pair
 from secrets_adapter.cli.context import CliContext, UserError, handle_errors, pass_cli
 from secrets_adapter.env_names import name_to_key, normalize_prefix
 
@@ -52,7 +53,8 @@ def child_environment(
         if key is None or value is None or value.is_binary or "\x00" in value.reveal_text():
             skipped.append(name)
             continue
-        env[key] = value.reveal_text()
+        # the AWS key pair …/aws-access-key gives AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
+        env.update(expand_pair(key, value) or [(key, value.reveal_text())])
     return env, skipped
 
 

@@ -33,6 +33,7 @@ from secrets_adapter.migrate import (
     MigrationRules,
     apply_plan,
     build_plan,
+    configure_rotations,
     desired_secrets,
     verify_migration,
 )
@@ -134,6 +135,8 @@ def _plan_json(plan: MigrationPlan) -> dict[str, Any]:
                 "fingerprint": item.fingerprint,
                 "store_fingerprint": item.current_fingerprint,
                 "reason": item.reason or None,
+                "rotator": item.rotator,
+                "rotator_reason": item.rotator_reason or None,
             }
             for item in plan.items
         ],
@@ -158,6 +161,8 @@ def _echo_plan(plan: MigrationPlan, run: _Run) -> None:
             detail += f" ({item.reason})"
         keys = ",".join(item.keys)
         click.echo(f"  {item.action.value:<9}  {item.name:<{width}}  {keys:<{key_width}}  {detail}")
+        rotator = item.rotator or "none"
+        click.echo(f"  {'':<9}  {'':<{width}}  rotator: {rotator} ({item.rotator_reason})")
     if plan.skipped:
         click.echo("Left in the .env file:")
         for skip in plan.skipped:
@@ -188,9 +193,16 @@ def plan_command(state: CliContext, /, as_json: bool, **options: Any) -> None:
 
 @migrate_group.command("apply")
 @migration_options
+@click.option(
+    "--configure-rotation",
+    is_flag=True,
+    help="Also set each secret's proposed rotator (secrets already configured are kept).",
+)
 @pass_cli
 @handle_errors
-def apply_command(state: CliContext, /, as_json: bool, **options: Any) -> None:
+def apply_command(
+    state: CliContext, /, as_json: bool, configure_rotation: bool, **options: Any
+) -> None:
     """Write the plan into the store. Running it again changes nothing."""
     run = _prepare(state, **options)
     plan, _ = build_plan(run.adapter, run.entries, run.rules, Fingerprinter())
@@ -208,6 +220,7 @@ def apply_command(state: CliContext, /, as_json: bool, **options: Any) -> None:
     else:
         report = apply_plan(run.adapter, plan)
     unchanged = plan.count(Action.UNCHANGED)
+    configured = configure_rotations(run.adapter, plan) if configure_rotation and report.ok else {}
     if as_json:
         payload = _plan_json(plan) | {
             "written": list(report.written),
@@ -215,6 +228,8 @@ def apply_command(state: CliContext, /, as_json: bool, **options: Any) -> None:
             "error": report.error,
             "not_attempted": list(report.not_attempted),
         }
+        if configure_rotation:
+            payload["rotation_configured"] = configured
         click.echo(json.dumps(payload, indent=2))
     else:
         for name in report.written:
@@ -223,6 +238,8 @@ def apply_command(state: CliContext, /, as_json: bool, **options: Any) -> None:
             f"Wrote {len(report.written)} secrets, {unchanged} already up to date, "
             f"{len(plan.skipped)} keys left in the .env file."
         )
+        for name, outcome in configured.items():
+            click.echo(f"  rotation   {name}: {outcome}")
     if not report.ok:
         raise UserError(
             f"Stopped at {report.failed}: {report.error}. {len(report.not_attempted)} not "

@@ -95,6 +95,11 @@ def rotation_group() -> None:
 @click.option("--grace", help="jwt: how long the previous key verifies (refresh-token lifetime).")
 @click.option("--strategy", type=click.Choice(["single", "alternating"]), help="postgres.")
 @click.option("--master-secret", help="postgres: secret holding admin credentials.")
+@click.option(
+    "--hook",
+    type=click.Path(exists=True, dir_okay=False, resolve_path=True),
+    help="external: the executable run for each step (see the README's Rotation section).",
+)
 @click.option("--option", "extra", multiple=True, metavar="KEY=VALUE", help="Other option.")
 @pass_cli
 @handle_errors
@@ -110,6 +115,7 @@ def configure_command(
     grace: str | None,
     strategy: str | None,
     master_secret: str | None,
+    hook: str | None,
     extra: tuple[str, ...],
 ) -> None:
     """Choose how NAME rotates and how often (stored in the secret's tags)."""
@@ -123,6 +129,7 @@ def configure_command(
         "grace": grace,
         "strategy": strategy,
         "master-secret": state.adapter().qualify(master_secret) if master_secret else None,
+        "hook": hook,
     }
     chosen = {key: value for key, value in options.items() if value is not None}
     for item in extra:

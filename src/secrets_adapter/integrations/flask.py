@@ -20,7 +20,13 @@ from secrets_adapter.references import SecretReference, parse_mapping_reference
 if TYPE_CHECKING:
     from flask import Flask
 
-__all__ = ["GAARA_STORE_MAPPING", "EXTENSION_KEY", "FlaskSecrets", "SecretReference"]
+__all__ = [
+    "GAARA_STORE_MAPPING",
+    "GAARA_STORE_SECRETS",
+    "EXTENSION_KEY",
+    "FlaskSecrets",
+    "SecretReference",
+]
 
 EXTENSION_KEY = "secrets_adapter"
 
@@ -29,13 +35,18 @@ GAARA_STORE_MAPPING: Mapping[str, str] = {
     "JWT_SECRET_KEY": "jwt-secret-key",
     "JWT_REFRESH_SECRET_KEY": "jwt-refresh-secret-key",
     "ENCRYPTION_KEY": "encryption-key",
-    "AWS_ACCESS_KEY_ID": "aws-access-key-id",
-    "AWS_SECRET_ACCESS_KEY": "aws-secret-access-key",
+    "AWS_ACCESS_KEY_ID": "aws-access-key#access_key_id",  # the pair is one secret
+    "AWS_SECRET_ACCESS_KEY": "aws-access-key#secret_access_key",
     "SENDGRID_API_KEY": "sendgrid-api-key",
     "STRIPE_API_KEY": "stripe-api-key",
     "OAUTH_CLIENT_SECRET": "oauth-client-secret",
 }
 """The Gaara Store's nine secrets: Flask config key → secret name (relative to the prefix)."""
+
+GAARA_STORE_SECRETS: tuple[str, ...] = tuple(
+    dict.fromkeys(reference.partition("#")[0] for reference in GAARA_STORE_MAPPING.values())
+)
+"""The store's secrets behind those nine keys (the AWS key pair is one secret)."""
 
 
 def _config_class(base: type[Any], adapter: SecretsAdapter) -> type[Any]:

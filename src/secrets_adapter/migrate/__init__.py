@@ -28,6 +28,7 @@ from secrets_adapter.migrate.plan import (
     plan_migration,
 )
 from secrets_adapter.migrate.rollback import rollback_entries, write_rollback_file
+from secrets_adapter.migrate.rotation_setup import configure_rotations
 
 __all__ = [
     "Action",
@@ -48,6 +49,7 @@ __all__ = [
     "build_plan",
     "classify_key",
     "compute_drift",
+    "configure_rotations",
     "copy_secrets",
     "desired_secrets",
     "plan_migration",

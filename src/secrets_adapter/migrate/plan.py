@@ -1,7 +1,8 @@
 """Migration planning, pure: ``.env`` entries + what the store holds now → a plan of writes.
 
 ``desired_secrets`` decides what the store should hold (classification, name mapping, optional
-grouping of ``DATABASE_*`` keys into one JSON secret ``…/database``); ``plan_migration`` compares
+grouping of ``DATABASE_*`` keys into one JSON secret ``…/database``, the AWS key pair into one
+secret ``…/aws-access-key``) and proposes each secret's rotator; ``plan_migration`` compares
 that with the store's current values and says, per secret, create / update / unchanged / blocked.
 Values stay inside ``SecretValue``; plans show fingerprints only.
 """
@@ -13,10 +14,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from secrets_adapter.aws_key_pair import PAIR_KEY, pair_stem, pair_value
 from secrets_adapter.dotenv_file import DotenvEntry
 from secrets_adapter.env_names import key_to_name, normalize_prefix
 from secrets_adapter.errors import MigrationError, SecretsAdapterError
-from secrets_adapter.migrate.classify import KeyClass, classify_key
+from secrets_adapter.migrate.classify import KeyClass, classify_key, propose_rotator
 from secrets_adapter.models import Secret, SecretValue
 
 __all__ = [
@@ -56,6 +58,8 @@ class DesiredSecret:
     keys: tuple[str, ...]
     value: SecretValue = field(repr=False)
     group: str | None = None
+    rotator: str | None = None
+    rotator_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -86,6 +90,8 @@ class PlanItem:
     current_version: str | None = None
     reason: str = ""
     value: SecretValue = field(repr=False)
+    rotator: str | None = None
+    rotator_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +125,7 @@ def desired_secrets(
     singles: list[DesiredSecret] = []
     skipped: list[SkippedKey] = []
     grouped: dict[str, dict[str, DotenvEntry]] = {group: {} for group in rules.groups}
+    pairs: dict[str, dict[str, DotenvEntry]] = {}
     for entry in entries:
         group = next((g for g in rules.groups if entry.key.startswith(g + "_")), None)
         if group is not None:
@@ -139,7 +146,21 @@ def desired_secrets(
             reason = problem or "no secret name for this key"
             skipped.append(SkippedKey(key=entry.key, line=entry.line, reason=reason))
             continue
-        singles.append(DesiredSecret(name=name, keys=(entry.key,), value=SecretValue(entry.value)))
+        stem = pair_stem(entry.key)
+        if stem is not None:
+            pairs.setdefault(stem, {})[entry.key] = entry
+            continue
+        proposal = propose_rotator(entry.key, entry.value)
+        singles.append(
+            DesiredSecret(
+                name=name,
+                keys=(entry.key,),
+                value=SecretValue(entry.value),
+                rotator=proposal.rotator,
+                rotator_reason=proposal.reason,
+            )
+        )
+    singles += _aws_pairs(pairs, prefix)
     for group, fields in grouped.items():
         if not fields:
             continue
@@ -156,13 +177,51 @@ def desired_secrets(
             continue
         keys = tuple(e.key for e in sorted(fields.values(), key=lambda e: e.line))
         singles.append(
-            DesiredSecret(name=group_name(group, prefix), keys=keys, value=value, group=group)
+            DesiredSecret(
+                name=group_name(group, prefix),
+                keys=keys,
+                value=value,
+                group=group,
+                rotator_reason="a group of variables: configure its rotation by hand",
+            )
         )
     names = [secret.name for secret in singles]
     clashes = sorted({name for name in names if names.count(name) > 1})
     if clashes:
         raise MigrationError(f"Two sources map to the same secret: {', '.join(clashes)}.")
     return tuple(sorted(singles, key=lambda s: s.name)), tuple(skipped)
+
+
+def _aws_pairs(pairs: Mapping[str, Mapping[str, DotenvEntry]], prefix: str) -> list[DesiredSecret]:
+    """Each complete AWS key pair as one JSON secret; half a pair stays a secret of its own."""
+    made: list[DesiredSecret] = []
+    for stem, found in pairs.items():
+        id_entry = found.get(stem + "AWS_ACCESS_KEY_ID")
+        secret_entry = found.get(stem + "AWS_SECRET_ACCESS_KEY")
+        name = key_to_name(stem + PAIR_KEY, prefix)
+        if id_entry is None or secret_entry is None or name is None:
+            for entry in found.values():
+                proposal = propose_rotator(entry.key, entry.value)
+                made.append(
+                    DesiredSecret(
+                        name=key_to_name(entry.key, prefix) or entry.key,
+                        keys=(entry.key,),
+                        value=SecretValue(entry.value),
+                        rotator=proposal.rotator,
+                        rotator_reason="half an AWS key pair: rotate by hand",
+                    )
+                )
+            continue
+        made.append(
+            DesiredSecret(
+                name=name,
+                keys=(id_entry.key, secret_entry.key),
+                value=pair_value(id_entry.value, secret_entry.value),
+                rotator="aws-iam-access-key",
+                rotator_reason="an IAM user's access key pair, one secret",
+            )
+        )
+    return made
 
 
 def _problem(entry: DotenvEntry, name: str | None) -> str | None:
@@ -206,6 +265,8 @@ def plan_migration(
                 current_version=current_version,
                 reason=reason,
                 value=secret.value,
+                rotator=secret.rotator,
+                rotator_reason=secret.rotator_reason,
             )
         )
     return MigrationPlan(items=tuple(items), skipped=skipped)

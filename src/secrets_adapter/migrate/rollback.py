@@ -2,8 +2,9 @@
 
 ``rollback_entries`` reads the secrets through the adapter and turns names back into variables
 (``gaara/prod/database-url`` → ``DATABASE_URL``; a group secret ``…/database`` back into its
-``DATABASE_*`` keys). ``write_rollback_file`` writes them 0600, all or nothing, with no plaintext
-temporary file left behind, and never overwrites an existing file unless told to.
+``DATABASE_*`` keys; the AWS key pair ``…/aws-access-key`` into ``AWS_ACCESS_KEY_ID`` and
+``AWS_SECRET_ACCESS_KEY``). ``write_rollback_file`` writes them 0600, all or nothing, with no
+plaintext temporary file left behind, and never overwrites an existing file unless told to.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 from collections.abc import Sequence
 
 from secrets_adapter.adapter import SecretsAdapter
+from secrets_adapter.aws_key_pair import expand_pair
 from secrets_adapter.dotenv_file import KEY_PATTERN, format_dotenv, write_private_file
 from secrets_adapter.env_names import name_to_key, normalize_prefix
 from secrets_adapter.errors import MigrationError, SecretFormatError
@@ -49,7 +51,7 @@ def rollback_entries(
         if key is None:
             unusable.append(f"{name} (outside the prefix {scope!r})")
             continue
-        pairs.append((key, value.reveal_text()))
+        pairs.extend(expand_pair(key, value) or [(key, value.reveal_text())])
     if unusable:
         raise MigrationError(
             "These secrets cannot be written to a .env file: " + ", ".join(unusable) + "."

@@ -27,6 +27,7 @@ import threading
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
+from secrets_adapter.aws_key_pair import pair_value, pair_variables
 from secrets_adapter.config import EnvSettings
 from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
 from secrets_adapter.env_names import key_to_name, name_to_key, normalize_prefix
@@ -96,7 +97,7 @@ class EnvProvider:
         if key is None:
             where = f"outside the prefix {self._prefix!r}" if self._prefix else "not mappable"
             raise self._not_found(name, f"is {where}: no environment variable holds it")
-        raw = self._lookup(key)
+        raw = self._lookup(key) or self._key_pair(key)
         if not raw:
             raise self._not_found(name, f"is not set ({key} is absent or empty)")
         try:
@@ -134,6 +135,15 @@ class EnvProvider:
         if self._include_environ and key in self._environ:
             return self._environ[key]
         return self._read_file().get(key)
+
+    def _key_pair(self, key: str) -> str | None:
+        """``AWS_ACCESS_KEY``: the JSON pair of ``AWS_ACCESS_KEY_ID`` and
+        ``AWS_SECRET_ACCESS_KEY``, as ``migrate`` stores them (``aws_key_pair``)."""
+        variables = pair_variables(key)
+        if variables is None:
+            return None
+        key_id, secret = (self._lookup(variable) for variable in variables)
+        return pair_value(key_id, secret).reveal_text() if key_id and secret else None
 
     def _read_file(self) -> dict[str, str]:
         """The file's values, parsed again only when its size, mtime or inode changed."""

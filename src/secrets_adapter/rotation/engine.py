@@ -36,9 +36,14 @@ from secrets_adapter.errors import (
     SecretsAdapterError,
 )
 from secrets_adapter.events import EventBus, RotationEvent
-from secrets_adapter.models import SecretMetadata, Stage
+from secrets_adapter.models import Secret, SecretMetadata, Stage
 from secrets_adapter.providers.base import VersionedProvider
-from secrets_adapter.rotation.rotator import RotationContext, Rotator
+from secrets_adapter.rotation.rotator import (
+    FinishingRotator,
+    GuardedRotator,
+    RotationContext,
+    Rotator,
+)
 from secrets_adapter.rotation.schedule import TAG_LAST_ROTATED, TAG_ROTATOR, rotation_options
 from secrets_adapter.rotation.state import (
     TAG_LEASE,
@@ -161,6 +166,8 @@ class RotationEngine:
             now = self._clock()
             plan = plan_rotation(metadata, now=now, new_token=self._new_token(), restart=restart)
             chosen = self._rotator_for(metadata, override)
+            if isinstance(chosen, GuardedRotator):
+                chosen.check(name, rotation_options(metadata.tags))
             self._provider.set_tags(name, {TAG_LEASE: lease_tag(owner, now, self._lease_ttl)})
             confirmed = active_lease(self._provider.describe(name).tags, now)
             if confirmed is None or confirmed.owner != owner:
@@ -193,9 +200,12 @@ class RotationEngine:
         if failure is not None:
             # Raised outside the ``except`` block: a foreign exception's message might hold a
             # value, and even a suppressed ``__context__`` keeps it reachable.
+            why = type(failure).__name__
+            if isinstance(failure, SecretsAdapterError):  # our messages never hold a value
+                why += f": {failure.message}"
             error = RotationError(
                 f"Rotation of secret {name!r} failed at step {step.value!r} "
-                f"({type(failure).__name__}); the current version still serves, and the next "
+                f"({why}); the current version still serves, and the next "
                 "rotation resumes at this step.",
                 secret_name=name,
                 provider=self._provider.kind,
@@ -234,6 +244,8 @@ class RotationEngine:
             self._create(name, token, rotator)
         elif step is RotationStep.FINISH:
             self._finish(name, token)
+            if isinstance(rotator, FinishingRotator):
+                rotator.finish(self._context(name, token), self._previous(name))
         else:
             pending = self._provider.get(name, version=token)
             context = self._context(name, token)
@@ -262,6 +274,12 @@ class RotationEngine:
             self._provider.move_stage(
                 name, Stage.PENDING, to_version=None, from_version=pending.version_id
             )
+
+    def _previous(self, name: str) -> Secret | None:
+        try:
+            return self._provider.get(name, stage=Stage.PREVIOUS)
+        except SecretNotFoundError:
+            return None
 
     def _context(self, name: str, token: str) -> RotationContext:
         metadata = self._provider.describe(name)

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from secrets_adapter.errors import ConfigurationError
 from secrets_adapter.models import Secret, SecretValue
 
-__all__ = ["RotationContext", "Rotator", "SecretLookup"]
+__all__ = ["FinishingRotator", "GuardedRotator", "RotationContext", "Rotator", "SecretLookup"]
 
 SecretLookup = Callable[[str], SecretValue]
 
@@ -72,4 +72,26 @@ class Rotator(Protocol):
 
     def test(self, context: RotationContext, pending: SecretValue) -> None:
         """Prove that ``pending`` works; raise if it does not."""
+        ...
+
+
+@runtime_checkable
+class GuardedRotator(Protocol):
+    """A rotator that can refuse up front (e.g. ``external`` without a hook)."""
+
+    def check(self, name: str, options: Mapping[str, str]) -> None:
+        """Raise ``ConfigurationError`` if ``name`` cannot rotate as configured.
+
+        Called before the lease is taken: a refusal writes nothing and is no failed rotation.
+        """
+        ...
+
+
+@runtime_checkable
+class FinishingRotator(Protocol):
+    """A rotator with work after *finish*: retire the old credential at its issuer."""
+
+    def finish(self, context: RotationContext, previous: Secret | None) -> None:
+        """Called once ``context.current`` is the new value; ``previous`` is the value it
+        replaced. Must be safe to call again (a failed finish is resumed)."""
         ...

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from secrets_adapter.rotation.rotator import Rotator
+from secrets_adapter.rotation.rotators.aws_access_key import AwsAccessKeyRotator
+from secrets_adapter.rotation.rotators.external import ExternalRotator
 from secrets_adapter.rotation.rotators.jwt import JwtRotator
 from secrets_adapter.rotation.rotators.postgres import PostgresRotator
 from secrets_adapter.rotation.rotators.random import RandomRotator
 
 __all__ = ["ROTATOR_NAMES", "builtin_rotators"]
 
-ROTATOR_NAMES = ("random", "jwt", "postgres")
+ROTATOR_NAMES = ("random", "jwt", "postgres", "external", "aws-iam-access-key")
 
 
 def builtin_rotators() -> dict[str, Rotator]:
     """A fresh map of the rotators this package ships, by name."""
-    return {"random": RandomRotator(), "jwt": JwtRotator(), "postgres": PostgresRotator()}
+    rotators: list[Rotator] = [RandomRotator(), JwtRotator(), PostgresRotator()]
+    rotators += [ExternalRotator(), AwsAccessKeyRotator()]
+    return {rotator.name: rotator for rotator in rotators}

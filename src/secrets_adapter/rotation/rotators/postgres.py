@@ -1,8 +1,10 @@
 """The ``postgres`` rotator: database passwords, single user or alternating users.
 
-The secret is a JSON object ``{"engine", "host", "port", "username", "password", "dbname"}``
-(the AWS RDS secret shape); ``DatabaseCredentials.database_url()`` turns it into a
-``DATABASE_URL``. Options (tags):
+The secret is either a URL, ``postgresql://user:pass@host:port/db?sslmode=…`` (what a
+``DATABASE_URL`` holds and ``migrate`` stores; written back with only the login changed, see
+``database_url``), or a JSON object ``{"engine", "host", "port", "username", "password",
+"dbname"}`` (the AWS RDS secret shape; ``DatabaseCredentials.database_url()`` turns it into a
+``DATABASE_URL``). A rotation keeps the form it found. Options (tags):
 
 - ``strategy=single`` (default): ``ALTER ROLE <user> PASSWORD`` as the user itself (or as the
   ``master-secret`` user if given). Between *set* and *finish* new connections with the old
@@ -38,6 +40,11 @@ from secrets_adapter.errors import (
 )
 from secrets_adapter.models import SecretValue
 from secrets_adapter.rotation.rotator import RotationContext
+from secrets_adapter.rotation.rotators.database_url import (
+    DEFAULT_PORT,
+    DatabaseUrl,
+    looks_like_database_url,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -76,7 +83,11 @@ def is_authentication_error(exc: BaseException) -> bool:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DatabaseCredentials:
-    """The JSON secret of a database login. The password stays masked until connecting."""
+    """A database login from a secret (URL or JSON). The password stays masked until connecting.
+
+    ``url`` is set when the secret was a URL: ``to_value`` then writes a URL back, every part but
+    the login as it was; otherwise the JSON object, with its other fields (``extra``) kept.
+    """
 
     host: str
     port: int
@@ -85,16 +96,27 @@ class DatabaseCredentials:
     dbname: str
     engine: str = "postgres"
     extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    url: DatabaseUrl | None = None
 
     @classmethod
     def from_value(cls, value: SecretValue, *, name: str | None = None) -> DatabaseCredentials:
+        text = value.reveal_text()
+        if looks_like_database_url(text):
+            return cls._from_url(text, name=name)
+        if text.lstrip()[:1] != "{":
+            raise SecretFormatError(
+                f"Secret {name!r} is not a database credential: it needs a URL "
+                "postgresql://USER:PASSWORD@HOST:PORT/DB or a JSON object with host, port, "
+                "username, password and dbname.",
+                secret_name=name,
+            )
         data = value.json()
         try:
             known = {"engine", "host", "port", "username", "password", "dbname"}
             return cls(
                 engine=str(data.get("engine", "postgres")),
                 host=str(data["host"]),
-                port=int(data.get("port", 5432)),
+                port=int(data.get("port", DEFAULT_PORT)),
                 username=str(data["username"]),
                 password=SecretValue(str(data["password"])),
                 dbname=str(data.get("dbname", "postgres")),
@@ -108,7 +130,22 @@ class DatabaseCredentials:
             secret_name=name,
         )
 
+    @classmethod
+    def _from_url(cls, text: str, *, name: str | None) -> DatabaseCredentials:
+        url, username, password = DatabaseUrl.split(text, name=name)
+        return cls(
+            host=url.host,
+            port=url.port or DEFAULT_PORT,
+            username=username,
+            password=SecretValue(password),
+            dbname=url.dbname,
+            url=url,
+        )
+
     def to_value(self) -> SecretValue:
+        """The secret in the form it came in (URL or JSON)."""
+        if self.url is not None:
+            return SecretValue(self.url.join(self.username, self.password.reveal_text()))
         data = {
             **self.extra,
             "engine": self.engine,
@@ -124,21 +161,30 @@ class DatabaseCredentials:
         return replace(self, username=username, password=password)
 
     def database_url(self, *, scheme: str = "postgresql") -> SecretValue:
-        """``postgresql://user:password@host:port/dbname``, masked like any secret."""
+        """``postgresql://user:password@host:port/dbname``, masked like any secret.
+
+        A login read from a URL gives that URL back (its own scheme, query and all).
+        """
+        if self.url is not None:
+            return self.to_value()
         user, secret = quote(self.username, safe=""), quote(self.password.reveal_text(), safe="")
         return SecretValue(
             f"{scheme}://{user}:{secret}@{self.host}:{self.port}/{quote(self.dbname, safe='')}"
         )
 
     def connect_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``psycopg.connect`` (the password revealed only here)."""
-        return {
-            "host": self.host,
-            "port": self.port,
-            "user": self.username,
-            "password": self.password.reveal_text(),
-            "dbname": self.dbname,
-        }
+        """Keyword arguments for ``psycopg.connect`` (the password revealed only here).
+
+        A URL's query parameters (``sslmode`` …) are libpq keywords and go along.
+        """
+        options: dict[str, Any] = self.url.connection_options() if self.url is not None else {}
+        options.update(user=self.username, password=self.password.reveal_text())
+        options.update(dbname=self.dbname)
+        if self.host:
+            options["host"] = self.host
+        if self.url is None or self.url.port is not None:
+            options["port"] = self.port
+        return options
 
 
 @contextmanager
