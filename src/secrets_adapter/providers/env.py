@@ -12,7 +12,8 @@ Which variables are secrets:
 - ``list_names()`` lists only the ``.env`` file's keys plus the environment variables named in
   ``list_environ``: the process environment (``PATH``, ``HOME``, ...) is not a list of secrets.
 
-The file is parsed literally (``secrets_adapter.dotenv_file``) and re-read when it changes.
+The file is read as python-dotenv reads it, strictly (``secrets_adapter.dotenv_file``), and re-read
+when it changes.
 There are no versions: the one version is ``current``, its id a keyed hash of the value that
 changes when the value does and means nothing outside this process.
 """
