@@ -17,6 +17,7 @@ from secrets_adapter.cli.context import EXIT_ERROR, CliContext, user_error
 from secrets_adapter.cli.copy_cmd import copy_command
 from secrets_adapter.cli.diff_cmd import diff_command
 from secrets_adapter.cli.exec_cmd import exec_command
+from secrets_adapter.cli.export_cmd import export_command
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
 from secrets_adapter.cli.migrate_cmd import migrate_group
 from secrets_adapter.cli.ops import OPS_COMMANDS
@@ -116,3 +117,4 @@ cli.add_command(rollback_command)
 cli.add_command(diff_command)
 cli.add_command(copy_command)
 cli.add_command(exec_command)
+cli.add_command(export_command)
