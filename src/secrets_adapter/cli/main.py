@@ -53,6 +53,12 @@ __all__ = ["cli", "main", "run"]
     default=None,
     help="The .env file the env backend reads (default .env).",
 )
+@click.option(
+    "--region", default=None, help="AWS region of the aws backend ($AWS_REGION, or the profile's)."
+)
+@click.version_option(
+    package_name="secrets-adapter", prog_name="secrets-adapter", message="%(prog)s %(version)s"
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -60,10 +66,13 @@ def cli(
     path: Path | None,
     prefix: str | None,
     env_file: Path | None,
+    region: str | None,
 ) -> None:
     """Manage secrets in the embedded store, AWS Secrets Manager or Vault/OpenBao."""
     state = ctx.ensure_object(CliContext)
     state.backend, state.path, state.prefix, state.env_file = backend, path, prefix, env_file
+    if region is not None:
+        state.region = region
     ctx.call_on_close(state.close)
 
 
