@@ -160,14 +160,16 @@ def test_group_option(run: Cli, tmp_path: Path) -> None:
 
 
 def test_diff(run: Cli, env_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert run("diff", "--from", str(env_file)).code == 4  # nothing migrated yet
+    assert (
+        run("diff", "--no-interpolate", "--from", str(env_file)).code == 4
+    )  # nothing migrated yet
     run("migrate", "apply", "--no-interpolate", "--from", str(env_file))
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)
-    clean = run("diff", "--from", str(env_file), "--json")
+    clean = run("diff", "--no-interpolate", "--from", str(env_file), "--json")
     assert clean.code == 0, clean.stderr
     assert {row["status"] for row in json.loads(clean.stdout)} == {"same"}
     monkeypatch.setenv("STRIPE_API_KEY", "different-in-environment")
-    drifted = run("diff", "--from", str(env_file))
+    drifted = run("diff", "--no-interpolate", "--from", str(env_file))
     assert drifted.code == 4
     assert "gaara/prod/stripe-api-key" in drifted.stderr
     assert "different" in drifted.stdout
@@ -182,7 +184,7 @@ class _UnreachableOnRead(InMemoryProvider):
 
 def test_diff_on_an_unreachable_store_is_an_error_not_drift(env_file: Path) -> None:
     provider = _UnreachableOnRead({"gaara/prod/database-url": "pg://a"})
-    out = Cli(provider)("diff", "--from", str(env_file))
+    out = Cli(provider)("diff", "--no-interpolate", "--from", str(env_file))
     assert out.code == 1  # not 4: nothing says the store lacks the secret
     assert "connection reset" in out.stderr
 
