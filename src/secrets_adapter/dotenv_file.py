@@ -221,7 +221,7 @@ class _StrictReader:
             raise self.error(
                 f"{key} holds a ${{...}} reference, which python-dotenv expands by default "
                 "(load_dotenv, dotenv_values) and keeps with interpolate=False: say which the "
-                "application does (--interpolate or --no-interpolate)",
+                "application does (--interpolate or --no-interpolate; interpolate=True/False)",
                 line,
             )
         env: dict[str, str] = dict(self.environ)

@@ -108,6 +108,12 @@ def test_audit_verify_json(
     assert report["ok"] is True
     assert report["records"] == 2
     assert report["problem"] is None
+    checkpoint = runner.invoke(
+        cli, ["audit", "checkpoint", str(log), str(tmp_path / "cp.json"), "--json"]
+    )
+    written = json.loads(checkpoint.stdout)
+    assert (written["records"], written["head"]) == (2, report["head"])
+    assert datetime.fromisoformat(written["time"]).tzinfo is not None
     lines = log.read_text().splitlines()
     log.write_text("\n".join([lines[1], lines[0]]) + "\n")
     broken = runner.invoke(cli, ["audit", "verify", str(log), "--json"])

@@ -100,8 +100,9 @@ def verify_command(log: Path, checkpoint: Path | None, as_json: bool) -> None:
 @audit_group.command("checkpoint")
 @click.argument("log", type=_LOG)
 @click.argument("output", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the checkpoint as JSON.")
 @handle_errors
-def checkpoint_command(log: Path, output: Path) -> None:
+def checkpoint_command(log: Path, output: Path, as_json: bool) -> None:
     """Verify LOG, then write its head (hash, count, time) to OUTPUT; keep OUTPUT elsewhere."""
     report = verify_log(log)
     if report.problem is not None:
@@ -113,6 +114,10 @@ def checkpoint_command(log: Path, output: Path) -> None:
     head = report.head
     seen = Checkpoint(count=head.count, head_hash=head.hash, time=format_time(utcnow()))
     write_checkpoint(output, seen)
+    if as_json:
+        payload = {"file": str(output), "records": seen.count, "head": seen.head_hash}
+        click.echo(json_text(payload | {"time": seen.time}))
+        return
     click.echo(f"checkpoint written: {seen.count} records, head {seen.head_hash}")
 
 
