@@ -150,13 +150,12 @@ class _StrictReader:
         return DotenvSyntaxError(message, source=self.source, line=line)
 
     def read(self, text: str) -> tuple[DotenvEntry, ...]:
-        offset = 0
+        lines_before = 0  # python-dotenv's bindings cover the text end to end, in order
         for binding in parse_stream(io.StringIO(text)):
             raw = binding.original.string
             blanks = _LEADING_BLANKS.match(raw)
-            start = offset + (blanks.end() if blanks is not None else 0)
-            line = text.count("\n", 0, start) + 1
-            offset += len(raw)
+            line = lines_before + raw.count("\n", 0, blanks.end() if blanks else 0) + 1
+            lines_before += raw.count("\n")
             if binding.error:
                 raise self.error(
                     "python-dotenv cannot parse this line and would skip it: expected KEY=VALUE "
