@@ -8,8 +8,9 @@ what that consumer cannot carry exactly:
 - ``json``: one object ``{"KEY": "value"}``;
 - ``shell``: ``export KEY='value'`` lines, safe to ``eval`` or ``source`` in bash/sh (single
   quotes take everything literally; a ``'`` is written ``'\\''``);
-- ``docker-env``: ``KEY=value`` for ``docker run --env-file`` and compose ``env_file``, which take
-  the rest of the line literally (no quotes, no escapes): a value with a line break is refused;
+- ``docker-env``: ``KEY=value`` for ``docker run --env-file``, which takes the rest of the line
+  literally (no quotes, no escapes, trailing blanks kept): a value with a line break is refused.
+  (Compose's ``env_file`` is another format: it parses quotes and ``${}``.)
 - ``k8s-secret``: a ``v1`` ``Secret`` manifest with the values base64-encoded under ``data``
   (binary values too).
 """
@@ -66,7 +67,8 @@ def format_export(
         return _kubernetes_secret(pairs, name)
     texts = _texts(pairs, output_format)
     if output_format == "dotenv":
-        return format_rollback_file(texts, interpolating=interpolating)
+        header = "Written by `secrets-adapter export`: secret values, keep it 0600."
+        return format_rollback_file(texts, interpolating=interpolating, header=header)
     if output_format == "json":
         return json.dumps(dict(texts), indent=2, ensure_ascii=False) + "\n"
     if output_format == "shell":

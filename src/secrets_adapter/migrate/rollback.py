@@ -87,7 +87,12 @@ def _expand_group(name: str, group: str, value: SecretValue) -> list[tuple[str, 
     return pairs
 
 
-def format_rollback_file(pairs: Sequence[tuple[str, str]], *, interpolating: bool = True) -> str:
+def format_rollback_file(
+    pairs: Sequence[tuple[str, str]],
+    *,
+    interpolating: bool = True,
+    header: str = "Written by `secrets-adapter rollback`: secret values, keep it 0600.",
+) -> str:
     """The ``.env`` text for ``pairs``, which python-dotenv reads back to the same values.
 
     ``interpolating``: the application reads the file with python-dotenv's default (``${X}``
@@ -103,9 +108,7 @@ def format_rollback_file(pairs: Sequence[tuple[str, str]], *, interpolating: boo
                 "application reads the file with interpolate=False, or change those values."
             )
     try:
-        return format_dotenv(
-            pairs, header=["Written by `secrets-adapter rollback`: secret values, keep it 0600."]
-        )
+        return format_dotenv(pairs, header=[header])
     except ValueError as exc:
         raise MigrationError(f"Cannot write a .env that reads back exactly: {exc}.") from None
 
