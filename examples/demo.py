@@ -159,10 +159,19 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
     run("init")
 
     step("Migrate the Gaara Store's .env into it")
-    run("migrate", "plan", "--from", str(env_file), "--prefix", PREFIX)
-    run("migrate", "apply", "--from", str(env_file), "--prefix", PREFIX, "--configure-rotation")
-    run("migrate", "apply", "--from", str(env_file), "--prefix", PREFIX)
-    run("migrate", "verify", "--from", str(env_file), "--prefix", PREFIX)
+    run("migrate", "plan", "--no-interpolate", "--from", str(env_file), "--prefix", PREFIX)
+    run(
+        "migrate",
+        "apply",
+        "--no-interpolate",
+        "--configure-rotation",
+        "--from",
+        str(env_file),
+        "--prefix",
+        PREFIX,
+    )
+    run("migrate", "apply", "--no-interpolate", "--from", str(env_file), "--prefix", PREFIX)
+    run("migrate", "verify", "--no-interpolate", "--from", str(env_file), "--prefix", PREFIX)
 
     step("Start the Gaara Store on the store; a client registers, logs in and orders")
     adapter = SecretsAdapter(
@@ -223,7 +232,7 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
 
     step("Roll back to a .env file (the design's rollback plan)")
     rollback = WORK / "rollback.env"
-    run("rollback", "--to", str(rollback), "--prefix", PREFIX)
+    run("rollback", "--no-interpolate", "--to", str(rollback), "--prefix", PREFIX)
     restored = entries_as_dict(read_dotenv_file(rollback))
     original = entries_as_dict(read_dotenv_file(env_file))
     rotated_keys = {"JWT_SECRET_KEY", "JWT_REFRESH_SECRET_KEY", "ENCRYPTION_KEY", "STRIPE_API_KEY"}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from secrets_adapter import SecretsAdapter
 from secrets_adapter.dotenv_file import format_dotenv
 
 pytestmark = pytest.mark.slow
@@ -143,3 +144,58 @@ def test_unresolvable_reference_stops_before_starting(env_file: Path) -> None:
     assert result.returncode == 1
     assert "started" not in result.stdout
     assert "TOKEN=secret://gaara/prod/missing" in result.stderr
+
+
+PRINT_KEYS = (
+    "import json, os; keys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY']; "
+    "print(json.dumps({k: os.environ.get(k) for k in keys}))"
+)
+
+
+@pytest.mark.parametrize("override", [False, True])
+def test_a_variable_the_caller_set_is_never_overridden_unless_asked(
+    cli_store: Path, override: bool
+) -> None:
+    """An IRSA pod's AWS_ACCESS_KEY_ID stays what the pod has; the stored static key is only
+    used where the caller has none, or with --override."""
+    with SecretsAdapter("local", path=cli_store, prefix="app") as adapter:
+        adapter.put_secret("aws-access-key-id", "AKIASTORED")
+        adapter.put_secret("aws-secret-access-key", "stored-secret")
+    env = _environment(SECRETS_ADAPTER_PATH=str(cli_store), AWS_ACCESS_KEY_ID="ASIAFROMTHEROLE")
+    env.pop("AWS_SECRET_ACCESS_KEY", None)
+    flags = ["--override"] if override else []
+    result = subprocess.run(
+        [
+            *[sys.executable, "-m", "secrets_adapter", "--prefix", "app", "exec", *flags],
+            *["--", sys.executable, "-c", PRINT_KEYS],
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["AWS_SECRET_ACCESS_KEY"] == "stored-secret"
+    if override:
+        assert seen["AWS_ACCESS_KEY_ID"] == "AKIASTORED"
+        assert "kept" not in result.stderr
+    else:
+        assert seen["AWS_ACCESS_KEY_ID"] == "ASIAFROMTHEROLE"
+        assert (
+            "kept AWS_ACCESS_KEY_ID from the environment (--override replaces it)" in result.stderr
+        )
+        assert "ASIAFROMTHEROLE" not in result.stderr
+
+
+def test_exec_help_says_the_environment_wins() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "secrets_adapter", "exec", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "never replaced" in result.stdout
+    assert "--override" in result.stdout

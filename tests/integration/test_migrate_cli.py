@@ -61,7 +61,7 @@ def env_file(tmp_path: Path) -> Path:
 
 
 def test_plan_shows_fingerprints_and_writes_nothing(run: Cli, env_file: Path) -> None:
-    out = run("migrate", "plan", "--from", str(env_file))
+    out = run("migrate", "plan", "--no-interpolate", "--from", str(env_file))
     assert out.code == 0, out.stderr
     assert "create     gaara/prod/database-url" in out.stdout
     assert "fp:" in out.stdout
@@ -73,7 +73,16 @@ def test_plan_shows_fingerprints_and_writes_nothing(run: Cli, env_file: Path) ->
 
 
 def test_plan_json(run: Cli, env_file: Path) -> None:
-    out = run("migrate", "plan", "--from", str(env_file), "--json", "--config", "STRIPE_*")
+    out = run(
+        "migrate",
+        "plan",
+        "--no-interpolate",
+        "--from",
+        str(env_file),
+        "--json",
+        "--config",
+        "STRIPE_*",
+    )
     data = json.loads(out.stdout)
     assert data["counts"]["create"] == len(AWKWARD_SECRETS) - 1
     skipped = {item["key"]: item["reason"] for item in data["left_in_env_file"]}
@@ -81,38 +90,38 @@ def test_plan_json(run: Cli, env_file: Path) -> None:
 
 
 def test_apply_verify_rollback(run: Cli, env_file: Path, tmp_path: Path) -> None:
-    applied = run("migrate", "apply", "--from", str(env_file))
+    applied = run("migrate", "apply", "--no-interpolate", "--from", str(env_file))
     assert applied.code == 0, applied.stderr
     assert f"Wrote {len(AWKWARD_SECRETS)} secrets, 0 already up to date" in applied.stdout
-    again = run("migrate", "apply", "--from", str(env_file))
+    again = run("migrate", "apply", "--no-interpolate", "--from", str(env_file))
     assert f"Wrote 0 secrets, {len(AWKWARD_SECRETS)} already up to date" in again.stdout
-    verified = run("migrate", "verify", "--from", str(env_file))
+    verified = run("migrate", "verify", "--no-interpolate", "--from", str(env_file))
     assert verified.code == 0
     assert f"{len(AWKWARD_SECRETS)} match, 0 differ, 0 missing" in verified.stdout
 
     target = tmp_path / "rolled-back.env"
-    rolled = run("rollback", "--to", str(target))
+    rolled = run("rollback", "--no-interpolate", "--to", str(target))
     assert rolled.code == 0, rolled.stderr
     assert entries_as_dict(read_dotenv_file(target)) == AWKWARD_SECRETS
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
-    refused = run("rollback", "--to", str(target))
+    refused = run("rollback", "--no-interpolate", "--to", str(target))
     assert refused.code == 1
     assert "exists already: pass --force" in refused.stderr
-    assert run("rollback", "--to", str(target), "--force").code == 0
+    assert run("rollback", "--no-interpolate", "--to", str(target), "--force").code == 0
     assert sorted(os.listdir(tmp_path)) == [".env", "rolled-back.env"]
 
 
 def test_verify_reads_each_secret_once(run: Cli, env_file: Path) -> None:
-    run("migrate", "apply", "--from", str(env_file))
+    run("migrate", "apply", "--no-interpolate", "--from", str(env_file))
     reads = run.provider.calls["get"]
-    assert run("migrate", "verify", "--from", str(env_file)).code == 0
+    assert run("migrate", "verify", "--no-interpolate", "--from", str(env_file)).code == 0
     assert run.provider.calls["get"] - reads == len(AWKWARD_SECRETS)
 
 
 def test_verify_mismatch_exits_4(run: Cli, env_file: Path) -> None:
-    run("migrate", "apply", "--from", str(env_file))
+    run("migrate", "apply", "--no-interpolate", "--from", str(env_file))
     run.provider.put("gaara/prod/stripe-api-key", SecretValue("tampered"))
-    out = run("migrate", "verify", "--from", str(env_file), "--json")
+    out = run("migrate", "verify", "--no-interpolate", "--from", str(env_file), "--json")
     assert out.code == 4
     assert json.loads(out.stdout)["mismatched"] == ["gaara/prod/stripe-api-key"]
     assert "Verification failed" in out.stderr
@@ -120,12 +129,12 @@ def test_verify_mismatch_exits_4(run: Cli, env_file: Path) -> None:
 
 def test_apply_failure_exits_1_and_rerun_finishes(env_file: Path) -> None:
     run = Cli(FlakyProvider(fail_on_put=2))
-    out = run("migrate", "apply", "--from", str(env_file))
+    out = run("migrate", "apply", "--no-interpolate", "--from", str(env_file))
     assert out.code == 1
     assert "ProviderUnavailableError" in out.stderr
     assert "run 'migrate apply' again" in out.stderr
-    assert run("migrate", "apply", "--from", str(env_file)).code == 0
-    assert run("migrate", "verify", "--from", str(env_file)).code == 0
+    assert run("migrate", "apply", "--no-interpolate", "--from", str(env_file)).code == 0
+    assert run("migrate", "verify", "--no-interpolate", "--from", str(env_file)).code == 0
 
 
 def test_progress_bar_for_many_secrets(run: Cli, tmp_path: Path) -> None:
@@ -145,20 +154,22 @@ def test_group_option(run: Cli, tmp_path: Path) -> None:
         "user": "u",
     }
     target = tmp_path / "out.env"
-    assert run("rollback", "--to", str(target), "--group", "DATABASE").code == 0
+    assert run("rollback", "--no-interpolate", "--to", str(target), "--group", "DATABASE").code == 0
     expected = {"DATABASE_URL": "pg://a", "DATABASE_USER": "u"}
     assert entries_as_dict(read_dotenv_file(target)) == expected
 
 
 def test_diff(run: Cli, env_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert run("diff", "--from", str(env_file)).code == 4  # nothing migrated yet
-    run("migrate", "apply", "--from", str(env_file))
+    assert (
+        run("diff", "--no-interpolate", "--from", str(env_file)).code == 4
+    )  # nothing migrated yet
+    run("migrate", "apply", "--no-interpolate", "--from", str(env_file))
     monkeypatch.delenv("STRIPE_API_KEY", raising=False)
-    clean = run("diff", "--from", str(env_file), "--json")
+    clean = run("diff", "--no-interpolate", "--from", str(env_file), "--json")
     assert clean.code == 0, clean.stderr
     assert {row["status"] for row in json.loads(clean.stdout)} == {"same"}
     monkeypatch.setenv("STRIPE_API_KEY", "different-in-environment")
-    drifted = run("diff", "--from", str(env_file))
+    drifted = run("diff", "--no-interpolate", "--from", str(env_file))
     assert drifted.code == 4
     assert "gaara/prod/stripe-api-key" in drifted.stderr
     assert "different" in drifted.stdout
@@ -173,7 +184,7 @@ class _UnreachableOnRead(InMemoryProvider):
 
 def test_diff_on_an_unreachable_store_is_an_error_not_drift(env_file: Path) -> None:
     provider = _UnreachableOnRead({"gaara/prod/database-url": "pg://a"})
-    out = Cli(provider)("diff", "--from", str(env_file))
+    out = Cli(provider)("diff", "--no-interpolate", "--from", str(env_file))
     assert out.code == 1  # not 4: nothing says the store lacks the secret
     assert "connection reset" in out.stderr
 

@@ -34,7 +34,15 @@ def _files_holding_the_sentinel(root: Path) -> list[Path]:
 
 def test_migrate_verify_rollback_on_the_local_store(cli_store: Path, tmp_path: Path) -> None:
     env_file = write_awkward_env(tmp_path / ".env")
-    common = ["--from", str(env_file), "--to", "local", "--prefix", "gaara/prod"]
+    common = [
+        "--from",
+        str(env_file),
+        "--to",
+        "local",
+        "--prefix",
+        "gaara/prod",
+        "--no-interpolate",
+    ]
     plan = sa("migrate", "plan", *common, "--json")
     assert plan.exit_code == 0, plan.output
     assert json.loads(plan.stdout)["counts"]["create"] == len(AWKWARD_SECRETS)
@@ -49,7 +57,7 @@ def test_migrate_verify_rollback_on_the_local_store(cli_store: Path, tmp_path: P
     out_dir = tmp_path / "rollback"
     out_dir.mkdir()
     target = out_dir / ".env"
-    rolled = sa("--prefix", "gaara/prod", "rollback", "--to", str(target))
+    rolled = sa("--prefix", "gaara/prod", "rollback", "--no-interpolate", "--to", str(target))
     assert rolled.exit_code == 0, rolled.output
     assert entries_as_dict(read_dotenv_file(target)) == AWKWARD_SECRETS
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -59,7 +67,17 @@ def test_migrate_verify_rollback_on_the_local_store(cli_store: Path, tmp_path: P
 
 def test_exec_from_the_local_store(cli_store: Path, tmp_path: Path) -> None:
     env_file = write_awkward_env(tmp_path / ".env")
-    sa("migrate", "apply", "--from", str(env_file), "--to", "local", "--prefix", "gaara/prod")
+    sa(
+        "migrate",
+        "apply",
+        "--no-interpolate",
+        "--from",
+        str(env_file),
+        "--to",
+        "local",
+        "--prefix",
+        "gaara/prod",
+    )
     keys = sorted(AWKWARD_SECRETS)
     script = f"import json, os; print(json.dumps({{k: os.environ.get(k) for k in {keys!r}}}))"
     env = {k: v for k, v in os.environ.items() if k not in AWKWARD_SECRETS}

@@ -35,16 +35,18 @@ def _rotator(name: str) -> str | None:
 
 def test_plan_proposes_and_apply_configures_each_rotator(cli_store: Path) -> None:
     source = ("--from", str(ENV_EXAMPLE), "--prefix", "gaara/prod")
-    planned = sa("migrate", "plan", *source, "--json")
+    planned = sa("migrate", "plan", "--no-interpolate", *source, "--json")
     assert planned.exit_code == 0, planned.output
     rows = json.loads(planned.stdout)["secrets"]
     assert {row["name"]: row["rotator"] for row in rows} == PROPOSED
     assert all(row["rotator_reason"] for row in rows)
-    assert "rotator: aws-iam-access-key" in sa("migrate", "plan", *source).stdout
+    assert (
+        "rotator: aws-iam-access-key" in sa("migrate", "plan", "--no-interpolate", *source).stdout
+    )
     assert sa("put", "gaara/prod/jwt-secret-key", stdin="chosen-before").exit_code == 0
     chosen = sa("rotation", "configure", "gaara/prod/jwt-secret-key", "--rotator", "random")
     assert chosen.exit_code == 0, chosen.output
-    applied = sa("migrate", "apply", *source, "--configure-rotation", "--json")
+    applied = sa("migrate", "apply", "--no-interpolate", *source, "--configure-rotation", "--json")
     assert applied.exit_code == 0, applied.output
     outcome = json.loads(applied.stdout)["rotation_configured"]
     assert outcome["gaara/prod/jwt-secret-key"] == "kept random (already configured)"
@@ -60,6 +62,8 @@ def test_plan_proposes_and_apply_configures_each_rotator(cli_store: Path) -> Non
 
 
 def test_apply_without_the_flag_configures_nothing(cli_store: Path) -> None:
-    applied = sa("migrate", "apply", "--from", str(ENV_EXAMPLE), "--prefix", "gaara/prod")
+    applied = sa(
+        "migrate", "apply", "--no-interpolate", "--from", str(ENV_EXAMPLE), "--prefix", "gaara/prod"
+    )
     assert applied.exit_code == 0, applied.output
     assert all(_rotator(name) is None for name in PROPOSED)

@@ -7,7 +7,7 @@ import socket
 import threading
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -72,6 +72,25 @@ def test_status_json(gaara_adapter: SecretsAdapter, capsys: pytest.CaptureFixtur
     rows = json.loads(capsys.readouterr().out)
     assert [row["problem"] for row in rows] == [None, None, "rotation overdue"]
     assert all(row["version"] for row in rows)
+    for row in rows:  # ISO 8601 with a "T", as every other time the CLI prints
+        assert "T" in row["last_rotation"]
+        assert datetime.fromisoformat(row["last_rotation"]).tzinfo is not None
+
+
+def test_rules_json_holds_json_values_not_python_reprs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["monitoring", "rules", "--json"]) == 0
+    out = capsys.readouterr().out
+    for repr_fragment in ("frozenset(", "<Outcome", "day,", "Severity."):
+        assert repr_fragment not in out
+    rules = {rule["id"]: rule for rule in json.loads(out)}
+    failed = rules["failed-retrievals"]
+    assert failed["kind"] == "Count"
+    assert failed["window"] == "PT5M"
+    assert failed["matches"][0]["actions"] == ["get", "get_many"]
+    assert failed["matches"][0]["outcomes"] == ["error"]
+    assert rules["rotation-overdue"]["max_age"] == "P90D"
 
 
 def test_cloudwatch_snippet_is_the_template_s(capsys: pytest.CaptureFixture[str]) -> None:
@@ -177,7 +196,7 @@ def test_metrics_and_status_agree_on_the_last_rotation(
     assert timedelta(days=200) <= timedelta(seconds=age) < timedelta(days=201)
     run_with(adapter, ["status", "--json"])
     (row,) = json.loads(capsys.readouterr().out)
-    assert row["last_rotation"] == str(rotated)
+    assert row["last_rotation"] == rotated.isoformat()  # ISO 8601, like every other time
 
 
 def test_cloudwatch_terraform_is_the_committed_file(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,15 +1,12 @@
-"""README.md's main examples run as written, against the embedded store, so they cannot rot.
+"""README.md's blocks marked ``<!-- tested -->`` run as written, so they cannot rot.
 
-Which blocks run: every fenced ``sh`` block of the "Quick start" section, and every fenced
-``python`` block preceded by the line ``<!-- tested -->`` (blocks that need no cloud). Each runs
-in a fresh temporary folder, as a separate process (the CLI, or ``python -c``), with none of the
-caller's ``SECRETS_*``/``AWS_*``/``VAULT_*`` variables. The world a block may assume is set up
-here: the Quick start's store with ``gaara/prod/database-url``, ``gaara/prod/database`` (a JSON
-object) and ``gaara/prod/jwt-keys``; a development ``.env`` holding the Gaara Store's nine
-secrets (what ``FlaskSecrets(app)`` reads through ``from_env()``); and the names a fragment
-takes as given: ``adapter`` (a ``SecretsAdapter`` over that store with the prefix ``gaara/prod``),
-``app`` (a Flask app), ``SLACK_WEBHOOK_URL`` (a closed port: the webhook is never reached) and
-``my_pager_function``.
+Every fenced ``sh``/``bash`` and ``python`` block preceded by the line ``<!-- tested -->`` runs
+literally, top to bottom in README order, in one fresh temporary folder (what a reader does who
+copies them one after the other): shell blocks with ``bash -euo pipefail``, Python blocks with this
+interpreter, each as its own process, with none of the caller's ``SECRETS_*``/``AWS_*``/``VAULT_*``
+variables and nothing set up beforehand. A block may rely only on what earlier blocks left in the
+folder. After a block, a few checks of what it promised may run in the same process (``CHECKS``):
+they add assertions, never names the block uses.
 """
 
 from __future__ import annotations
@@ -29,40 +26,32 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 MARKER = "<!-- tested -->"
 QUICK_START = "Quick start"
-PREFIX = "gaara/prod"
 CLI = str(Path(sys.executable).with_name("secrets-adapter"))
 
-# Made-up values (never the suite's sentinel): what the blocks read back.
-STRIPE_KEY = "sk_test_readme-example-4242"
-DATABASE_URL = "postgresql://gaara:readme-db-pass@127.0.0.1:5432/gaara_store"
-DATABASE = {"username": "gaara", "password": "readme-db-pass"}
-GAARA_ENV = {
-    "DATABASE_URL": DATABASE_URL,
-    "JWT_SECRET_KEY": "readme-jwt-secret",
-    "JWT_REFRESH_SECRET_KEY": "readme-jwt-refresh-secret",
-    "ENCRYPTION_KEY": "readme-encryption-key",
-    "AWS_ACCESS_KEY_ID": "AKIAREADMEEXAMPLE",
-    "AWS_SECRET_ACCESS_KEY": "readme-aws-secret",
-    "SENDGRID_API_KEY": "readme-sendgrid-key",
-    "STRIPE_API_KEY": STRIPE_KEY,
-    "OAUTH_CLIENT_SECRET": "readme-oauth-secret",
-}
-PRELUDE = (
-    "from flask import Flask\n"
-    "from secrets_adapter import SecretsAdapter\n"
-    f"adapter = SecretsAdapter(backend='local', path='.secrets', prefix={PREFIX!r})\n"
-    "app = Flask('readme')\n"
-    "SLACK_WEBHOOK_URL = 'http://127.0.0.1:9/'\n"
-    "pages = []\n"
-    "my_pager_function = pages.append\n"
-)
-# What a section's tested block must have done, checked after it ran.
+# What the Quick start stores (its literal example values) and what later blocks then read.
+STRIPE_KEY = "sk_test_4242example"
+DATABASE_URL = "postgresql://gaara:change-me@localhost:5432/gaara"
+DATABASE = {"username": "gaara", "password": "change-me"}
+# What a section's tested block must have done, checked after it ran, in the same process.
 CHECKS = {
-    "Flask": f"\nassert app.config['STRIPE_API_KEY'] == {STRIPE_KEY!r}\n",
+    QUICK_START: (
+        f"\nassert url == {DATABASE_URL!r}, 'url'"
+        f"\nassert db == {DATABASE!r}, 'db'"
+        f"\nassert password == {DATABASE['password']!r}, 'password'\n"
+    ),
+    "Flask": (
+        f"\nassert app.config['STRIPE_API_KEY'] == {STRIPE_KEY!r}"
+        f"\nassert app.config['DB_PASSWORD'] == {DATABASE['password']!r}\n"
+    ),
     "Monitoring and alerts": (
         "\nadapter.get_secret_value('stripe-api-key')"
         "\nassert b'secrets_adapter_accesses_total' in app.test_client().get('/metrics').data\n"
     ),
+}
+# Tested blocks of sections other engineers own that do not run on their own yet: each must
+# still fail (strict), so that the entry is removed once its block is made self-contained.
+NOT_YET_SELF_CONTAINED = {
+    "Rotation": "uses `adapter` and a `jwt-keys` key set that no earlier block creates",
 }
 _FENCE = re.compile(r"^(?P<indent>\s*)```(?P<lang>\w+)\s*$")
 _CLOSE = re.compile(r"^\s*```\s*$")
@@ -115,104 +104,78 @@ def readme_blocks(text: str) -> list[Block]:
 
 
 BLOCKS = readme_blocks(README.read_text(encoding="utf-8"))
-QUICK_START_SH = [b for b in BLOCKS if b.section == QUICK_START and b.lang == "sh"]
-TESTED_PYTHON = [b for b in BLOCKS if b.tested and b.lang == "python"]
+TESTED = [b for b in BLOCKS if b.tested and b.lang in ("sh", "bash", "python")]
 
 
-def clean_environ(**extra: str) -> dict[str, str]:
+def clean_environ() -> dict[str, str]:
     """The caller's environment without any backend settings, in development."""
     prefixes = ("SECRETS_", "AWS_", "VAULT_")
     environ = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     environ.pop("ENVIRONMENT", None)
     bin_dir = str(Path(sys.executable).parent)
     environ["PATH"] = f"{bin_dir}{os.pathsep}{environ.get('PATH', '')}"
-    return {**environ, "ENVIRONMENT": "development", **extra}
+    return environ
 
 
-def run(args: list[str], cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run_block(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
+    if block.lang == "python":
+        args = [sys.executable, "-c", block.code + CHECKS.get(block.section, "")]
+    else:
+        args = ["bash", "-euo", "pipefail", "-c", block.code]
     return subprocess.run(
         args,
-        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
         cwd=cwd,
-        env=clean_environ(STRIPE_KEY=STRIPE_KEY),
+        env=clean_environ(),
     )
 
 
-def run_quick_start(cwd: Path) -> str:
-    """Run the Quick start's shell blocks as written; return their standard output."""
-    outputs = []
-    for block in QUICK_START_SH:
-        done = run(["bash", "-euo", "pipefail", "-c", block.code], cwd)
-        assert done.returncode == 0, f"{block.label} failed: {done.stderr[-2000:]}"
-        outputs.append(done.stdout)
-    return "".join(outputs)
-
-
-def put(cwd: Path, name: str, value: str) -> None:
-    done = run([CLI, "put", name], cwd, stdin=value)
-    assert done.returncode == 0, done.stderr
-
-
-def run_python(block: Block, cwd: Path, epilogue: str = "") -> None:
-    source = PRELUDE + block.code + epilogue
-    done = run([sys.executable, "-c", source], cwd)
-    assert done.returncode == 0, f"{block.label} failed:\n{done.stderr[-3000:]}"
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Path:
-    """The Quick start done, plus what the other tested blocks assume (see the module doc)."""
-    run_quick_start(tmp_path)
-    put(tmp_path, f"{PREFIX}/database-url", DATABASE_URL)
-    put(tmp_path, f"{PREFIX}/database", json.dumps(DATABASE))
-    put(tmp_path, f"{PREFIX}/jwt-keys", "readme-legacy-jwt-secret")
-    jwt_keys = f"{PREFIX}/jwt-keys"  # made a key set with a kid, as the README describes it
-    for args in (["rotation", "configure", jwt_keys, "--rotator", "jwt"], ["rotate", jwt_keys]):
-        done = run([CLI, *args], tmp_path)
-        assert done.returncode == 0, done.stderr
-    dotenv = "".join(f"{key}={value}\n" for key, value in GAARA_ENV.items())
-    (tmp_path / ".env").write_text(dotenv, encoding="utf-8")
-    return tmp_path
+@pytest.fixture(scope="module")
+def readme_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[int, subprocess.CompletedProcess[str]]:
+    """Every tested block, top to bottom, in one fresh folder; each block's outcome by line."""
+    folder = tmp_path_factory.mktemp("readme")
+    assert os.listdir(folder) == []
+    return {block.line: run_block(block, folder) for block in TESTED}
 
 
 def test_the_readme_marks_its_main_examples() -> None:
-    assert QUICK_START_SH, "the Quick start section has no ```sh block"
-    sections = {block.section for block in TESTED_PYTHON}
-    assert {QUICK_START, "Rotation", *CHECKS} <= sections, sections
+    sections = [block.section for block in TESTED]
+    assert sections[:2] == [QUICK_START, QUICK_START]
+    assert [b.lang for b in TESTED[:2]] == ["sh", "python"]
+    assert {*CHECKS, *NOT_YET_SELF_CONTAINED} <= set(sections), sections
 
 
-def test_quick_start_shell_stores_reads_lists_and_rotates(tmp_path: Path) -> None:
-    stdout = run_quick_start(tmp_path)
-    lines = stdout.splitlines()
+@pytest.mark.parametrize("block", TESTED, ids=lambda b: b.label)
+def test_tested_block_runs_as_written(
+    readme_run: dict[int, subprocess.CompletedProcess[str]], block: Block
+) -> None:
+    done = readme_run[block.line]
+    if block.section in NOT_YET_SELF_CONTAINED:
+        assert done.returncode != 0, f"{block.label} runs now: drop it from NOT_YET_SELF_CONTAINED"
+        pytest.xfail(f"{block.label}: {NOT_YET_SELF_CONTAINED[block.section]}")
+    assert done.returncode == 0, f"{block.label} failed:\n{done.stderr[-3000:]}"
+
+
+def test_quick_start_shell_prints_what_it_says(
+    readme_run: dict[int, subprocess.CompletedProcess[str]],
+) -> None:
+    shell = next(b for b in TESTED if b.section == QUICK_START and b.lang == "sh")
+    lines = readme_run[shell.line].stdout.splitlines()
     assert STRIPE_KEY in lines  # `get` printed the value alone on its line
-    assert f'["{PREFIX}/stripe-api-key"]' in lines  # list --json
-    current = run([CLI, "get", f"{PREFIX}/stripe-api-key"], tmp_path)
-    assert current.returncode == 0
-    assert current.stdout.strip() not in ("", STRIPE_KEY)  # rotate made a new current value
-    assert oct((tmp_path / ".secrets" / "master.key").stat().st_mode & 0o777) == "0o600"
+    listed = json.loads(lines[-1])  # list --json
+    assert listed == ["gaara/prod/database", "gaara/prod/database-url", "gaara/prod/stripe-api-key"]
 
 
-def test_quick_start_python_reads_what_it_says(world: Path) -> None:
-    blocks = [b for b in TESTED_PYTHON if b.section == QUICK_START]
-    assert blocks
-    checks = (
-        f"\nassert url == {DATABASE_URL!r}, 'url'"
-        f"\nassert db == {DATABASE!r}, 'db'"
-        f"\nassert password == {DATABASE['password']!r}, 'password'\n"
-    )
-    for block in blocks:
-        run_python(block, world, epilogue=checks)
-
-
-@pytest.mark.parametrize(
-    "block", [b for b in TESTED_PYTHON if b.section != QUICK_START], ids=lambda b: b.label
-)
-def test_tested_python_block_runs(world: Path, block: Block) -> None:
-    run_python(block, world, epilogue=CHECKS.get(block.section, ""))
+def test_flask_block_prints_the_value_it_read(
+    readme_run: dict[int, subprocess.CompletedProcess[str]],
+) -> None:
+    flask = next(b for b in TESTED if b.section == "Flask")
+    assert readme_run[flask.line].stdout == f"{STRIPE_KEY}\n"
 
 
 @pytest.mark.parametrize("path", ["README.md", "examples/gaara_store/README.md", "bench/README.md"])

@@ -5,6 +5,7 @@ the two-keys limit is handled, and ``rollback``/``exec`` still give both variabl
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Mapping
 from datetime import timedelta
@@ -75,12 +76,21 @@ def migrated(moto_server: MotoServer, cli_store: Path, tmp_path: Path) -> dict[s
     ]
     env_file = tmp_path / ".env"
     env_file.write_text("\n".join(lines) + "\n")
-    plan = sa("migrate", "plan", "--from", str(env_file), "--prefix", "gaara/prod", "--json")
+    plan = sa(
+        "migrate",
+        "plan",
+        "--no-interpolate",
+        "--from",
+        str(env_file),
+        "--prefix",
+        "gaara/prod",
+        "--json",
+    )
     rows = {row["name"]: row for row in json.loads(plan.stdout)["secrets"]}
     assert rows[NAME]["keys"] == ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
     assert rows[NAME]["rotator"] == "aws-iam-access-key"
     applied = sa(
-        "migrate", "apply", "--from", str(env_file), "--prefix", "gaara/prod",
+        "migrate", "apply", "--no-interpolate", "--from", str(env_file), "--prefix", "gaara/prod",
         "--configure-rotation",
     )  # fmt: skip
     assert applied.exit_code == 0, applied.output
@@ -135,7 +145,7 @@ def test_rollback_and_exec_give_both_variables(
     assert sa("rotate", NAME).exit_code == 0
     pair = _stored()
     rollback = tmp_path / "rollback.env"
-    done = sa("rollback", "--to", str(rollback), "--prefix", "gaara/prod")
+    done = sa("rollback", "--no-interpolate", "--to", str(rollback), "--prefix", "gaara/prod")
     assert done.exit_code == 0, done.output
     restored = entries_as_dict(read_dotenv_file(rollback))
     assert restored["AWS_ACCESS_KEY_ID"] == pair["access_key_id"]
@@ -148,11 +158,22 @@ def test_rollback_and_exec_give_both_variables(
         "import json, os, sys; json.dump({k: os.environ.get(k) for k in "
         "('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY')}, open(sys.argv[1], 'w'))"
     )
-    ran = sa("exec", "--prefix", "gaara/prod", "--", sys.executable, "-c", program, str(seen))
+    child = ("--prefix", "gaara/prod", "--", sys.executable, "-c", program, str(seen))
+    ran = sa("exec", "--override", *child)
     assert ran.exit_code == 0, ran.output
     assert json.loads(seen.read_text()) == {
         "AWS_ACCESS_KEY_ID": pair["access_key_id"],
         "AWS_SECRET_ACCESS_KEY": pair["secret_access_key"],
+        "AWS_ACCESS_KEY": None,
+    }
+    # without --override the caller's own credentials (an IRSA role's, here moto's) win, both
+    # variables together: never the caller's key id beside the stored secret key
+    assert os.environ["AWS_ACCESS_KEY_ID"] != pair["access_key_id"]
+    ran = sa("exec", *child)
+    assert ran.exit_code == 0, ran.output
+    assert json.loads(seen.read_text()) == {
+        "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY"),
         "AWS_ACCESS_KEY": None,
     }
 

@@ -71,7 +71,9 @@ def _migrated_url(
     text = ENV_EXAMPLE.read_text().replace(_demo_url(), url)
     env_file = tmp_path / ".env"
     env_file.write_text(text)
-    applied = sa("migrate", "apply", "--from", str(env_file), "--prefix", "gaara/prod")
+    applied = sa(
+        "migrate", "apply", "--no-interpolate", "--from", str(env_file), "--prefix", "gaara/prod"
+    )
     assert applied.exit_code == 0, applied.output
     stored = sa("get", NAME)
     assert stored.exit_code == 0 and stored.stdout.strip() == url

@@ -1,12 +1,14 @@
-"""The literal .env parser and its writer: every rule, every error, and byte-exact round trips."""
+"""The .env reader against python-dotenv itself, its refusals, and the writer's round trips."""
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 from pathlib import Path
 
 import pytest
+from dotenv import dotenv_values
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,6 +17,7 @@ from secrets_adapter.dotenv_file import (
     entries_as_dict,
     format_assignment,
     format_dotenv,
+    interpolated_keys,
     parse_dotenv,
     quote_value,
     read_dotenv_file,
@@ -22,6 +25,7 @@ from secrets_adapter.dotenv_file import (
 )
 from secrets_adapter.errors import ConfigurationError
 from tests.sentinel import SENTINEL
+from tests.unit.dotenv_corpus import CORPUS
 
 AWKWARD = [
     "plain",
@@ -50,57 +54,82 @@ def _values(text: str | bytes, **kwargs: object) -> dict[str, str]:
     return entries_as_dict(parse_dotenv(text, **kwargs))  # type: ignore[arg-type]
 
 
-def test_comments_blank_lines_and_export() -> None:
-    text = "# a comment\n\n   \nexport A=1\n  # indented comment\nB = two words  # note\n"
-    assert _values(text) == {"A": "1", "B": "two words"}
+def _python_dotenv(path: Path, *, interpolate: bool = False) -> dict[str, str | None]:
+    return dict(dotenv_values(path, interpolate=interpolate))
 
 
-def test_unquoted_hash_without_blank_before_is_part_of_the_value() -> None:
-    assert _values("A=abc#def\nB=#x\nC= #only a comment\n") == {"A": "abc#def", "B": "#x", "C": ""}
+@pytest.mark.parametrize("case", sorted(CORPUS))
+def test_dotenv_corpus(case: str, tmp_path: Path) -> None:
+    """Every value we read is the value python-dotenv reads from the same file."""
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(CORPUS[case])
+    ours = entries_as_dict(read_dotenv_file(env_file))
+    assert ours == _python_dotenv(env_file)
 
 
-def test_key_named_export_is_a_key() -> None:
-    assert _values("export=1\n") == {"export": "1"}
+def test_the_corpus_is_large_enough() -> None:
+    assert len(CORPUS) >= 70
 
 
-def test_single_quotes_are_literal() -> None:
-    assert _values(r"A='\n ${HOME} \\ # x'") == {"A": r"\n ${HOME} \\ # x"}
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # issue 14: each was read differently from python-dotenv, with no error
+        (b"a='b\\\\c'\n", {"a": "b\\c"}),
+        (b"a='b\\' # c'\n", {"a": "b' # c"}),
+        (b'a="b\\$c"\n', {"a": "b\\$c"}),
+        (b"a=b\rc=d\r", {"a": "b", "c": "d"}),
+    ],
+)
+def test_issue_14_cases_read_as_python_dotenv_reads_them(
+    data: bytes, expected: dict[str, str], tmp_path: Path
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_bytes(data)
+    assert entries_as_dict(read_dotenv_file(env_file)) == expected == _python_dotenv(env_file)
 
 
-def test_double_quotes_understand_escapes() -> None:
-    text = r'A="q\" b\\ n\n r\r t\t d\$ s\' other\x"'
-    assert _values(text) == {"A": "q\" b\\ n\n r\r t\t d$ s' other\\x"}
+def test_line_numbers_count_every_kind_of_line_end() -> None:
+    entries = parse_dotenv("# c\r\nA='one\ntwo'\rB=\"x\"\r\n\n  C=3\n")
+    assert [(entry.key, entry.line) for entry in entries] == [("A", 2), ("B", 4), ("C", 6)]
 
 
-def test_multi_line_quoted_values_and_line_numbers() -> None:
-    entries = parse_dotenv("A='one\ntwo'\nB=\"three\nfour\" # c\nC=5\n")
-    assert entries_as_dict(entries) == {"A": "one\ntwo", "B": "three\nfour", "C": "5"}
-    assert [entry.line for entry in entries] == [1, 3, 5]
+def test_interpolation_is_python_dotenvs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SA_TEST_E", "env")
+    monkeypatch.setenv("SA_TEST_EMPTY", "")
+    text = (
+        "A=x\nB=${A}/y\nC=\"${A}-${SA_TEST_E}\\${A}\"\nD='${A}'\nF=${MISSING:-fallback}\n"
+        "G=${SA_TEST_EMPTY:-unused}\nH=$A {A} ${SA_TEST_E}\n"
+    )
+    env_file = tmp_path / ".env"
+    env_file.write_text(text, encoding="utf-8")
+    ours = entries_as_dict(read_dotenv_file(env_file, interpolate=True))
+    assert ours == _python_dotenv(env_file, interpolate=True)
+    assert ours["D"] == "x"  # python-dotenv expands inside single quotes too
+    assert ours["G"] == ""  # defined but empty: no default, unlike a shell
 
 
-def test_crlf_and_bom() -> None:
-    data = "\ufeffA=1\r\nB='x\r\ny'\r\nC=3 # c\r\n".encode()
-    assert _values(data) == {"A": "1", "B": "x\ny", "C": "3"}
-
-
-def test_no_interpolation_unless_asked() -> None:
+def test_no_interpolation_keeps_references() -> None:
     text = 'A=x\nB=${A}/y\nC="${A}"\n'
     assert _values(text) == {"A": "x", "B": "${A}/y", "C": "${A}"}
 
 
-def test_interpolation_when_asked() -> None:
-    text = "A=x\nB=${A}/y\nC=\"${A}-${E}\\${A}\"\nD='${A}'\nF=${MISSING:-fallback}\n"
-    values = _values(text, interpolate=True, environ={"E": "env"})
-    assert values == {"A": "x", "B": "x/y", "C": "x-env${A}", "D": "${A}", "F": "fallback"}
-
-
-def test_interpolation_prefers_the_environment() -> None:
-    assert _values("A=file\nB=${A}\n", interpolate=True, environ={"A": "env"})["B"] == "env"
+def test_undecided_interpolation_refuses_references() -> None:
+    with pytest.raises(DotenvSyntaxError, match=r"line 2: B holds a \$\{\.\.\.\} reference"):
+        parse_dotenv("A=1\nB=${A}\n", interpolate=None)
+    assert _values("A=$1 {x}\n", interpolate=None) == {"A": "$1 {x}"}
 
 
 def test_undefined_reference_is_an_error_naming_it() -> None:
     with pytest.raises(DotenvSyntaxError, match=r"line 2: B refers to \$\{NOPE\}"):
-        parse_dotenv("A=1\nB=${NOPE}\n", interpolate=True)
+        parse_dotenv("A=1\nB=${NOPE}\n", interpolate=True, environ={})
+
+
+def test_reference_both_key_and_environment_is_refused() -> None:
+    with pytest.raises(DotenvSyntaxError, match=r"line 2: B refers to .*both a key on line 1"):
+        parse_dotenv("A=file\nB=${A}\n", interpolate=True, environ={"A": "env"})
+    same = _values("A=v\nB=${A}\n", interpolate=True, environ={"A": "v"})
+    assert same == {"A": "v", "B": "v"}
 
 
 def test_duplicate_key_names_the_key_and_both_lines() -> None:
@@ -118,15 +147,21 @@ def test_duplicate_key_names_the_key_and_both_lines() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "fragment"),
     [
-        (f"A=1\nB='{SENTINEL}\n", 2, "single quote opened for B is never closed"),
-        (f'A=1\n\nB="{SENTINEL}\\"\n', 3, "double quote opened for B is never closed"),
-        (f"A='{SENTINEL}' trailing{SENTINEL}\n", 1, "unexpected text after the closing quote"),
-        (f"A=1\n{SENTINEL}\n", 2, "expected KEY=VALUE"),
-        (f"export {SENTINEL}\n", 1, "expected KEY=VALUE"),
-        (f"A=1\nB C={SENTINEL}\n", 2, "expected KEY=VALUE"),
+        (f"A=1\nB='{SENTINEL}\n", 2, "python-dotenv cannot parse this line"),
+        (f'A=1\n\nB="{SENTINEL}\\"\n', 3, "python-dotenv cannot parse this line"),
+        (f"A='{SENTINEL}' trailing{SENTINEL}\n", 1, "python-dotenv cannot parse this line"),
+        (f"A=1\n{SENTINEL}\n", 2, "with no '='"),
+        (f"A=1\nB C={SENTINEL}\n", 2, "python-dotenv cannot parse this line"),
+        (f"A=1\n={SENTINEL}\n", 2, "python-dotenv cannot parse this line"),
+        (f"A=1\n9A={SENTINEL}\n", 2, "the key is not a variable name"),
+        (f"A=1\n{SENTINEL}:x={SENTINEL}\n", 2, "the key is not a variable name"),
+        (f"\ufeffA={SENTINEL}\n", 1, "byte-order mark"),
+        (f"A=1\nB='{SENTINEL}\\\\'\nC='x'\n", 2, "ends in an escaped backslash"),
+        (f'B="{SENTINEL}\\\\" # c\n', 1, "ends in an escaped backslash"),
+        (f"A=1\nB= # {SENTINEL}\n", 2, "followed by a blank and '#'"),
     ],
 )
-def test_errors_name_file_and_line_never_the_value(text: str, line: int, fragment: str) -> None:
+def test_refusals_name_file_and_line_never_the_value(text: str, line: int, fragment: str) -> None:
     with pytest.raises(DotenvSyntaxError) as info:
         parse_dotenv(text, source="/srv/app/.env")
     message = str(info.value)
@@ -139,7 +174,7 @@ def test_errors_name_file_and_line_never_the_value(text: str, line: int, fragmen
 
 def test_invalid_utf8_names_its_line() -> None:
     with pytest.raises(DotenvSyntaxError, match="line 3: not valid UTF-8"):
-        parse_dotenv(b"A=1\nB=2\nC=\xff\xfe\n")
+        parse_dotenv(b"A=1\rB=2\r\nC=\xff\xfe\n")
 
 
 def test_reads_a_file(tmp_path: Path) -> None:
@@ -153,20 +188,50 @@ def test_entry_repr_holds_no_value() -> None:
     assert SENTINEL not in repr(entry)
 
 
-@pytest.mark.parametrize("value", AWKWARD)
-def test_writer_round_trips_awkward_values(value: str) -> None:
-    text = format_dotenv({"KEY": value, "OTHER": "after"})
-    assert _values(text) == {"KEY": value, "OTHER": "after"}
-    # the same file also means the same thing when read with interpolation on
-    assert _values(text, interpolate=True) == {"KEY": value, "OTHER": "after"}
+NASTY = [
+    *AWKWARD,
+    "ends in a backslash\\",
+    "C:\\path\\",
+    "quote then backslash '\\",
+    "\\'",
+    '\\"',
+    "a\\\\b",
+    "tab\tinside and \x0b vertical",
+    "#starts with a hash",
+    "ends with a hash #",
+    " ",
+]
 
 
-def test_writer_prefers_single_quotes_and_escapes_dollars_in_double_quotes() -> None:
+@pytest.mark.parametrize("value", NASTY)
+def test_writer_round_trips_through_python_dotenv(value: str, tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(format_dotenv({"KEY": value, "OTHER": "after"}), encoding="utf-8")
+    expected = {"KEY": value, "OTHER": "after"}
+    assert _python_dotenv(env_file) == expected
+    assert entries_as_dict(read_dotenv_file(env_file)) == expected
+
+
+def test_writer_quoting() -> None:
     assert quote_value("${X} # y") == "'${X} # y'"
-    assert quote_value("it's ${X}") == '"it\'s \\${X}"'
+    assert quote_value("it's ${X}") == '"it\'s ${X}"'
+    assert quote_value("a\\b") == '"a\\\\b"'
+    assert quote_value("ends\\") == "ends\\"
     assert format_assignment("A", "a\nb") == 'A="a\\nb"'
     header = ["made by rollback", ""]
     assert format_dotenv({"A": "1"}, header=header) == "# made by rollback\n#\nA='1'\n"
+
+
+def test_writer_refuses_what_no_quoting_reads_back() -> None:
+    with pytest.raises(ValueError, match="ending in a backslash"):
+        quote_value(" padded\\")
+    with pytest.raises(ValueError, match="ending in a backslash"):
+        quote_value("two\nlines\\")
+
+
+def test_interpolated_keys_are_the_ones_python_dotenv_would_expand() -> None:
+    items = {"A": "${HOME}", "B": "$HOME {x}", "C": "x${Y:-d}y", "D": "${"}
+    assert interpolated_keys(items) == ["A", "C"]
 
 
 def test_writer_refuses_a_bad_key() -> None:
@@ -174,17 +239,25 @@ def test_writer_refuses_a_bad_key() -> None:
         format_assignment("BAD KEY", "v")
 
 
+def _readable(value: str) -> bool:
+    try:
+        quote_value(value)
+    except ValueError:
+        return False
+    return True
+
+
 @given(
     items=st.dictionaries(
         st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,20}", fullmatch=True),
-        st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40),
+        st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40).filter(_readable),
         max_size=6,
     )
 )
 def test_writer_round_trips_any_text(items: dict[str, str]) -> None:
     text = format_dotenv(items)
     assert _values(text.encode("utf-8")) == items
-    assert _values(text, interpolate=True) == items
+    assert dict(dotenv_values(stream=io.StringIO(text), interpolate=False)) == items
 
 
 def test_private_file_is_0600_and_refuses_to_overwrite(tmp_path: Path) -> None:

@@ -27,29 +27,50 @@ def _provider() -> InMemoryProvider:
 
 
 def test_secrets_under_the_prefix_become_variables() -> None:
-    env, skipped = child_environment(
-        _adapter(), {"PATH": "/bin", "DATABASE_URL": "stale"}, prefix="gaara/prod"
-    )
+    env, skipped, kept = child_environment(_adapter(), {"PATH": "/bin"}, prefix="gaara/prod")
     assert env == {"PATH": "/bin", "DATABASE_URL": "pg://db", "DB__REPLICA_URL": "pg://replica"}
     assert skipped == ["gaara/prod/blob", "gaara/prod/with-nul"]
+    assert kept == []
+
+
+def test_a_variable_already_set_is_kept_and_its_secret_not_read() -> None:
+    provider = _provider()
+    environ = {"DATABASE_URL": "from-the-caller", "DB__REPLICA_URL": ""}
+    env, _, kept = child_environment(
+        _adapter(provider),
+        environ,
+        prefix="gaara/prod",
+        names=["database-url", "gaara/prod/db/replica-url"],
+    )
+    assert env == environ
+    assert kept == ["DATABASE_URL", "DB__REPLICA_URL"]
+    assert "get_many" not in provider.calls
+
+
+def test_override_replaces_variables_already_set() -> None:
+    env, _, kept = child_environment(
+        _adapter(), {"DATABASE_URL": "stale"}, prefix="gaara/prod", override=True
+    )
+    assert env["DATABASE_URL"] == "pg://db"
+    assert kept == []
 
 
 def test_the_secrets_are_read_in_one_batch_and_unmappable_ones_not_at_all() -> None:
     provider = _provider()
     names = ["database-url", "gaara/prod/db/replica-url", "gaara/production/other"]
-    _, skipped = child_environment(_adapter(provider), {}, prefix="gaara/prod", names=names)
+    _, skipped, _ = child_environment(_adapter(provider), {}, prefix="gaara/prod", names=names)
     assert skipped == ["gaara/production/other"]  # outside the prefix: no variable to hold it
     assert provider.calls == {"get_many": 1}
 
 
 def test_only_named_secrets() -> None:
-    env, skipped = child_environment(_adapter(), {}, prefix="gaara/prod", names=["database-url"])
+    env, skipped, _ = child_environment(_adapter(), {}, prefix="gaara/prod", names=["database-url"])
     assert env == {"DATABASE_URL": "pg://db"}
     assert skipped == []
 
 
 def test_without_prefix_full_names_map_to_double_underscores() -> None:
-    env, _ = child_environment(_adapter(), {}, prefix="", names=["gaara/production/other"])
+    env, _, _ = child_environment(_adapter(), {}, prefix="", names=["gaara/production/other"])
     assert env == {"GAARA__PRODUCTION__OTHER": "outside"}
 
 

@@ -21,6 +21,7 @@ from secrets_adapter.cli.context import (
     EXIT_USAGE,
     UserError,
     handle_errors,
+    json_text,
 )
 from secrets_adapter.clock import utcnow
 from secrets_adapter.errors import ConfigurationError
@@ -56,8 +57,9 @@ def audit_group() -> None:
     default=None,
     help="A checkpoint file (from 'audit checkpoint'): also detects a truncated log.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @handle_errors
-def verify_command(log: Path, checkpoint: Path | None) -> None:
+def verify_command(log: Path, checkpoint: Path | None, as_json: bool) -> None:
     """Walk the chain of LOG (and its rotated segments); exit 4 at the first bad record."""
     if not log.exists() and not list(log.parent.glob(log.name + ".*")):
         raise UserError(
@@ -67,20 +69,40 @@ def verify_command(log: Path, checkpoint: Path | None) -> None:
         )
     seen = _read_checkpoint(checkpoint) if checkpoint is not None else None
     report = verify_log(log, checkpoint=seen)
+    if as_json:
+        problem = report.problem
+        click.echo(
+            json_text(
+                {
+                    "ok": problem is None,
+                    "records": report.head.count,
+                    "head": report.head.hash,
+                    "problem": None
+                    if problem is None
+                    else {
+                        "record": problem.index,
+                        "source": problem.source,
+                        "reason": problem.reason,
+                    },
+                }
+            )
+        )
     if report.problem is not None:
         where = f" ({report.problem.source})" if report.problem.source is not None else ""
         raise UserError(
             f"audit log BROKEN at record {report.problem.index}{where}: {report.problem.reason}.",
             EXIT_MISMATCH,
         )
-    click.echo(f"audit log OK: {report.head.count} records, head {report.head.hash}")
+    if not as_json:
+        click.echo(f"audit log OK: {report.head.count} records, head {report.head.hash}")
 
 
 @audit_group.command("checkpoint")
 @click.argument("log", type=_LOG)
 @click.argument("output", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the checkpoint as JSON.")
 @handle_errors
-def checkpoint_command(log: Path, output: Path) -> None:
+def checkpoint_command(log: Path, output: Path, as_json: bool) -> None:
     """Verify LOG, then write its head (hash, count, time) to OUTPUT; keep OUTPUT elsewhere."""
     report = verify_log(log)
     if report.problem is not None:
@@ -92,6 +114,10 @@ def checkpoint_command(log: Path, output: Path) -> None:
     head = report.head
     seen = Checkpoint(count=head.count, head_hash=head.hash, time=format_time(utcnow()))
     write_checkpoint(output, seen)
+    if as_json:
+        payload = {"file": str(output), "records": seen.count, "head": seen.head_hash}
+        click.echo(json_text(payload | {"time": seen.time}))
+        return
     click.echo(f"checkpoint written: {seen.count} records, head {seen.head_hash}")
 
 

@@ -71,10 +71,16 @@ def _read_value(from_file: Path | None, binary: bool) -> SecretValue:
     default=True,
     help="Drop one trailing newline from stdin (echo adds one). Default: strip.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the new version as JSON.")
 @pass_cli
 @handle_errors
 def put_command(
-    state: CliContext, name: str, from_file: Path | None, binary: bool, strip_newline: bool
+    state: CliContext,
+    name: str,
+    from_file: Path | None,
+    binary: bool,
+    strip_newline: bool,
+    as_json: bool,
 ) -> None:
     """Store a new version of NAME. The value comes from stdin, --from-file or a prompt."""
     value = _read_value(from_file, binary)
@@ -85,6 +91,10 @@ def put_command(
             text = text.removesuffix("\r")
         value = SecretValue(text)
     info = state.adapter().put_secret(name, value)
+    if as_json:
+        payload = {"name": info.name, "version": info.version_id}
+        click.echo(json.dumps(payload | {"stages": sorted(s.value for s in info.stages)}))
+        return
     click.echo(f"Stored {info.name} version {info.version_id}.", err=True)
 
 
@@ -222,15 +232,23 @@ def versions_command(state: CliContext, name: str, as_json: bool) -> None:
 )
 @click.option("--force", is_flag=True, help="Delete now, without recovery.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation with --force.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @pass_cli
 @handle_errors
 def delete_command(
-    state: CliContext, name: str, recovery_days: int, force: bool, yes: bool
+    state: CliContext, name: str, recovery_days: int, force: bool, yes: bool, as_json: bool
 ) -> None:
     """Schedule NAME for deletion (default 30 days), or with --force delete it now."""
     if force and not yes:
         click.confirm(f"Delete {name} now, with no recovery?", abort=True, err=True)
-    state.adapter().delete_secret(name, recovery_window=timedelta(days=recovery_days), force=force)
+    adapter = state.adapter()
+    adapter.delete_secret(name, recovery_window=timedelta(days=recovery_days), force=force)
+    if as_json:
+        full = adapter.qualify(name)
+        deletion = None if force else adapter.describe_secret(full).deletion_date
+        payload = {"name": full, "deleted_for_good": force, "deletion_date": _iso(deletion)}
+        click.echo(json.dumps(payload))
+        return
     if force:
         click.echo(f"Deleted {name} for good.", err=True)
     else:
@@ -243,11 +261,16 @@ def delete_command(
 
 @click.command("restore")
 @click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 @pass_cli
 @handle_errors
-def restore_command(state: CliContext, name: str) -> None:
+def restore_command(state: CliContext, name: str, as_json: bool) -> None:
     """Cancel the scheduled deletion of NAME."""
-    state.adapter().restore_secret(name)
+    adapter = state.adapter()
+    adapter.restore_secret(name)
+    if as_json:
+        click.echo(json.dumps({"name": adapter.qualify(name), "restored": True}))
+        return
     click.echo(f"Restored {name}.", err=True)
 
 

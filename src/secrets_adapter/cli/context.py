@@ -8,17 +8,20 @@ unavailable, conflict, integrity); 2 bad usage or invalid input; 3 configuration
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Set
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
 from pathlib import Path
 from typing import IO, Any, ParamSpec, TypeVar
 
 import click
 
 from secrets_adapter.adapter import SecretsAdapter
-from secrets_adapter.config import load_settings
+from secrets_adapter.config import AwsSettings, load_settings
 from secrets_adapter.errors import (
     ConfigurationError,
     SecretsAdapterError,
@@ -33,6 +36,8 @@ __all__ = [
     "CliContext",
     "UserError",
     "handle_errors",
+    "iso_duration",
+    "json_text",
     "pass_cli",
     "user_error",
 ]
@@ -68,6 +73,7 @@ class CliContext:
     path: Path | None = None
     prefix: str | None = None
     env_file: Path | None = None
+    region: str | None = None
     _adapter: SecretsAdapter | None = field(default=None, repr=False)
 
     def adapter(self) -> SecretsAdapter:
@@ -80,7 +86,11 @@ class CliContext:
                 environ["SECRETS_BACKEND"] = self.backend
             elif not environ.get("SECRETS_BACKEND", "").strip():
                 environ["SECRETS_BACKEND"] = "local"
+            if self.region is not None:
+                environ["AWS_REGION"] = self.region
             settings = load_settings(environ)
+            if settings.backend == "aws":
+                _require_a_region(settings.aws)
             self._adapter = SecretsAdapter(
                 self.backend,
                 settings=settings,
@@ -94,6 +104,26 @@ class CliContext:
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None
+
+
+def _require_a_region(aws: AwsSettings) -> None:
+    """The CLI's own words for a missing region: its flag and variables, not ``region=``."""
+    if aws.region is not None:
+        return
+    try:
+        import boto3
+        from botocore.exceptions import ProfileNotFound
+    except ImportError:
+        return  # the provider says which extra to install
+    try:
+        found = boto3.session.Session(profile_name=aws.profile).region_name
+    except ProfileNotFound:
+        return  # the provider names the missing profile
+    if found is None:
+        raise ConfigurationError(
+            "No AWS region configured: pass --region (e.g. --region eu-west-1), or set "
+            "AWS_REGION, or give the AWS profile a region in ~/.aws/config."
+        )
 
 
 pass_cli = click.make_pass_decorator(CliContext, ensure=True)
@@ -123,3 +153,45 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise UserError(f"{exc.strerror or type(exc).__name__}{where}.", EXIT_ERROR) from None
 
     return wrapper
+
+
+def json_text(data: object, *, indent: int | None = 2) -> str:
+    """``data`` as JSON with JSON values, never Python reprs: datetimes in ISO 8601
+    (``2026-12-04T01:58:50+00:00``), durations as ISO 8601 durations (``P1D``, ``PT5M``), enums
+    as their value, sets as sorted lists, dataclasses as objects of their fields."""
+    return json.dumps(data, default=_json_value, indent=indent, ensure_ascii=False)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return iso_duration(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Set):
+        return sorted(value, key=str)
+    if isinstance(value, Path):
+        return str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {item.name: getattr(value, item.name) for item in fields(value)}
+    raise TypeError(f"{type(value).__name__} has no JSON form")
+
+
+def iso_duration(duration: timedelta) -> str:
+    """``timedelta(days=1)`` → ``P1D``, ``timedelta(minutes=5)`` → ``PT5M`` (ISO 8601)."""
+    sign = "-" if duration < timedelta(0) else ""
+    total = abs(duration)
+    days, rest = total.days, total.seconds
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    fraction = (
+        f"{seconds + total.microseconds / 1_000_000:g}" if total.microseconds else str(seconds)
+    )
+    time = "".join(
+        f"{amount}{unit}"
+        for amount, unit in ((hours, "H"), (minutes, "M"), (fraction, "S"))
+        if amount not in (0, "0")
+    )
+    text = (f"{days}D" if days else "") + (f"T{time}" if time else "")
+    return f"{sign}P{text or 'T0S'}"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from datetime import timedelta
 
 import click
 
-from secrets_adapter.cli.context import EXIT_USAGE, UserError
+from secrets_adapter.cli.context import EXIT_USAGE, UserError, json_text
 from secrets_adapter.cost import Workload, estimate, load_prices, max_instances_within
 
 __all__ = ["cost"]
@@ -64,14 +63,13 @@ def cost(
     if as_json:
         rows = [asdict(item) | {"total": item.total} for item in scenarios]
         click.echo(
-            json.dumps(
+            json_text(
                 {
                     "prices_as_of": prices.as_of,
                     "region": prices.region,
                     "scenarios": rows,
                     "max_instances_within_budget": affordable,
-                },
-                indent=2,
+                }
             )
         )
         return
@@ -98,7 +96,17 @@ def cost(
             cell.rjust(width) for cell, width in zip(line[1:], widths[1:], strict=True)
         ]
         click.echo("  ".join(cells))
-    click.echo(
-        f"With the cache and batch loading at TTL {ttl}s, up to {affordable} instance(s) stay "
-        f"within {_money(budget)}/month; a longer TTL or fewer instances lowers the API-call bill."
+    click.echo(_budget_sentence(affordable, ttl=ttl, budget=_money(budget)))
+
+
+def _budget_sentence(affordable: int, *, ttl: int, budget: str) -> str:
+    if affordable == 0:
+        return (
+            f"Even one instance costs more than {budget}/month with the cache and batch loading "
+            f"at TTL {ttl}s: raise --budget, lengthen --ttl or store fewer --secrets."
+        )
+    count = "1 instance stays" if affordable == 1 else f"up to {affordable:,} instances stay"
+    return (
+        f"With the cache and batch loading at TTL {ttl}s, {count} within {budget}/month; a "
+        "longer TTL or fewer instances lowers the API-call bill."
     )

@@ -7,7 +7,6 @@ from the environment.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from secrets_adapter.cli.context import (
     CliContext,
     UserError,
     handle_errors,
+    json_text,
     pass_cli,
 )
 from secrets_adapter.dotenv_file import read_dotenv_file
@@ -47,6 +47,12 @@ __all__ = ["diff_command"]
 @click.option("--prefix", default=None, help="Name prefix (default: global --prefix).")
 @click.option("--secret", "secret_patterns", multiple=True, help="Extra secret key pattern.")
 @click.option("--config", "config_patterns", multiple=True, help="Extra config key pattern.")
+@click.option(
+    "--interpolate/--no-interpolate",
+    default=None,
+    help="Whether the application's loader expands ${VAR} (as for migrate); without either, "
+    "a ${...} value is refused rather than guessed.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_cli
 @handle_errors
@@ -56,6 +62,7 @@ def diff_command(
     prefix: str | None,
     secret_patterns: tuple[str, ...],
     config_patterns: tuple[str, ...],
+    interpolate: bool | None,
     as_json: bool,
 ) -> None:
     """Compare the .env file, the store and the current environment, by fingerprint."""
@@ -63,7 +70,7 @@ def diff_command(
         state.prefix = prefix
     adapter = state.adapter()
     scope = adapter.prefix
-    entries = read_dotenv_file(source) if source.exists() else ()
+    entries = read_dotenv_file(source, interpolate=interpolate) if source.exists() else ()
     rules = MigrationRules(
         prefix=scope, secret_patterns=secret_patterns, config_patterns=config_patterns
     )
@@ -89,7 +96,7 @@ def diff_command(
     )
     if as_json:
         click.echo(
-            json.dumps(
+            json_text(
                 [
                     {
                         "name": row.name,
@@ -100,8 +107,7 @@ def diff_command(
                         "status": row.status.value,
                     }
                     for row in rows
-                ],
-                indent=2,
+                ]
             )
         )
     else:

@@ -2,7 +2,10 @@
 
 The secrets go into the child's environment, never its command line (process lists are
 world-readable): ``gaara/prod/database-url`` becomes ``DATABASE_URL`` with ``--prefix
-gaara/prod``. Environment values of the form ``secret://NAME[#key]`` are resolved first. The
+gaara/prod``. A variable already set in our environment is kept, as the env provider and
+python-dotenv's ``load_dotenv`` keep it (an IRSA pod's ``AWS_ACCESS_KEY_ID`` must not be replaced
+by a stored static key); ``--override`` replaces it. Environment values of the form
+``secret://NAME[#key]`` are resolved first. The
 child's exit code is ours (a child killed by signal N gives 128+N, as in a shell), and SIGTERM,
 SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to us are passed on to it.
 """
@@ -19,7 +22,7 @@ from types import FrameType
 import click
 
 from secrets_adapter.adapter import SecretsAdapter
-from secrets_adapter.aws_key_pair import expand_pair
+from secrets_adapter.aws_key_pair import expand_pair, pair_variables
 from secrets_adapter.cli.context import CliContext, UserError, handle_errors, pass_cli
 from secrets_adapter.env_names import name_to_key, normalize_prefix
 
@@ -38,13 +41,24 @@ def child_environment(
     *,
     prefix: str,
     names: Sequence[str] = (),
-) -> tuple[dict[str, str], list[str]]:
-    """``environ`` with references resolved and the secrets added; also the names skipped."""
+    override: bool = False,
+) -> tuple[dict[str, str], list[str], list[str]]:
+    """``environ`` with references resolved and the secrets added; also the names skipped
+    (binary, or no variable) and the variables kept because ``environ`` sets them already
+    (unless ``override``: those secrets are not even read)."""
     scope = normalize_prefix(prefix)
     env = adapter.resolve_env(environ)
     listed = scope + "/" if scope else ""
     chosen = [adapter.qualify(n) for n in names] or adapter.list_secrets(listed)
     keys = {name: name_to_key(name, scope) for name in chosen}
+    # a variable the caller set wins; the AWS pair's two variables are kept or replaced together
+    produced = {key: pair_variables(key) or (key,) for key in keys.values() if key is not None}
+    kept_keys = {key for key, made in produced.items() if any(v in environ for v in made)}
+    kept = sorted(v for key in kept_keys for v in produced[key] if v in environ)
+    if not override:
+        keys = {name: key for name, key in keys.items() if key not in kept_keys}
+    else:
+        kept = []
     wanted = [name for name, key in keys.items() if key is not None]  # no variable: not read
     secrets = adapter.get_many(wanted) if wanted else {}  # one backend call where batches exist
     skipped: list[str] = []
@@ -55,7 +69,7 @@ def child_environment(
             continue
         # the AWS key pair …/aws-access-key gives AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY
         env.update(expand_pair(key, value) or [(key, value.reveal_text())])
-    return env, skipped
+    return env, skipped, kept
 
 
 def run_forwarding_signals(argv: Sequence[str], env: Mapping[str, str]) -> int:
@@ -92,19 +106,39 @@ def run_forwarding_signals(argv: Sequence[str], env: Mapping[str, str]) -> int:
 )
 @click.option("--prefix", default=None, help="Secrets under this prefix (default: global).")
 @click.option("--name", "names", multiple=True, help="Only this secret. Repeatable.")
+@click.option(
+    "--override",
+    is_flag=True,
+    help="Replace variables already set in this environment with the stored secrets "
+    "(by default a variable that is set is kept, and its secret not read).",
+)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @pass_cli
 @handle_errors
 def exec_command(
-    state: CliContext, prefix: str | None, names: tuple[str, ...], command: tuple[str, ...]
+    state: CliContext,
+    prefix: str | None,
+    names: tuple[str, ...],
+    override: bool,
+    command: tuple[str, ...],
 ) -> None:
-    """Run COMMAND with the secrets in its environment: exec [--prefix P] -- COMMAND ..."""
+    """Run COMMAND with the secrets in its environment: exec [--prefix P] -- COMMAND ...
+
+    A variable already set in the environment is never replaced (as with python-dotenv's
+    load_dotenv and the env backend: the environment wins), unless --override.
+    """
     if prefix is not None:
         state.prefix = prefix
     adapter = state.adapter()
-    env, skipped = child_environment(adapter, os.environ, prefix=adapter.prefix, names=names)
+    env, skipped, kept = child_environment(
+        adapter, os.environ, prefix=adapter.prefix, names=names, override=override
+    )
     for name in skipped:
         click.echo(f"secrets-adapter: skipped {name} (binary or not a variable)", err=True)
+    for key in kept:
+        click.echo(
+            f"secrets-adapter: kept {key} from the environment (--override replaces it)", err=True
+        )
     state.close()
     code = run_forwarding_signals(command, env)
     if code:

@@ -17,6 +17,7 @@ from secrets_adapter.cli.context import EXIT_ERROR, CliContext, user_error
 from secrets_adapter.cli.copy_cmd import copy_command
 from secrets_adapter.cli.diff_cmd import diff_command
 from secrets_adapter.cli.exec_cmd import exec_command
+from secrets_adapter.cli.export_cmd import export_command
 from secrets_adapter.cli.local import init_command, rotate_master_key_command
 from secrets_adapter.cli.migrate_cmd import migrate_group
 from secrets_adapter.cli.ops import OPS_COMMANDS
@@ -52,6 +53,12 @@ __all__ = ["cli", "main", "run"]
     default=None,
     help="The .env file the env backend reads (default .env).",
 )
+@click.option(
+    "--region", default=None, help="AWS region of the aws backend ($AWS_REGION, or the profile's)."
+)
+@click.version_option(
+    package_name="secrets-adapter", prog_name="secrets-adapter", message="%(prog)s %(version)s"
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -59,10 +66,13 @@ def cli(
     path: Path | None,
     prefix: str | None,
     env_file: Path | None,
+    region: str | None,
 ) -> None:
     """Manage secrets in the embedded store, AWS Secrets Manager or Vault/OpenBao."""
     state = ctx.ensure_object(CliContext)
     state.backend, state.path, state.prefix, state.env_file = backend, path, prefix, env_file
+    if region is not None:
+        state.region = region
     ctx.call_on_close(state.close)
 
 
@@ -116,3 +126,4 @@ cli.add_command(rollback_command)
 cli.add_command(diff_command)
 cli.add_command(copy_command)
 cli.add_command(exec_command)
+cli.add_command(export_command)

@@ -1,7 +1,8 @@
 """``secrets-adapter migrate plan|apply|verify``: from a ``.env`` file into the store.
 
 ``plan`` writes nothing; ``apply`` writes the plan (idempotent: a second run changes nothing);
-``verify`` reads every migrated secret back and compares it byte-exact, exit 4 on a mismatch.
+``verify`` reads every migrated secret back and compares it byte-exact with python-dotenv's own
+reading of the file, exit 4 on a mismatch.
 Values appear only as fingerprints (``fp:…``), comparable within one run.
 """
 
@@ -35,6 +36,7 @@ from secrets_adapter.migrate import (
     build_plan,
     configure_rotations,
     desired_secrets,
+    python_dotenv_entries,
     verify_migration,
 )
 
@@ -81,7 +83,13 @@ def migration_options(func: F) -> F:
             multiple=True,
             help="Put every STEM_* key into one JSON secret <prefix>/stem. Repeatable.",
         ),
-        click.option("--interpolate", is_flag=True, help="Expand ${VAR} while reading the file."),
+        click.option(
+            "--interpolate/--no-interpolate",
+            default=None,
+            help="Whether the application's loader expands ${VAR} (python-dotenv's load_dotenv "
+            "does by default; interpolate=False does not). Without either, a ${...} value is "
+            "refused rather than guessed.",
+        ),
         click.option("--json", "as_json", is_flag=True, help="Print the report as JSON."),
     ]
     for option in reversed(options):
@@ -95,6 +103,7 @@ class _Run:
     entries: tuple[DotenvEntry, ...]
     rules: MigrationRules
     source: Path
+    interpolate: bool
 
 
 def _prepare(
@@ -106,7 +115,7 @@ def _prepare(
     secret_patterns: tuple[str, ...],
     config_patterns: tuple[str, ...],
     groups: tuple[str, ...],
-    interpolate: bool,
+    interpolate: bool | None,
 ) -> _Run:
     if backend is not None:
         state.backend = backend
@@ -122,7 +131,9 @@ def _prepare(
         config_patterns=config_patterns,
         groups=tuple(group.upper() for group in groups),
     )
-    return _Run(adapter=adapter, entries=entries, rules=rules, source=source)
+    return _Run(
+        adapter=adapter, entries=entries, rules=rules, source=source, interpolate=bool(interpolate)
+    )
 
 
 def _plan_json(plan: MigrationPlan) -> dict[str, Any]:
@@ -253,9 +264,11 @@ def apply_command(
 @pass_cli
 @handle_errors
 def verify_command(state: CliContext, /, as_json: bool, **options: Any) -> None:
-    """Read every migrated secret back and compare it byte-exact with the .env file."""
+    """Read every migrated secret back and compare it byte-exact with python-dotenv's reading
+    of the .env file (an independent reader: a parser difference cannot pass)."""
     run = _prepare(state, **options)
-    desired, _ = desired_secrets(run.entries, run.rules)  # what the .env says; no plan to read
+    reference = python_dotenv_entries(run.entries, run.source, interpolate=run.interpolate)
+    desired, _ = desired_secrets(reference, run.rules)  # what the app saw; no plan to read
     report = verify_migration(run.adapter, desired)
     if as_json:
         payload = {

@@ -6,14 +6,14 @@ import ipaddress
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from secrets_adapter.cli.context import CliContext, handle_errors, pass_cli
+from secrets_adapter.cli.context import CliContext, handle_errors, json_text, pass_cli
 from secrets_adapter.clock import utcnow
 from secrets_adapter.models import SecretMetadata, SecretValue
 from secrets_adapter.monitoring.cloudwatch import (
@@ -23,7 +23,7 @@ from secrets_adapter.monitoring.cloudwatch import (
 )
 from secrets_adapter.monitoring.metrics import SecretsMetrics
 from secrets_adapter.monitoring.refresh import RotationAgeRefresher
-from secrets_adapter.monitoring.rules import CountRule, default_rules
+from secrets_adapter.monitoring.rules import AlertRule, CountRule, default_rules
 from secrets_adapter.monitoring.server import make_metrics_server
 from secrets_adapter.monitoring.status import format_table, status_rows
 from secrets_adapter.rotation.schedule import rotation_schedule
@@ -183,7 +183,7 @@ def rules_command(as_json: bool) -> None:
     """The in-process alert rules: id, severity, threshold, window."""
     rules = default_rules()
     if as_json:
-        click.echo(json.dumps([asdict(rule) for rule in rules], default=str, indent=2))
+        click.echo(json_text([_rule_json(rule) for rule in rules]))
         return
     for rule in rules:
         when = (
@@ -192,6 +192,11 @@ def rules_command(as_json: bool) -> None:
             else f"older than {rule.max_age}"
         )
         click.echo(f"{rule.id:<20} {rule.severity.value:<9} {when:<24} {rule.description}")
+
+
+def _rule_json(rule: AlertRule) -> dict[str, object]:
+    kind = type(rule).__name__.removesuffix("Rule")  # Count, RotationOverdue, StaleTooLong
+    return {"kind": kind} | {item.name: getattr(rule, item.name) for item in fields(rule)}
 
 
 def _schedule_dates(
@@ -235,7 +240,7 @@ def status_command(state: CliContext, rotation_days: int, as_json: bool) -> None
         dates=_schedule_dates(timedelta(days=rotation_days)),
     )
     if as_json:
-        click.echo(json.dumps([asdict(row) for row in rows], default=str, indent=2))
+        click.echo(json_text(rows))
         return
     if not rows:
         click.echo("No secrets.", err=True)

@@ -27,7 +27,12 @@ from secrets_adapter.migrate.plan import (
     desired_secrets,
     plan_migration,
 )
-from secrets_adapter.migrate.rollback import rollback_entries, write_rollback_file
+from secrets_adapter.migrate.reference import python_dotenv_entries
+from secrets_adapter.migrate.rollback import (
+    format_rollback_file,
+    rollback_entries,
+    write_rollback_file,
+)
 from secrets_adapter.migrate.rotation_setup import configure_rotations
 
 __all__ = [
@@ -52,7 +57,9 @@ __all__ = [
     "configure_rotations",
     "copy_secrets",
     "desired_secrets",
+    "format_rollback_file",
     "plan_migration",
+    "python_dotenv_entries",
     "read_current",
     "read_fresh",
     "rollback_entries",

@@ -14,14 +14,19 @@ from collections.abc import Sequence
 
 from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.aws_key_pair import expand_pair
-from secrets_adapter.dotenv_file import KEY_PATTERN, format_dotenv, write_private_file
+from secrets_adapter.dotenv_file import (
+    KEY_PATTERN,
+    format_dotenv,
+    interpolated_keys,
+    write_private_file,
+)
 from secrets_adapter.env_names import name_to_key, normalize_prefix
 from secrets_adapter.errors import MigrationError, SecretFormatError
 from secrets_adapter.migrate.apply import read_fresh
 from secrets_adapter.migrate.plan import group_name
 from secrets_adapter.models import SecretValue
 
-__all__ = ["rollback_entries", "write_rollback_file"]
+__all__ = ["format_rollback_file", "rollback_entries", "write_rollback_file"]
 
 
 def rollback_entries(
@@ -84,13 +89,41 @@ def _expand_group(name: str, group: str, value: SecretValue) -> list[tuple[str, 
     return pairs
 
 
+def format_rollback_file(
+    pairs: Sequence[tuple[str, str]],
+    *,
+    interpolating: bool = True,
+    header: str = "Written by `secrets-adapter rollback`: secret values, keep it 0600.",
+) -> str:
+    """The ``.env`` text for ``pairs``, which python-dotenv reads back to the same values.
+
+    ``interpolating``: the application reads the file with python-dotenv's default (``${X}``
+    expanded, and no quoting prevents it), so a value holding ``${...}`` is refused; pass False
+    when it reads with ``interpolate=False``.
+    """
+    if interpolating:
+        expanded = interpolated_keys(pairs)
+        if expanded:
+            raise MigrationError(
+                f"{', '.join(expanded)} hold ${{...}}, which python-dotenv's load_dotenv() "
+                "expands by default whatever the quoting: pass --no-interpolate if the "
+                "application reads the file with interpolate=False, or change those values."
+            )
+    try:
+        return format_dotenv(pairs, header=[header])
+    except ValueError as exc:
+        raise MigrationError(f"Cannot write a .env that reads back exactly: {exc}.") from None
+
+
 def write_rollback_file(
-    path: str | os.PathLike[str], pairs: Sequence[tuple[str, str]], *, force: bool = False
+    path: str | os.PathLike[str],
+    pairs: Sequence[tuple[str, str]],
+    *,
+    force: bool = False,
+    interpolating: bool = True,
 ) -> None:
     """Write ``pairs`` as a ``.env`` file (0600); an existing file needs ``force``."""
-    text = format_dotenv(
-        pairs, header=["Written by `secrets-adapter rollback`: secret values, keep it 0600."]
-    )
+    text = format_rollback_file(pairs, interpolating=interpolating)
     try:
         write_private_file(path, text.encode("utf-8"), overwrite=force)
     except FileExistsError:

@@ -12,7 +12,8 @@ Which variables are secrets:
 - ``list_names()`` lists only the ``.env`` file's keys plus the environment variables named in
   ``list_environ``: the process environment (``PATH``, ``HOME``, ...) is not a list of secrets.
 
-The file is parsed literally (``secrets_adapter.dotenv_file``) and re-read when it changes.
+The file is read as python-dotenv reads it, strictly (``secrets_adapter.dotenv_file``), and re-read
+when it changes.
 There are no versions: the one version is ``current``, its id a keyed hash of the value that
 changes when the value does and means nothing outside this process.
 """
@@ -30,7 +31,7 @@ from pathlib import Path
 from secrets_adapter.aws_key_pair import pair_value, pair_variables
 from secrets_adapter.config import EnvSettings
 from secrets_adapter.dotenv_file import entries_as_dict, read_dotenv_file
-from secrets_adapter.env_names import key_to_name, name_to_key, normalize_prefix
+from secrets_adapter.env_names import key_to_name, name_to_key, normalize_prefix, split_prefix
 from secrets_adapter.errors import (
     ConfigurationError,
     SecretNotFoundError,
@@ -99,7 +100,9 @@ class EnvProvider:
             raise self._not_found(name, f"is {where}: no environment variable holds it")
         raw = self._lookup(key) or self._key_pair(key)
         if not raw:
-            raise self._not_found(name, f"is not set ({key} is absent or empty)")
+            raise self._not_found(
+                name, self._hint(name, key) or f"is not set ({key} is absent or empty)"
+            )
         try:
             value = SecretValue(raw)
         except SecretsAdapterError as exc:
@@ -167,6 +170,20 @@ class EnvProvider:
                 f"Cannot read the env file {env_file}: {exc.strerror}."
             ) from None
         return self._file_values
+
+    def _hint(self, name: str, key: str) -> str | None:
+        """A variable name typed where a secret name belongs (``DATABASE_URL`` for
+        ``database-url``) maps to an escaped variable nobody set: say which name was meant."""
+        relative = split_prefix(name, self._prefix)
+        meant = key_to_name(relative, self._prefix) if relative is not None else None
+        if relative is None or meant is None or meant == name:
+            return None
+        shown = split_prefix(meant, self._prefix) or meant
+        return (
+            f"is not set: {relative} is a variable name, and the secret read from it is "
+            f"{shown!r} (secret names are lower case, - for _ and / for __; {relative!r} "
+            f"itself would be read from {key})"
+        )
 
     def _version_id(self, value: SecretValue) -> str:
         digest = hmac.new(self._version_key, value.reveal_bytes(), hashlib.sha256)
