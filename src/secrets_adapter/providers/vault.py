@@ -1,14 +1,18 @@
 """``VaultProvider``: HashiCorp Vault / OpenBao KV v2 as a ``VersionedProvider``.
 
 A secret ``name`` lives at ``<mount>/data/<root>/<name>``: names are full (the adapter has already
-put its ``prefix`` in front of a relative name, so ``VaultSettings.prefix`` is not added again);
-``root`` (``VaultSettings.path_root``, default none) is an optional folder that holds them all.
+put its ``prefix`` in front of a relative name); ``root`` (``VaultSettings.path_root``, default
+none) is an optional folder that holds them all. The modules around this one each hold a concern:
 
-Versions are Vault's; stages, tokens, tags and the deletion date are kept in the secret's
-``custom_metadata`` (``vault_codec``), so the four-step rotation runs here exactly as on AWS.
-Data writes use check-and-set (``cas``): two writers never lose an update. Stage moves rewrite
-``custom_metadata``, which KV v2 cannot check-and-set: concurrent rotators of one secret are
-serialized by the rotation engine, not here.
+- ``vault_codec``: values ↔ KV fields (the layout other Vault tools see);
+- ``vault_stages``: stages derived from Vault's version history, and what ``custom_metadata``
+  records; version ids are Vault's version numbers;
+- ``vault_lock``: the check-and-set companion entry (writer lock, rotation lease);
+- ``vault_session`` / ``vault_client`` / ``vault_errors``: tokens and fail-over, settings, errors.
+
+Reading ``current`` is one request (the newest version carries ``custom_metadata``); a second one
+only while a rotation or a rollback holds ``current`` below the newest version. A stage whose
+version was deleted or destroyed in Vault is *not found* — never an older version instead.
 
 Deletion with a recovery window soft-deletes every version and records the date; ``restore``
 undeletes them. Vault has no timer, so a secret whose date has passed reads as gone and the next
@@ -18,22 +22,20 @@ write (or ``delete``) destroys it. ``force`` destroys at once.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any, TypeVar
 
 import hvac
 import hvac.exceptions
-import requests
+from hvac.utils import format_url
 
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import VaultSettings
 from secrets_adapter.errors import (
-    AccessDeniedError,
-    ConfigurationError,
     ConflictError,
     ProviderError,
-    ProviderUnavailableError,
     SecretNotFoundError,
     SecretsAdapterError,
     SecretScheduledForDeletionError,
@@ -47,151 +49,53 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers.base import (
-    BatchResult,
-    check_recovery_window,
-    get_each,
-    merged_tags,
-)
+from secrets_adapter.providers.base import BatchResult, check_recovery_window, get_each, merged_tags
 from secrets_adapter.providers.staging import move_label
-from secrets_adapter.providers.vault_codec import (
+from secrets_adapter.providers.vault_client import auth_from_settings, session_from_settings
+from secrets_adapter.providers.vault_codec import decode_value, encode_value, same_stored_value
+from secrets_adapter.providers.vault_errors import translate_errors
+from secrets_adapter.providers.vault_lock import LOCK_FOLDER, SecretLocks
+from secrets_adapter.providers.vault_session import VaultSession
+from secrets_adapter.providers.vault_stages import (
+    DELETION_KEY,
     KvState,
+    VersionStatus,
     check_tag_key,
     check_token,
-    decode_value,
-    encode_value,
+    derive_stages,
     parse_state,
-    state_from_latest_read,
-)
-from secrets_adapter.providers.vault_session import (
-    AppRoleAuth,
-    KubernetesAuth,
-    TokenAuth,
-    VaultAuth,
-    VaultSession,
-    is_transient,
+    parse_vault_time,
+    record_from_custom,
 )
 from secrets_adapter.validation import validate_name
 
-__all__ = ["VaultProvider", "auth_from_settings", "session_from_settings", "translate_errors"]
+__all__ = [
+    "PutManyError",
+    "VaultProvider",
+    "auth_from_settings",
+    "session_from_settings",
+    "translate_errors",
+]
 
 T = TypeVar("T")
 _KIND = "vault"
+_RESERVED_FOLDER = LOCK_FOLDER.partition("/")[0]
+DEFAULT_WRITE_WORKERS = 8
 
 
-@contextlib.contextmanager
-def translate_errors(name: str | None, action: str) -> Iterator[None]:
-    """The one table from hvac/requests failures to our errors (the SDK error is the cause)."""
-    try:
-        yield
-    except SecretsAdapterError:
-        raise
-    except hvac.exceptions.InvalidPath as exc:
-        raise SecretNotFoundError(
-            f"Secret {name!r} not found in Vault.", secret_name=name, provider=_KIND
-        ) from exc
-    except hvac.exceptions.Forbidden as exc:
-        raise AccessDeniedError(
-            f"Vault denied {action} on secret {name!r}: the token's policy does not allow it.",
-            secret_name=name,
-            provider=_KIND,
-        ) from exc
-    except hvac.exceptions.InvalidRequest as exc:
-        if is_transient(exc):
-            raise ProviderUnavailableError(
-                f"Vault is briefly unavailable for {action} on secret {name!r} (the KV mount "
-                "is starting on a new leader).",
-                secret_name=name,
-                provider=_KIND,
-            ) from exc
-        if "check-and-set" in str(exc):
-            raise ConflictError(
-                f"Secret {name!r} changed in Vault meanwhile (check-and-set mismatch); "
-                "re-read and try again.",
-                secret_name=name,
-                provider=_KIND,
-            ) from exc
-        raise ProviderError(
-            f"Vault rejected {action} on secret {name!r} as an invalid request.",
-            secret_name=name,
-            provider=_KIND,
-        ) from exc
-    except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
-        if is_transient(exc):
-            raise ProviderUnavailableError(
-                f"Vault is unavailable for {action} on secret {name!r} "
-                f"({type(exc).__name__}): unreachable, sealed, throttled or failing.",
-                secret_name=name,
-                provider=_KIND,
-            ) from exc
-        raise ProviderError(
-            f"Vault failed {action} on secret {name!r} ({type(exc).__name__}).",
-            secret_name=name,
-            provider=_KIND,
-        ) from exc
+class PutManyError(ProviderError):
+    """Some writes of a ``put_many`` failed; the others were written (and are current)."""
 
-
-def auth_from_settings(settings: VaultSettings) -> VaultAuth:
-    """The login method ``settings.auth_method`` names, with its credentials checked."""
-    method = settings.auth_method
-    if method == "token":
-        if settings.token is None:
-            raise ConfigurationError("Vault token auth needs a token: set VAULT_TOKEN.")
-        return TokenAuth(token=settings.token)
-    if method == "approle":
-        if not settings.role_id or settings.secret_id_file is None:
-            raise ConfigurationError(
-                "Vault AppRole auth needs a role id and a secret-id file "
-                "(VAULT_ROLE_ID, VAULT_SECRET_ID_FILE)."
-            )
-        return AppRoleAuth(
-            role_id=settings.role_id,
-            secret_id_file=settings.secret_id_file,
-            mount=settings.auth_mount or "approle",
-        )
-    if method == "kubernetes":
-        if not settings.kubernetes_role:
-            raise ConfigurationError("Vault Kubernetes auth needs a role (VAULT_KUBERNETES_ROLE).")
-        return KubernetesAuth(
-            role=settings.kubernetes_role,
-            jwt_path=settings.kubernetes_jwt_path,
-            mount=settings.auth_mount or "kubernetes",
-        )
-    raise ConfigurationError(
-        f"Unknown Vault auth method {method!r}: choose token, approle or kubernetes."
-    )
-
-
-def session_from_settings(
-    settings: VaultSettings,
-    *,
-    clients: Sequence[hvac.Client] | None = None,
-    monotonic_clock: MonotonicClock = monotonic,
-    sleep: Callable[[float], None] | None = None,
-) -> VaultSession:
-    """A session over ``settings.url`` then ``settings.addresses`` (or the injected clients)."""
-    if clients is None:
-        addresses = [settings.url, *(a for a in settings.addresses if a != settings.url)]
-        clients = [
-            hvac.Client(
-                url=address,
-                token=None,
-                verify=settings.verify,
-                timeout=settings.timeout,  # type: ignore[arg-type]  # requests takes floats
-                namespace=settings.namespace,
-            )
-            for address in addresses
-        ]
-    options: dict[str, Any] = {}
-    if sleep is not None:
-        options["sleep"] = sleep
-    return VaultSession(
-        clients,
-        auth_from_settings(settings),
-        timeout=settings.timeout,
-        clock=monotonic_clock,
-        **options,
-    )
+    def __init__(
+        self,
+        message: str,
+        *,
+        written: Mapping[str, VersionInfo],
+        failures: Mapping[str, SecretsAdapterError],
+    ) -> None:
+        super().__init__(message, provider=_KIND)
+        self.written = dict(written)
+        self.failures = dict(failures)
 
 
 def _check_path(name: str) -> str:
@@ -202,11 +106,24 @@ def _check_path(name: str) -> str:
             "non-empty and not '.' or '..'.",
             secret_name=name,
         )
+    if name.split("/", maxsplit=1)[0] == _RESERVED_FOLDER:
+        raise ValidationError(
+            f"Invalid secret name {name!r} for Vault: {_RESERVED_FOLDER!r} is the folder of "
+            "the adapter's lock entries; choose another first segment.",
+            secret_name=name,
+        )
     return name
 
 
+def _response_of_read(exc: hvac.exceptions.InvalidPath) -> Any:
+    """A 404 that still describes the version (deleted or destroyed), else None."""
+    body = getattr(exc, "json", None)
+    data = body.get("data") if isinstance(body, dict) else None
+    return body if isinstance(data, dict) and isinstance(data.get("metadata"), dict) else None
+
+
 class VaultProvider:
-    """KV v2 on Vault or OpenBao, with stages in ``custom_metadata``; see the module docstring."""
+    """KV v2 on Vault or OpenBao; see the module docstring."""
 
     def __init__(
         self,
@@ -215,11 +132,15 @@ class VaultProvider:
         mount: str = "secret",
         root: str = "",
         clock: WallClock = utcnow,
+        lock_wait: float = 10.0,
+        write_workers: int = DEFAULT_WRITE_WORKERS,
     ) -> None:
         self._session = session
         self._mount = mount.strip("/")
         self._root = root.strip("/")
         self._clock = clock
+        self._write_workers = write_workers
+        self._locks = SecretLocks(session, mount=self._mount, clock=clock, wait=lock_wait)
 
     @classmethod
     def from_settings(
@@ -260,12 +181,20 @@ class VaultProvider:
     def _path(self, name: str) -> str:
         return f"{self._root}/{name}" if self._root else name
 
+    def _lock_path(self, name: str) -> str:
+        return f"{LOCK_FOLDER}/{self._path(name)}"
+
     def _call(self, name: str | None, action: str, operation: Callable[[hvac.Client], T]) -> T:
         with translate_errors(name, action):
             return self._session.call(operation)
 
     def _kv(self, client: hvac.Client) -> Any:
         return client.secrets.kv.v2
+
+    def _not_found(self, name: str, what: str = "") -> SecretNotFoundError:
+        return SecretNotFoundError(
+            f"Secret {name!r}{what} not found in Vault.", secret_name=name, provider=_KIND
+        )
 
     def _metadata(self, name: str) -> KvState | None:
         path = self._path(name)
@@ -279,26 +208,28 @@ class VaultProvider:
             return None
         return parse_state(response["data"])
 
-    def _not_found(self, name: str, what: str = "") -> SecretNotFoundError:
-        return SecretNotFoundError(
-            f"Secret {name!r}{what} not found in Vault.", secret_name=name, provider=_KIND
+    def _check_deletion(self, name: str, deletion_date: Any) -> None:
+        """Raise for a secret we deleted: gone past its date, else scheduled for deletion."""
+        if deletion_date is None:
+            return
+        if deletion_date <= self._clock():
+            raise self._not_found(name)
+        raise SecretScheduledForDeletionError(
+            f"Secret {name!r} is scheduled for deletion on {deletion_date:%Y-%m-%d}; "
+            "restore it to read it again.",
+            secret_name=name,
+            provider=_KIND,
         )
-
-    def _expired(self, state: KvState) -> bool:
-        return state.deletion_date is not None and state.deletion_date <= self._clock()
 
     def _live(self, name: str, state: KvState | None) -> KvState:
         """The state of a readable secret; scheduled deletion and absence are errors."""
-        if state is None or self._expired(state) or not state.versions:
+        if state is None or not state.versions:
             raise self._not_found(name)
-        if state.deletion_date is not None:
-            raise SecretScheduledForDeletionError(
-                f"Secret {name!r} is scheduled for deletion on {state.deletion_date:%Y-%m-%d}; "
-                "restore it to read it again.",
-                secret_name=name,
-                provider=_KIND,
-            )
+        self._check_deletion(name, state.deletion_date)
         return state
+
+    def _expired(self, state: KvState) -> bool:
+        return state.deletion_date is not None and state.deletion_date <= self._clock()
 
     def _writable_state(self, name: str) -> KvState | None:
         """The state before a write: None for a new secret; an expired deletion is purged."""
@@ -306,23 +237,64 @@ class VaultProvider:
         if state is not None and self._expired(state):
             self._destroy(name)
             return None
-        if state is not None and state.deletion_date is not None:
-            self._live(name, state)
+        if state is not None:
+            self._check_deletion(name, state.deletion_date)
         return state
 
-    def _read_version(self, name: str, number: int) -> Any:
+    def _read_raw(self, name: str, number: int | None) -> Any:
+        """A version's response ``data`` (``data`` None when deleted or destroyed)."""
         path = self._path(name)
 
         def read(client: hvac.Client) -> Any:
-            return self._kv(client).read_secret_version(
-                path=path, version=number, mount_point=self._mount, raise_on_deleted_version=True
-            )
+            try:
+                return self._kv(client).read_secret_version(
+                    path=path,
+                    version=number,
+                    mount_point=self._mount,
+                    raise_on_deleted_version=True,
+                )
+            except hvac.exceptions.InvalidPath as exc:
+                described = _response_of_read(exc)
+                if described is None:
+                    raise
+                return described
 
         return self._call(name, "read", read)["data"]
 
-    def _write_data(self, name: str, value: SecretValue, *, cas: int) -> int:
+    def _gone(self, name: str, number: int, what: str, destroyed: bool) -> SecretNotFoundError:
+        where = f"{self._mount}/{self._path(name)}"
+        if destroyed:
+            message = (
+                f"Secret {name!r}: {what} (Vault version {number}) was destroyed in Vault; its "
+                "data is gone, and no older version is served in its place. Write a new value, "
+                f"or read an intact older version explicitly (--version; 'bao kv metadata get "
+                f"{where}' lists them)."
+            )
+        else:
+            message = (
+                f"Secret {name!r}: {what} (Vault version {number}) was deleted in Vault, so it "
+                "is not served, nor any older version in its place. Undelete it with "
+                f"'bao kv undelete -versions={number} {where}' (or 'secrets-adapter restore "
+                f"{name}'), or write a new value."
+            )
+        return SecretNotFoundError(message, secret_name=name, provider=_KIND)
+
+    def _secret(
+        self, name: str, number: int, response: Any, labels: frozenset[Stage], what: str
+    ) -> Secret:
+        metadata = response.get("metadata") or {}
+        if response.get("data") is None:
+            raise self._gone(name, number, what, bool(metadata.get("destroyed")))
+        return Secret(
+            name=name,
+            value=decode_value(response["data"], name=name),
+            version_id=str(number),
+            stages=labels,
+            created_at=parse_vault_time(metadata.get("created_time")),
+        )
+
+    def _write_data(self, name: str, data: dict[str, Any], *, cas: int) -> int:
         path = self._path(name)
-        data = encode_value(value)
 
         def write(client: hvac.Client) -> Any:
             return self._kv(client).create_or_update_secret(
@@ -331,17 +303,14 @@ class VaultProvider:
 
         return int(self._call(name, "write", write)["data"]["version"])
 
-    def _write_metadata(self, name: str, state: KvState) -> None:
+    def _write_custom(self, name: str, custom: dict[str, str]) -> None:
         path = self._path(name)
-        custom = state.custom_metadata()
+
+        url = format_url("/v1/{mount}/metadata/{path}", mount=self._mount, path=path)
 
         def write(client: hvac.Client) -> Any:
-            return self._kv(client).update_metadata(
-                path=path,
-                custom_metadata=custom,
-                delete_version_after=state.delete_version_after,
-                mount_point=self._mount,
-            )
+            # Only custom_metadata: hvac's update_metadata would reset delete_version_after.
+            return client.adapter.post(url=url, json={"custom_metadata": custom})
 
         self._call(name, "update metadata", write)
 
@@ -355,55 +324,33 @@ class VaultProvider:
 
         self._call(name, "destroy", destroy)
 
-    def _secret(self, name: str, state: KvState, number: int) -> Secret:
-        data = self._read_version(name, number)
-        return Secret(
-            name=name,
-            value=decode_value(data["data"], name=name),
-            version_id=state.version_id(number),
-            stages=state.labels.get(number, frozenset()),
-            created_at=state.versions.get(number),
-        )
-
     # --- reads ---------------------------------------------------------------------------------
 
     def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
         _check_path(name)
-        if version is None and stage is Stage.CURRENT:
-            secret = self._current_in_one_read(name)
-            if secret is not None:
-                return secret
-        state = self._live(name, self._metadata(name))
-        number = state.number_of(version) if version is not None else state.holder(stage)
-        if number is None:
-            wanted = f"version {version!r}" if version is not None else f"stage {stage.value!r}"
-            raise self._not_found(name, f" with {wanted}")
-        return self._secret(name, state, number)
-
-    def _current_in_one_read(self, name: str) -> Secret | None:
-        """The newest version when it is current (the usual case); None: read the metadata."""
-        path = self._path(name)
-
-        def read(client: hvac.Client) -> Any:
-            return self._kv(client).read_secret_version(
-                path=path, mount_point=self._mount, raise_on_deleted_version=False
-            )
-
+        if version is not None:
+            state = self._live(name, self._metadata(name))
+            number = state.number_of(version)
+            if number is None:
+                raise self._not_found(name, f" with version {version!r}")
+            response = self._read_raw(name, number)
+            return self._secret(name, number, response, state.labels(number), f"version {number}")
         try:
-            data = self._call(name, "read", read)["data"]
+            response = self._read_raw(name, None)
         except SecretNotFoundError:
-            return None  # absent, or its newest version destroyed: the metadata tells which
-        state = state_from_latest_read(data.get("metadata") or {})
-        if state is None or data.get("data") is None:
-            return None
-        number = state.latest
-        return Secret(
-            name=name,
-            value=decode_value(data["data"], name=name),
-            version_id=state.version_id(number),
-            stages=state.labels[number],
-            created_at=state.versions[number],
-        )
+            raise self._not_found(name) from None
+        metadata = response["metadata"]
+        custom = metadata.get("custom_metadata") or {}
+        self._check_deletion(name, parse_vault_time(custom.get(DELETION_KEY)))
+        latest = int(metadata["version"])
+        stages = derive_stages(record_from_custom(custom), latest)
+        number = stages.get(stage)
+        if number is None:
+            raise self._not_found(name, f" with stage {stage.value!r}")
+        if number != latest:
+            response = self._read_raw(name, number)
+        labels = frozenset(held for held, at in stages.items() if at == number)
+        return self._secret(name, number, response, labels, f"its {stage.value} version")
 
     def get_many(self, names: Sequence[str]) -> BatchResult:
         return get_each(self, names)
@@ -414,12 +361,13 @@ class VaultProvider:
         live = []
         for name in found:
             state = self._metadata(name)
-            if state is not None and state.deletion_date is None and state.versions:
+            newest = state.versions.get(state.latest) if state is not None else None
+            if state is not None and state.deletion_date is None and newest and newest.live:
                 live.append(name)
         return sorted(live)
 
     def _walk(self, folder: str) -> list[str]:
-        """Every secret name under ``folder`` (recursive KV LIST)."""
+        """Every secret name under ``folder`` (recursive KV LIST), lock entries left out."""
         base = self._path(folder) if folder else self._root
 
         def listing(client: hvac.Client) -> Any:
@@ -431,6 +379,8 @@ class VaultProvider:
             return []
         names: list[str] = []
         for key in keys:
+            if not folder and key == _RESERVED_FOLDER + "/":
+                continue
             child = f"{folder}/{key}" if folder else key
             if key.endswith("/"):
                 names.extend(self._walk(child.rstrip("/")))
@@ -448,11 +398,11 @@ class VaultProvider:
             versions=tuple(
                 VersionInfo(
                     name=name,
-                    version_id=state.version_id(number),
-                    stages=state.labels[number],
-                    created_at=created,
+                    version_id=str(number),
+                    stages=state.labels(number),
+                    created_at=state.versions[number].created_at,
                 )
-                for number, created in state.versions.items()
+                for number in state.live_versions
             ),
             created_at=state.created_at,
             updated_at=state.updated_at,
@@ -466,49 +416,96 @@ class VaultProvider:
         self, name: str, value: SecretValue, *, expected_current: str | None = None
     ) -> VersionInfo:
         _check_path(name)
-        state = self._writable_state(name)
-        current = state.holder(Stage.CURRENT) if state else None
-        if expected_current is not None and (
-            current is None or state is None or state.version_id(current) != expected_current
-        ):
-            raise ConflictError(
-                f"Secret {name!r} changed meanwhile (current is not {expected_current!r}); "
-                "re-read and try again.",
-                secret_name=name,
-                provider=_KIND,
+        data = encode_value(value)
+        with self._locks.writer(name, self._lock_path(name)):
+            state = self._writable_state(name)
+            if expected_current is not None:
+                current = state.stages.get(Stage.CURRENT) if state else None
+                if current is None or state is None or state.number_of(expected_current) != current:
+                    raise ConflictError(
+                        f"Secret {name!r} changed meanwhile (current is not "
+                        f"{expected_current!r}); re-read and try again.",
+                        secret_name=name,
+                        provider=_KIND,
+                    )
+            return self._add_version(name, data, state, stage=Stage.CURRENT, token=None)
+
+    def put_many(self, items: Mapping[str, SecretValue]) -> dict[str, VersionInfo]:
+        """``put`` each item, ``write_workers`` at a time (Vault has no batch write).
+
+        Every name and value is checked before the first write. If some writes fail, the others
+        stay written and ``PutManyError`` lists each failed name with its own error.
+        """
+        for name, value in items.items():
+            _check_path(name)
+            encode_value(value)
+        if not items:
+            return {}
+        written: dict[str, VersionInfo] = {}
+        failures: dict[str, SecretsAdapterError] = {}
+
+        def put_one(name: str) -> None:
+            try:
+                written[name] = self.put(name, items[name])
+            except SecretsAdapterError as exc:
+                failures[name] = exc
+
+        with ThreadPoolExecutor(max_workers=min(self._write_workers, len(items))) as pool:
+            list(pool.map(put_one, items))
+        if failures:
+            listed = "; ".join(
+                f"{name!r}: {type(exc).__name__}: {exc.message}"
+                for name, exc in sorted(failures.items())
             )
-        return self._add_version(name, value, state, stage=Stage.CURRENT, token=None)
+            raise PutManyError(
+                f"put_many wrote {len(written)} of {len(items)} secrets to Vault; these failed "
+                f"and can be retried on their own: {listed}",
+                written=written,
+                failures=failures,
+            )
+        return {name: written[name] for name in items}
 
     def _add_version(
         self,
         name: str,
-        value: SecretValue,
+        data: dict[str, Any],
         state: KvState | None,
         *,
         stage: Stage | None,
         token: str | None,
     ) -> VersionInfo:
-        number = self._write_data(name, value, cas=state.latest if state else 0)
-        if state is None:
-            state = KvState()
-        state.versions[number] = self._clock()
-        state.labels[number] = frozenset()
+        """Write a version holding ``data``; its stages are recorded first (as of the new
+        version), so no reader ever takes a pending version for the current one."""
+        if state is None or state.latest == 0:
+            number = self._write_data(name, data, cas=0)
+            state = KvState(latest=number)
+            before: dict[str, str] | None = None
+        else:
+            number = state.latest + 1
+            before = state.custom_metadata()
+        state.versions[number] = VersionStatus(created_at=self._clock())
+        labels = {**state.id_labels(), str(number): frozenset[Stage]()}
+        if stage is Stage.CURRENT or Stage.CURRENT not in state.stages or before is None:
+            labels = move_label(labels, Stage.CURRENT, to_version=str(number), name=name)
+        if stage is not None and stage is not Stage.CURRENT:
+            labels = move_label(labels, stage, to_version=str(number), name=name)
+        state.set_id_labels(labels)
         state.latest = number
         if token is not None:
             state.tokens[token] = number
-        version_id = state.version_id(number)
-        labels = state.id_labels()
-        if stage is Stage.CURRENT or state.holder(Stage.CURRENT) is None:
-            labels = move_label(labels, Stage.CURRENT, to_version=version_id, name=name)
-        if stage is not None and stage is not Stage.CURRENT:
-            labels = move_label(labels, stage, to_version=version_id, name=name)
-        state.set_id_labels(labels)
-        self._write_metadata(name, state)
+        self._write_custom(name, state.custom_metadata())
+        if before is not None:
+            try:
+                self._write_data(name, data, cas=number - 1)
+            except ConflictError:
+                with contextlib.suppress(SecretsAdapterError):
+                    self._write_custom(name, before)
+                raise
         return VersionInfo(
             name=name,
-            version_id=version_id,
-            stages=state.labels[number],
-            created_at=state.versions[number],
+            version_id=str(number),
+            stages=state.labels(number),
+            created_at=state.versions[number].created_at,
         )
 
     def put_version(
@@ -519,21 +516,26 @@ class VaultProvider:
         token: str,
         stage: Stage | None = Stage.PENDING,
     ) -> VersionInfo:
+        """The version's id is Vault's number; ``token`` names it too while it is recent."""
         _check_path(name)
         check_token(token, name=name)
-        state = self._writable_state(name)
-        number = state.tokens.get(token) if state else None
-        if state is not None and number is not None and number in state.versions:
-            stored = self._secret(name, state, number)
-            if stored.value != value:
-                raise ConflictError(
-                    f"Version {token!r} of secret {name!r} already exists with a different "
-                    "value; use a new token for a new value.",
-                    secret_name=name,
-                    provider=_KIND,
+        data = encode_value(value)
+        with self._locks.writer(name, self._lock_path(name)):
+            state = self._writable_state(name)
+            number = state.number_of(token) if state is not None and token in state.tokens else None
+            if state is not None and number is not None:
+                stored = self._secret(
+                    name, number, self._read_raw(name, number), state.labels(number), "version"
                 )
-            return stored.version
-        return self._add_version(name, value, state, stage=stage, token=token)
+                if not same_stored_value(stored.value, value):
+                    raise ConflictError(
+                        f"Version {token!r} of secret {name!r} already exists with a different "
+                        "value; use a new token for a new value.",
+                        secret_name=name,
+                        provider=_KIND,
+                    )
+                return stored.version
+            return self._add_version(name, data, state, stage=stage, token=token)
 
     def move_stage(
         self,
@@ -544,20 +546,43 @@ class VaultProvider:
         from_version: str | None = None,
     ) -> None:
         _check_path(name)
-        state = self._live(name, self._metadata(name))
-        labels = move_label(
-            state.id_labels(), stage, to_version=to_version, from_version=from_version, name=name
-        )
-        state.set_id_labels(labels)
-        self._write_metadata(name, state)
+        with self._locks.writer(name, self._lock_path(name)):
+            state = self._live(name, self._metadata(name))
+
+            def as_id(version_id: str | None) -> str | None:
+                number = state.number_of(version_id) if version_id is not None else None
+                return str(number) if number is not None else version_id
+
+            labels = move_label(
+                state.id_labels(),
+                stage,
+                to_version=as_id(to_version),
+                from_version=as_id(from_version),
+                name=name,
+            )
+            state.set_id_labels(labels)
+            self._write_custom(name, state.custom_metadata())
 
     def set_tags(self, name: str, tags: Mapping[str, str]) -> None:
         _check_path(name)
-        state = self._live(name, self._metadata(name))
         for key in tags:
             check_tag_key(key, name=name)
-        state.tags = merged_tags(state.tags, tags)
-        self._write_metadata(name, state)
+        with self._locks.writer(name, self._lock_path(name)):
+            state = self._live(name, self._metadata(name))
+            state.tags = merged_tags(state.tags, tags)
+            self._write_custom(name, state.custom_metadata())
+
+    def acquire_rotation_lease(self, name: str, *, owner: str, ttl: timedelta) -> bool:
+        """Take the rotation lease of ``name`` for ``ttl`` (check-and-set: of two processes
+        asking at once, exactly one gets True); True again for the owner that holds it."""
+        _check_path(name)
+        self._live(name, self._metadata(name))
+        return self._locks.acquire_lease(name, self._lock_path(name), owner=owner, ttl=ttl)
+
+    def release_rotation_lease(self, name: str, *, owner: str) -> None:
+        """Give the lease back if ``owner`` holds it (an expired one needs nothing)."""
+        _check_path(name)
+        self._locks.release_lease(name, self._lock_path(name), owner=owner)
 
     def delete(
         self,
@@ -569,42 +594,49 @@ class VaultProvider:
         _check_path(name)
         if not force:
             check_recovery_window(recovery_window, name=name)
-        state = self._metadata(name)
-        if state is None or self._expired(state):
-            if state is not None:
-                self._destroy(name)
-            raise self._not_found(name)
         if force:
+            if self._metadata(name) is None:
+                raise self._not_found(name)
             self._destroy(name)
+            self._locks.forget(name, self._lock_path(name))
             return
-        self._live(name, state)  # already scheduled: say so, keep the first date
-        state.deletion_date = self._clock() + recovery_window
-        self._write_metadata(name, state)
-        numbers = list(state.versions)
-        path = self._path(name)
-
-        def soft_delete(client: hvac.Client) -> Any:
-            return self._kv(client).delete_secret_versions(
-                path=path, versions=numbers, mount_point=self._mount
-            )
-
-        self._call(name, "delete", soft_delete)
-
-    def restore(self, name: str) -> None:
-        _check_path(name)
-        state = self._metadata(name)
-        if state is None or self._expired(state):
-            raise self._not_found(name)
-        if state.soft_deleted:
+        with self._locks.writer(name, self._lock_path(name)):
+            state = self._metadata(name)
+            if state is None or self._expired(state):
+                if state is not None:
+                    self._destroy(name)
+                raise self._not_found(name)
+            self._live(name, state)  # already scheduled: say so, keep the first date
+            state.deletion_date = self._clock() + recovery_window
+            self._write_custom(name, state.custom_metadata())
+            numbers = state.live_versions
             path = self._path(name)
-            numbers = list(state.soft_deleted)
 
-            def undelete(client: hvac.Client) -> Any:
-                return self._kv(client).undelete_secret_versions(
+            def soft_delete(client: hvac.Client) -> Any:
+                return self._kv(client).delete_secret_versions(
                     path=path, versions=numbers, mount_point=self._mount
                 )
 
-            self._call(name, "restore", undelete)
-        if state.deletion_date is not None:
-            state.deletion_date = None
-            self._write_metadata(name, state)
+            if numbers:
+                self._call(name, "delete", soft_delete)
+
+    def restore(self, name: str) -> None:
+        """Cancel a scheduled deletion, and undelete versions deleted in Vault."""
+        _check_path(name)
+        with self._locks.writer(name, self._lock_path(name)):
+            state = self._metadata(name)
+            if state is None or self._expired(state):
+                raise self._not_found(name)
+            numbers = state.soft_deleted
+            if numbers:
+                path = self._path(name)
+
+                def undelete(client: hvac.Client) -> Any:
+                    return self._kv(client).undelete_secret_versions(
+                        path=path, versions=numbers, mount_point=self._mount
+                    )
+
+                self._call(name, "restore", undelete)
+            if state.deletion_date is not None:
+                state.deletion_date = None
+                self._write_custom(name, state.custom_metadata())
