@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -401,6 +402,7 @@ class VaultProvider:
                     version_id=str(number),
                     stages=state.labels(number),
                     created_at=state.versions[number].created_at,
+                    token=state.token_of(number),
                 )
                 for number in state.live_versions
             ),
@@ -506,6 +508,7 @@ class VaultProvider:
             version_id=str(number),
             stages=state.labels(number),
             created_at=state.versions[number].created_at,
+            token=token,
         )
 
     def put_version(
@@ -534,7 +537,7 @@ class VaultProvider:
                         secret_name=name,
                         provider=_KIND,
                     )
-                return stored.version
+                return replace(stored.version, token=token)
             return self._add_version(name, data, state, stage=stage, token=token)
 
     def move_stage(

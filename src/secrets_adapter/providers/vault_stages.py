@@ -193,6 +193,9 @@ class KvState:
         number = int(version_id) if version_id.isdigit() else self.tokens.get(version_id)
         return number if number is not None and number in self.versions else None
 
+    def token_of(self, number: int) -> str | None:
+        return next((token for token, made in self.tokens.items() if made == number), None)
+
     def custom_metadata(self) -> dict[str, str]:
         """The ``custom_metadata`` that records this state, as of ``latest``."""
         result = dict(self.tags)
