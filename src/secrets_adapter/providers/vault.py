@@ -556,6 +556,16 @@ class VaultProvider:
                 number = state.number_of(version_id) if version_id is not None else None
                 return str(number) if number is not None else version_id
 
+            target = state.number_of(to_version) if to_version is not None else None
+            status = state.versions.get(target) if target is not None else None
+            if status is not None and not status.live:
+                what = "destroyed" if status.destroyed else "deleted"
+                raise SecretNotFoundError(
+                    f"Cannot move stage {stage.value!r} of secret {name!r} to version {target}: "
+                    f"it was {what} in Vault.",
+                    secret_name=name,
+                    provider=_KIND,
+                )
             labels = move_label(
                 state.id_labels(),
                 stage,

@@ -177,8 +177,10 @@ class KvState:
         return frozenset(stage for stage, held in self.stages.items() if held == number)
 
     def id_labels(self) -> dict[str, frozenset[Stage]]:
-        """The label map of the live versions in ``providers.staging`` terms (ids are numbers)."""
-        return {str(number): self.labels(number) for number in sorted(self.live_versions)}
+        """The label map in ``providers.staging`` terms (ids are numbers), every version Vault
+        lists included: a stage on a deleted or destroyed version stays there when another
+        stage moves (moving ``current`` off it makes it ``previous``, as anywhere)."""
+        return {str(number): self.labels(number) for number in sorted(self.versions)}
 
     def set_id_labels(self, labels: Mapping[str, frozenset[Stage]]) -> None:
         """Take the stages of ``labels``; a stage left on a version not in it (deleted) stays."""
