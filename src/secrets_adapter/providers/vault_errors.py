@@ -18,7 +18,7 @@ from secrets_adapter.errors import (
 )
 from secrets_adapter.providers.vault_session import TokenRejectedError, is_transient
 
-__all__ = ["translate_errors"]
+__all__ = ["translate_errors", "version_gone"]
 
 _KIND = "vault"
 
@@ -86,3 +86,24 @@ def translate_errors(name: str | None, action: str) -> Iterator[None]:
             secret_name=name,
             provider=_KIND,
         ) from exc
+
+
+def version_gone(
+    name: str, number: int, *, what: str, where: str, destroyed: bool
+) -> SecretNotFoundError:
+    """A version deleted or destroyed in Vault: never served, nor an older one in its place."""
+    if destroyed:
+        message = (
+            f"Secret {name!r}: {what} (Vault version {number}) was destroyed in Vault; its data "
+            "is gone, and no older version is served in its place. Write a new value, or read "
+            f"an intact older version explicitly (--version; 'bao kv metadata get {where}' lists "
+            "them)."
+        )
+    else:
+        message = (
+            f"Secret {name!r}: {what} (Vault version {number}) was deleted in Vault, so it is "
+            "not served, nor any older version in its place. Undelete it with "
+            f"'bao kv undelete -versions={number} {where}' (or 'secrets-adapter restore {name}'),"
+            " or write a new value."
+        )
+    return SecretNotFoundError(message, secret_name=name, provider=_KIND)
