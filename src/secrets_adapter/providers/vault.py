@@ -58,12 +58,12 @@ from secrets_adapter.providers.vault_session import VaultSession
 from secrets_adapter.providers.vault_stages import (
     DELETION_KEY,
     KvState,
-    VersionStatus,
     check_tag_key,
     check_token,
     derive_stages,
     parse_vault_time,
     record_from_custom,
+    record_new_version,
 )
 
 __all__ = [
@@ -303,16 +303,9 @@ class VaultProvider:
         else:
             number = state.latest + 1
             before = state.custom_metadata()
-        state.versions[number] = VersionStatus(created_at=self._clock())
-        labels = {**state.id_labels(), str(number): frozenset[Stage]()}
-        if stage is Stage.CURRENT or Stage.CURRENT not in state.stages or before is None:
-            labels = move_label(labels, Stage.CURRENT, to_version=str(number), name=name)
-        if stage is not None and stage is not Stage.CURRENT:
-            labels = move_label(labels, stage, to_version=str(number), name=name)
-        state.set_id_labels(labels)
-        state.latest = number
-        if token is not None:
-            state.tokens[token] = number
+        record_new_version(
+            state, number, stage=stage, token=token, created_at=self._clock(), name=name
+        )
         self._kv.write_custom(name, state.custom_metadata())
         if before is not None:
             try:

@@ -29,6 +29,7 @@ from typing import Any
 
 from secrets_adapter.errors import ValidationError
 from secrets_adapter.models import Stage
+from secrets_adapter.providers.staging import move_label
 
 __all__ = [
     "RESERVED_PREFIX",
@@ -42,6 +43,7 @@ __all__ = [
     "parse_state",
     "parse_vault_time",
     "record_from_custom",
+    "record_new_version",
 ]
 
 RESERVED_PREFIX = "secrets-adapter."
@@ -239,3 +241,26 @@ def parse_state(metadata: Mapping[str, Any]) -> KvState:
         created_at=parse_vault_time(metadata.get("created_time")),
         updated_at=parse_vault_time(metadata.get("updated_time")),
     )
+
+
+def record_new_version(
+    state: KvState,
+    number: int,
+    *,
+    stage: Stage | None,
+    token: str | None,
+    created_at: datetime,
+    name: str,
+) -> None:
+    """``state`` once version ``number`` is written: ``stage`` moves to it (``current`` too when
+    the secret has none), ``token`` names it, and the record is as of it."""
+    state.versions[number] = VersionStatus(created_at=created_at)
+    labels = {**state.id_labels(), str(number): frozenset[Stage]()}
+    if stage is Stage.CURRENT or Stage.CURRENT not in state.stages:
+        labels = move_label(labels, Stage.CURRENT, to_version=str(number), name=name)
+    if stage is not None and stage is not Stage.CURRENT:
+        labels = move_label(labels, stage, to_version=str(number), name=name)
+    state.set_id_labels(labels)
+    state.latest = number
+    if token is not None:
+        state.tokens[token] = number

@@ -12,11 +12,13 @@ from secrets_adapter.providers.vault_stages import (
     TOKENS_KEPT,
     KvState,
     StageRecord,
+    VersionStatus,
     check_tag_key,
     check_token,
     derive_stages,
     parse_state,
     parse_vault_time,
+    record_new_version,
 )
 
 C, P, N = Stage.CURRENT, Stage.PREVIOUS, Stage.PENDING
@@ -122,3 +124,24 @@ def test_reserved_tag_keys_are_refused() -> None:
     with pytest.raises(ValidationError):
         check_tag_key("secrets-adapter.stage.current", name="n")
     assert check_tag_key("team", name="n") == "team"
+
+
+def _state(stages: dict[Stage, int], latest: int) -> KvState:
+    return KvState(
+        versions={n: VersionStatus() for n in range(1, latest + 1)}, latest=latest, stages=stages
+    )
+
+
+def test_a_new_current_version_makes_the_old_current_previous() -> None:
+    state = _state({C: 1, P: 2}, 2)  # rolled back to 1
+    record_new_version(state, 3, stage=C, token=None, created_at=datetime.now(UTC), name="n")
+    assert state.stages == {C: 3, P: 1}
+    assert state.custom_metadata()["secrets-adapter.stage.as-of"] == "3"
+
+
+def test_a_pending_version_leaves_current_and_is_named_by_its_token() -> None:
+    state = _state({C: 2, P: 1}, 2)
+    record_new_version(state, 3, stage=N, token="tok", created_at=datetime.now(UTC), name="n")
+    assert state.stages == {C: 2, P: 1, N: 3}
+    assert state.number_of("tok") == 3
+    assert state.token_of(3) == "tok"
