@@ -185,6 +185,12 @@ class VersionInfo:
     version_id: str
     stages: frozenset[Stage] = frozenset()
     created_at: datetime | None = None
+    token: str | None = None
+    """The ``put_version`` token that made it, where the backend's id is another (Vault)."""
+
+    def named(self, version_id: str) -> bool:
+        """Is this the version ``version_id`` names (its id, or the token that made it)?"""
+        return version_id in (self.version_id, self.token)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -84,6 +84,7 @@ AUDITED_COMMANDS: dict[str, list[Run]] = {
     "describe": [Run(("describe", "app/db"), "DescribeSecret")],
     "diff": [Run(("diff", "--from", "app.env"), "ListSecrets", done=4)],
     "exec": [Run(("exec", "--", sys.executable, "-c", "pass"), "ListSecrets")],
+    "export": [Run(("export", "--format", "json"), "ListSecrets")],
     "get": [Run(("get", "app/db"), "GetSecretValue")],
     "list": [Run(("list",), "ListSecrets")],
     "metrics serve": [

@@ -63,7 +63,7 @@ def test_from_env_reads_vaults_own_variables(openbao_server: BaoServer, namespac
     )
     assert scoped.secrets.kv.v2.read_secret_version(
         path=f"{prefix}/api-key", raise_on_deleted_version=True
-    )["data"]["data"] == {"value": "k-123", "encoding": "utf-8"}
+    )["data"]["data"] == {"value": "k-123"}
     root = SecretsAdapter(backend="vault", url=openbao_server.url, token=openbao_server.root_token)
     with pytest.raises(SecretNotFoundError):
         root.get(f"{prefix}/api-key")

@@ -126,6 +126,8 @@ def kubernetes_settings(
         policy=(
             f'path "secret/data/{root}/*" {{ capabilities = ["read", "create", "update"] }}\n'
             f'path "secret/metadata/{root}/*" {{ capabilities = ["read", "update"] }}\n'
+            f'path "secret/data/.secrets-adapter/locks/{root}/*" '
+            '{ capabilities = ["create", "read", "update"] }\n'
         ),
     )
     client.auth.kubernetes.create_role(

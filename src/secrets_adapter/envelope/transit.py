@@ -25,7 +25,8 @@ import hvac.exceptions
 from secrets_adapter.config import VaultSettings
 from secrets_adapter.envelope.base import canonical_context, open_blob, parse_blob, seal
 from secrets_adapter.errors import IntegrityError, ProviderError
-from secrets_adapter.providers.vault import session_from_settings, translate_errors
+from secrets_adapter.providers.vault_client import session_from_settings
+from secrets_adapter.providers.vault_errors import translate_errors
 from secrets_adapter.providers.vault_session import VaultSession
 
 __all__ = ["TransitEnvelope", "TransitKeyVersions"]

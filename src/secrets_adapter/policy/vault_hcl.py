@@ -4,7 +4,9 @@ The app's policy grants ``read`` on exactly its secrets' KV v2 ``data`` paths an
 their ``metadata`` paths (the provider reads the stage labels kept there), and nothing else: no
 list, no write, no other path. A name ending in ``/*`` covers a folder (Vault's glob). The
 rotator's policy adds writing new versions (``create``/``update`` on data) and moving stages
-(``update`` on metadata), still without delete or destroy. Transit keys, if any, get
+(``update`` on metadata), still without delete or destroy; every writer also needs
+``create``/``read``/``update`` on the secret's lock entry under ``data/.secrets-adapter/locks/``
+(the check-and-set guard of its stages, see ``providers.vault_lock``). Transit keys, if any, get
 ``datakey``/``decrypt`` for the app and ``rewrap``/``rotate`` for the rotator.
 
 ``grants_policy`` renders one principal's grants from an in-process policy file instead, so Vault
@@ -23,6 +25,7 @@ from secrets_adapter.policy.model import Effect, Grant
 __all__ = ["VaultPolicyRequest", "app_policy", "grants_policy", "rotator_policy"]
 
 _PATH_PART = re.compile(r"[A-Za-z0-9/_+=.@-]+(/\*)?|\*")
+LOCK_FOLDER = ".secrets-adapter/locks"  # providers.vault_lock.LOCK_FOLDER (policy is pure text)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -50,6 +53,8 @@ def _kv_path(request: VaultPolicyRequest, kind: str, name: str) -> str:
     mount = _check(request.mount.strip("/"), "mount")
     root = request.root.strip("/")
     full = f"{_check(root, 'path root')}/{name}" if root else name
+    if kind == "locks":
+        return f"{mount}/data/{LOCK_FOLDER}/{full}"
     return f"{mount}/{kind}/{full}"
 
 
@@ -64,6 +69,7 @@ def _render(
     data_caps: Sequence[str],
     metadata_caps: Sequence[str],
     transit: Sequence[tuple[str, Sequence[str]]],
+    lock_caps: Sequence[str] = (),
 ) -> str:
     if not request.names:
         raise ValidationError("A Vault policy needs at least one secret name (or 'folder/*').")
@@ -72,6 +78,8 @@ def _render(
     for name in names:
         lines.append(_block(_kv_path(request, "data", name), data_caps))
         lines.append(_block(_kv_path(request, "metadata", name), metadata_caps))
+        if lock_caps:
+            lines.append(_block(_kv_path(request, "locks", name), lock_caps))
     transit_mount = _check(request.transit_mount.strip("/"), "transit mount")
     for key in sorted(set(request.transit_keys)):
         _check(key, "transit key")
@@ -104,6 +112,7 @@ def rotator_policy(request: VaultPolicyRequest) -> str:
             ("keys/{key}", ["read"]),
             ("keys/{key}/rotate", ["update"]),
         ],
+        lock_caps=["create", "read", "update"],
     )
 
 
@@ -111,15 +120,16 @@ def rotator_policy(request: VaultPolicyRequest) -> str:
 
 # Policy action → (KV v2 path kind, capability) pairs. ``rotate`` writes a new version and moves
 # the stage labels kept in ``custom_metadata``: KV v2 cannot grant it apart from data writes.
+_LOCK = (("locks", "create"), ("locks", "read"), ("locks", "update"))
 _GRANT_CAPABILITIES: dict[str, tuple[tuple[str, str], ...]] = {
     "read": (("data", "read"),),
     "describe": (("metadata", "read"),),
     "list": (("metadata", "list"),),
-    "write": (("data", "create"), ("data", "update")),
-    "delete": (("data", "delete"), ("undelete", "update")),
+    "write": (("data", "create"), ("data", "update"), *_LOCK),
+    "delete": (("data", "delete"), ("undelete", "update"), *_LOCK),
     # deletion with no recovery: the provider deletes the metadata and every version at once
     "force-delete": (("metadata", "delete"),),
-    "rotate": (("data", "create"), ("data", "update"), ("metadata", "update")),
+    "rotate": (("data", "create"), ("data", "update"), ("metadata", "update"), *_LOCK),
 }
 _CAPABILITY_ORDER = ("create", "read", "update", "delete", "list")
 _GLOB_NAME = re.compile(r"[A-Za-z0-9/_+=.@-]*")
@@ -203,5 +213,6 @@ def grants_policy(
         capabilities = gathered(allowed, kind, pattern) - gathered(denied, kind, pattern)
         ordered = [c for c in _CAPABILITY_ORDER if c in capabilities] or ["deny"]
         name = f"{root}/{pattern}" if root else pattern
-        lines.append(_block(f"{mount_path}/{kind}/{name}", ordered))
+        where = f"data/{LOCK_FOLDER}" if kind == "locks" else kind
+        lines.append(_block(f"{mount_path}/{where}/{name}", ordered))
     return "\n".join(lines)

@@ -1,14 +1,19 @@
 """``VaultProvider``: HashiCorp Vault / OpenBao KV v2 as a ``VersionedProvider``.
 
 A secret ``name`` lives at ``<mount>/data/<root>/<name>``: names are full (the adapter has already
-put its ``prefix`` in front of a relative name, so ``VaultSettings.prefix`` is not added again);
-``root`` (``VaultSettings.path_root``, default none) is an optional folder that holds them all.
+put its ``prefix`` in front of a relative name); ``root`` (``VaultSettings.path_root``, default
+none) is an optional folder that holds them all. The modules around this one each hold a concern:
 
-Versions are Vault's; stages, tokens, tags and the deletion date are kept in the secret's
-``custom_metadata`` (``vault_codec``), so the four-step rotation runs here exactly as on AWS.
-Data writes use check-and-set (``cas``): two writers never lose an update. Stage moves rewrite
-``custom_metadata``, which KV v2 cannot check-and-set: concurrent rotators of one secret are
-serialized by the rotation engine, not here.
+- ``vault_codec``: values ↔ KV fields (the layout other Vault tools see);
+- ``vault_stages``: stages derived from Vault's version history, and what ``custom_metadata``
+  records; version ids are Vault's version numbers;
+- ``vault_lock``: the check-and-set companion entry (writer lock, rotation lease);
+- ``vault_kv``: the KV v2 calls; ``vault_bulk``: ``put_many``;
+- ``vault_session`` / ``vault_client`` / ``vault_errors``: tokens and fail-over, settings, errors.
+
+Reading ``current`` is one request (the newest version carries ``custom_metadata``); a second one
+only while a rotation or a rollback holds ``current`` below the newest version. A stage whose
+version was deleted or destroyed in Vault is *not found* — never an older version instead.
 
 Deletion with a recovery window soft-deletes every version and records the date; ``restore``
 undeletes them. Vault has no timer, so a secret whose date has passed reads as gone and the next
@@ -18,26 +23,20 @@ write (or ``delete``) destroys it. ``force`` destroys at once.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import timedelta
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
 
 import hvac
-import hvac.exceptions
-import requests
 
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import VaultSettings
 from secrets_adapter.errors import (
-    AccessDeniedError,
-    ConfigurationError,
     ConflictError,
-    ProviderError,
-    ProviderUnavailableError,
     SecretNotFoundError,
     SecretsAdapterError,
     SecretScheduledForDeletionError,
-    ValidationError,
 )
 from secrets_adapter.models import (
     DEFAULT_RECOVERY_WINDOW,
@@ -47,166 +46,39 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers.base import (
-    BatchResult,
-    check_recovery_window,
-    get_each,
-    merged_tags,
-)
+from secrets_adapter.providers.base import BatchResult, check_recovery_window, get_each, merged_tags
 from secrets_adapter.providers.staging import move_label
-from secrets_adapter.providers.vault_codec import (
+from secrets_adapter.providers.vault_bulk import DEFAULT_WRITE_WORKERS, PutManyError, put_each
+from secrets_adapter.providers.vault_client import auth_from_settings, session_from_settings
+from secrets_adapter.providers.vault_codec import decode_value, encode_value, same_stored_value
+from secrets_adapter.providers.vault_errors import translate_errors, version_gone
+from secrets_adapter.providers.vault_kv import KvStore, check_path
+from secrets_adapter.providers.vault_lock import SecretLocks
+from secrets_adapter.providers.vault_session import VaultSession
+from secrets_adapter.providers.vault_stages import (
+    DELETION_KEY,
     KvState,
     check_tag_key,
     check_token,
-    decode_value,
-    encode_value,
-    parse_state,
-    state_from_latest_read,
+    derive_stages,
+    parse_vault_time,
+    record_from_custom,
+    record_new_version,
 )
-from secrets_adapter.providers.vault_session import (
-    AppRoleAuth,
-    KubernetesAuth,
-    TokenAuth,
-    VaultAuth,
-    VaultSession,
-    is_transient,
-)
-from secrets_adapter.validation import validate_name
 
-__all__ = ["VaultProvider", "auth_from_settings", "session_from_settings", "translate_errors"]
+__all__ = [
+    "PutManyError",
+    "VaultProvider",
+    "auth_from_settings",
+    "session_from_settings",
+    "translate_errors",
+]
 
-T = TypeVar("T")
 _KIND = "vault"
 
 
-@contextlib.contextmanager
-def translate_errors(name: str | None, action: str) -> Iterator[None]:
-    """The one table from hvac/requests failures to our errors (the SDK error is the cause)."""
-    try:
-        yield
-    except SecretsAdapterError:
-        raise
-    except hvac.exceptions.InvalidPath as exc:
-        raise SecretNotFoundError(
-            f"Secret {name!r} not found in Vault.", secret_name=name, provider=_KIND
-        ) from exc
-    except hvac.exceptions.Forbidden as exc:
-        raise AccessDeniedError(
-            f"Vault denied {action} on secret {name!r}: the token's policy does not allow it.",
-            secret_name=name,
-            provider=_KIND,
-        ) from exc
-    except hvac.exceptions.InvalidRequest as exc:
-        if is_transient(exc):
-            raise ProviderUnavailableError(
-                f"Vault is briefly unavailable for {action} on secret {name!r} (the KV mount "
-                "is starting on a new leader).",
-                secret_name=name,
-                provider=_KIND,
-            ) from exc
-        if "check-and-set" in str(exc):
-            raise ConflictError(
-                f"Secret {name!r} changed in Vault meanwhile (check-and-set mismatch); "
-                "re-read and try again.",
-                secret_name=name,
-                provider=_KIND,
-            ) from exc
-        raise ProviderError(
-            f"Vault rejected {action} on secret {name!r} as an invalid request.",
-            secret_name=name,
-            provider=_KIND,
-        ) from exc
-    except (hvac.exceptions.VaultError, requests.exceptions.RequestException) as exc:
-        if is_transient(exc):
-            raise ProviderUnavailableError(
-                f"Vault is unavailable for {action} on secret {name!r} "
-                f"({type(exc).__name__}): unreachable, sealed, throttled or failing.",
-                secret_name=name,
-                provider=_KIND,
-            ) from exc
-        raise ProviderError(
-            f"Vault failed {action} on secret {name!r} ({type(exc).__name__}).",
-            secret_name=name,
-            provider=_KIND,
-        ) from exc
-
-
-def auth_from_settings(settings: VaultSettings) -> VaultAuth:
-    """The login method ``settings.auth_method`` names, with its credentials checked."""
-    method = settings.auth_method
-    if method == "token":
-        if settings.token is None:
-            raise ConfigurationError("Vault token auth needs a token: set VAULT_TOKEN.")
-        return TokenAuth(token=settings.token)
-    if method == "approle":
-        if not settings.role_id or settings.secret_id_file is None:
-            raise ConfigurationError(
-                "Vault AppRole auth needs a role id and a secret-id file "
-                "(VAULT_ROLE_ID, VAULT_SECRET_ID_FILE)."
-            )
-        return AppRoleAuth(
-            role_id=settings.role_id,
-            secret_id_file=settings.secret_id_file,
-            mount=settings.auth_mount or "approle",
-        )
-    if method == "kubernetes":
-        if not settings.kubernetes_role:
-            raise ConfigurationError("Vault Kubernetes auth needs a role (VAULT_KUBERNETES_ROLE).")
-        return KubernetesAuth(
-            role=settings.kubernetes_role,
-            jwt_path=settings.kubernetes_jwt_path,
-            mount=settings.auth_mount or "kubernetes",
-        )
-    raise ConfigurationError(
-        f"Unknown Vault auth method {method!r}: choose token, approle or kubernetes."
-    )
-
-
-def session_from_settings(
-    settings: VaultSettings,
-    *,
-    clients: Sequence[hvac.Client] | None = None,
-    monotonic_clock: MonotonicClock = monotonic,
-    sleep: Callable[[float], None] | None = None,
-) -> VaultSession:
-    """A session over ``settings.url`` then ``settings.addresses`` (or the injected clients)."""
-    if clients is None:
-        addresses = [settings.url, *(a for a in settings.addresses if a != settings.url)]
-        clients = [
-            hvac.Client(
-                url=address,
-                token=None,
-                verify=settings.verify,
-                timeout=settings.timeout,  # type: ignore[arg-type]  # requests takes floats
-                namespace=settings.namespace,
-            )
-            for address in addresses
-        ]
-    options: dict[str, Any] = {}
-    if sleep is not None:
-        options["sleep"] = sleep
-    return VaultSession(
-        clients,
-        auth_from_settings(settings),
-        timeout=settings.timeout,
-        clock=monotonic_clock,
-        **options,
-    )
-
-
-def _check_path(name: str) -> str:
-    validate_name(name)
-    if any(part in ("", ".", "..") for part in name.split("/")):
-        raise ValidationError(
-            f"Invalid secret name {name!r} for Vault: path segments between '/' must be "
-            "non-empty and not '.' or '..'.",
-            secret_name=name,
-        )
-    return name
-
-
 class VaultProvider:
-    """KV v2 on Vault or OpenBao, with stages in ``custom_metadata``; see the module docstring."""
+    """KV v2 on Vault or OpenBao; see the module docstring."""
 
     def __init__(
         self,
@@ -215,11 +87,13 @@ class VaultProvider:
         mount: str = "secret",
         root: str = "",
         clock: WallClock = utcnow,
+        lock_wait: float = 10.0,
+        write_workers: int = DEFAULT_WRITE_WORKERS,
     ) -> None:
-        self._session = session
-        self._mount = mount.strip("/")
-        self._root = root.strip("/")
+        self._kv = KvStore(session, mount=mount, root=root)
         self._clock = clock
+        self._write_workers = write_workers
+        self._locks = SecretLocks(session, mount=self._kv.mount, clock=clock, wait=lock_wait)
 
     @classmethod
     def from_settings(
@@ -243,204 +117,123 @@ class VaultProvider:
 
     @property
     def session(self) -> VaultSession:
-        return self._session
+        return self._kv.session
 
     def __repr__(self) -> str:
         return (
-            f"VaultProvider(address={self._session.active_address!r}, mount={self._mount!r}, "
-            f"root={self._root!r}, auth={self._session.auth_method!r})"
+            f"VaultProvider(address={self.session.active_address!r}, mount={self._kv.mount!r}, "
+            f"root={self._kv.root!r}, auth={self.session.auth_method!r})"
         )
 
     def close(self) -> None:
         """Close the HTTP connections (the token is left to expire; it may be shared)."""
-        self._session.close()
+        self.session.close()
 
     # --- plumbing ------------------------------------------------------------------------------
-
-    def _path(self, name: str) -> str:
-        return f"{self._root}/{name}" if self._root else name
-
-    def _call(self, name: str | None, action: str, operation: Callable[[hvac.Client], T]) -> T:
-        with translate_errors(name, action):
-            return self._session.call(operation)
-
-    def _kv(self, client: hvac.Client) -> Any:
-        return client.secrets.kv.v2
-
-    def _metadata(self, name: str) -> KvState | None:
-        path = self._path(name)
-
-        def read(client: hvac.Client) -> Any:
-            return self._kv(client).read_secret_metadata(path=path, mount_point=self._mount)
-
-        try:
-            response = self._call(name, "read metadata", read)
-        except SecretNotFoundError:
-            return None
-        return parse_state(response["data"])
 
     def _not_found(self, name: str, what: str = "") -> SecretNotFoundError:
         return SecretNotFoundError(
             f"Secret {name!r}{what} not found in Vault.", secret_name=name, provider=_KIND
         )
 
-    def _expired(self, state: KvState) -> bool:
-        return state.deletion_date is not None and state.deletion_date <= self._clock()
+    def _check_deletion(self, name: str, deletion_date: datetime | None) -> None:
+        """Raise for a secret we deleted: gone past its date, else scheduled for deletion."""
+        if deletion_date is None:
+            return
+        if deletion_date <= self._clock():
+            raise self._not_found(name)
+        raise SecretScheduledForDeletionError(
+            f"Secret {name!r} is scheduled for deletion on {deletion_date:%Y-%m-%d}; "
+            "restore it to read it again.",
+            secret_name=name,
+            provider=_KIND,
+        )
 
     def _live(self, name: str, state: KvState | None) -> KvState:
         """The state of a readable secret; scheduled deletion and absence are errors."""
-        if state is None or self._expired(state) or not state.versions:
+        if state is None or not state.versions:
             raise self._not_found(name)
-        if state.deletion_date is not None:
-            raise SecretScheduledForDeletionError(
-                f"Secret {name!r} is scheduled for deletion on {state.deletion_date:%Y-%m-%d}; "
-                "restore it to read it again.",
-                secret_name=name,
-                provider=_KIND,
-            )
+        self._check_deletion(name, state.deletion_date)
         return state
+
+    def _expired(self, state: KvState) -> bool:
+        return state.deletion_date is not None and state.deletion_date <= self._clock()
 
     def _writable_state(self, name: str) -> KvState | None:
         """The state before a write: None for a new secret; an expired deletion is purged."""
-        state = self._metadata(name)
+        state = self._kv.metadata(name)
         if state is not None and self._expired(state):
-            self._destroy(name)
+            self._kv.destroy(name)
             return None
-        if state is not None and state.deletion_date is not None:
-            self._live(name, state)
+        if state is not None:
+            self._check_deletion(name, state.deletion_date)
         return state
 
-    def _read_version(self, name: str, number: int) -> Any:
-        path = self._path(name)
-
-        def read(client: hvac.Client) -> Any:
-            return self._kv(client).read_secret_version(
-                path=path, version=number, mount_point=self._mount, raise_on_deleted_version=True
+    def _secret(
+        self, name: str, number: int, response: Any, labels: frozenset[Stage], what: str
+    ) -> Secret:
+        metadata = response.get("metadata") or {}
+        if response.get("data") is None:
+            raise version_gone(
+                name,
+                number,
+                what=what,
+                where=f"{self._kv.mount}/{self._kv.path(name)}",
+                destroyed=bool(metadata.get("destroyed")),
             )
-
-        return self._call(name, "read", read)["data"]
-
-    def _write_data(self, name: str, value: SecretValue, *, cas: int) -> int:
-        path = self._path(name)
-        data = encode_value(value)
-
-        def write(client: hvac.Client) -> Any:
-            return self._kv(client).create_or_update_secret(
-                path=path, secret=data, cas=cas, mount_point=self._mount
-            )
-
-        return int(self._call(name, "write", write)["data"]["version"])
-
-    def _write_metadata(self, name: str, state: KvState) -> None:
-        path = self._path(name)
-        custom = state.custom_metadata()
-
-        def write(client: hvac.Client) -> Any:
-            return self._kv(client).update_metadata(
-                path=path,
-                custom_metadata=custom,
-                delete_version_after=state.delete_version_after,
-                mount_point=self._mount,
-            )
-
-        self._call(name, "update metadata", write)
-
-    def _destroy(self, name: str) -> None:
-        path = self._path(name)
-
-        def destroy(client: hvac.Client) -> Any:
-            return self._kv(client).delete_metadata_and_all_versions(
-                path=path, mount_point=self._mount
-            )
-
-        self._call(name, "destroy", destroy)
-
-    def _secret(self, name: str, state: KvState, number: int) -> Secret:
-        data = self._read_version(name, number)
         return Secret(
             name=name,
-            value=decode_value(data["data"], name=name),
-            version_id=state.version_id(number),
-            stages=state.labels.get(number, frozenset()),
-            created_at=state.versions.get(number),
+            value=decode_value(response["data"], name=name),
+            version_id=str(number),
+            stages=labels,
+            created_at=parse_vault_time(metadata.get("created_time")),
         )
 
     # --- reads ---------------------------------------------------------------------------------
 
     def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
-        _check_path(name)
-        if version is None and stage is Stage.CURRENT:
-            secret = self._current_in_one_read(name)
-            if secret is not None:
-                return secret
-        state = self._live(name, self._metadata(name))
-        number = state.number_of(version) if version is not None else state.holder(stage)
-        if number is None:
-            wanted = f"version {version!r}" if version is not None else f"stage {stage.value!r}"
-            raise self._not_found(name, f" with {wanted}")
-        return self._secret(name, state, number)
-
-    def _current_in_one_read(self, name: str) -> Secret | None:
-        """The newest version when it is current (the usual case); None: read the metadata."""
-        path = self._path(name)
-
-        def read(client: hvac.Client) -> Any:
-            return self._kv(client).read_secret_version(
-                path=path, mount_point=self._mount, raise_on_deleted_version=False
-            )
-
+        check_path(name)
+        if version is not None:
+            state = self._live(name, self._kv.metadata(name))
+            number = state.number_of(version)
+            if number is None:
+                raise self._not_found(name, f" with version {version!r}")
+            response = self._kv.read_version(name, number)
+            return self._secret(name, number, response, state.labels(number), f"version {number}")
         try:
-            data = self._call(name, "read", read)["data"]
+            response = self._kv.read_version(name, None)
         except SecretNotFoundError:
-            return None  # absent, or its newest version destroyed: the metadata tells which
-        state = state_from_latest_read(data.get("metadata") or {})
-        if state is None or data.get("data") is None:
-            return None
-        number = state.latest
-        return Secret(
-            name=name,
-            value=decode_value(data["data"], name=name),
-            version_id=state.version_id(number),
-            stages=state.labels[number],
-            created_at=state.versions[number],
-        )
+            raise self._not_found(name) from None
+        metadata = response["metadata"]
+        custom = metadata.get("custom_metadata") or {}
+        self._check_deletion(name, parse_vault_time(custom.get(DELETION_KEY)))
+        latest = int(metadata["version"])
+        stages = derive_stages(record_from_custom(custom), latest)
+        number = stages.get(stage)
+        if number is None:
+            raise self._not_found(name, f" with stage {stage.value!r}")
+        if number != latest:
+            response = self._kv.read_version(name, number)
+        labels = frozenset(held for held, at in stages.items() if at == number)
+        return self._secret(name, number, response, labels, f"its {stage.value} version")
 
     def get_many(self, names: Sequence[str]) -> BatchResult:
         return get_each(self, names)
 
     def list_names(self, prefix: str = "") -> list[str]:
         folder = prefix.rpartition("/")[0]
-        found = [name for name in self._walk(folder) if name.startswith(prefix)]
+        found = [name for name in self._kv.walk(folder) if name.startswith(prefix)]
         live = []
         for name in found:
-            state = self._metadata(name)
-            if state is not None and state.deletion_date is None and state.versions:
+            state = self._kv.metadata(name)
+            newest = state.versions.get(state.latest) if state is not None else None
+            if state is not None and state.deletion_date is None and newest and newest.live:
                 live.append(name)
         return sorted(live)
 
-    def _walk(self, folder: str) -> list[str]:
-        """Every secret name under ``folder`` (recursive KV LIST)."""
-        base = self._path(folder) if folder else self._root
-
-        def listing(client: hvac.Client) -> Any:
-            return self._kv(client).list_secrets(path=base, mount_point=self._mount)
-
-        try:
-            keys: list[str] = self._call(folder or None, "list", listing)["data"]["keys"]
-        except SecretNotFoundError:
-            return []
-        names: list[str] = []
-        for key in keys:
-            child = f"{folder}/{key}" if folder else key
-            if key.endswith("/"):
-                names.extend(self._walk(child.rstrip("/")))
-            else:
-                names.append(child)
-        return names
-
     def describe(self, name: str) -> SecretMetadata:
-        _check_path(name)
-        state = self._metadata(name)
+        check_path(name)
+        state = self._kv.metadata(name)
         if state is None or self._expired(state):
             raise self._not_found(name)
         return SecretMetadata(
@@ -448,11 +241,12 @@ class VaultProvider:
             versions=tuple(
                 VersionInfo(
                     name=name,
-                    version_id=state.version_id(number),
-                    stages=state.labels[number],
-                    created_at=created,
+                    version_id=str(number),
+                    stages=state.labels(number),
+                    created_at=state.versions[number].created_at,
+                    token=state.token_of(number),
                 )
-                for number, created in state.versions.items()
+                for number in state.live_versions
             ),
             created_at=state.created_at,
             updated_at=state.updated_at,
@@ -465,50 +259,67 @@ class VaultProvider:
     def put(
         self, name: str, value: SecretValue, *, expected_current: str | None = None
     ) -> VersionInfo:
-        _check_path(name)
-        state = self._writable_state(name)
-        current = state.holder(Stage.CURRENT) if state else None
-        if expected_current is not None and (
-            current is None or state is None or state.version_id(current) != expected_current
-        ):
-            raise ConflictError(
-                f"Secret {name!r} changed meanwhile (current is not {expected_current!r}); "
-                "re-read and try again.",
-                secret_name=name,
-                provider=_KIND,
-            )
-        return self._add_version(name, value, state, stage=Stage.CURRENT, token=None)
+        check_path(name)
+        data = encode_value(value)
+        with self._locks.writer(name, self._kv.lock_path(name)):
+            state = self._writable_state(name)
+            if expected_current is not None:
+                current = state.stages.get(Stage.CURRENT) if state else None
+                if current is None or state is None or state.number_of(expected_current) != current:
+                    raise ConflictError(
+                        f"Secret {name!r} changed meanwhile (current is not "
+                        f"{expected_current!r}); re-read and try again.",
+                        secret_name=name,
+                        provider=_KIND,
+                    )
+            return self._add_version(name, data, state, stage=Stage.CURRENT, token=None)
+
+    def put_many(self, items: Mapping[str, SecretValue]) -> dict[str, VersionInfo]:
+        """``put`` each item, ``write_workers`` at a time (Vault has no batch write).
+
+        Every name and value is checked before the first write. If some writes fail, the others
+        stay written and ``PutManyError`` lists each failed name with its own error.
+        """
+        for name, value in items.items():
+            check_path(name)
+            encode_value(value)
+        return put_each(self.put, items, workers=self._write_workers)
 
     def _add_version(
         self,
         name: str,
-        value: SecretValue,
+        data: dict[str, Any],
         state: KvState | None,
         *,
         stage: Stage | None,
         token: str | None,
     ) -> VersionInfo:
-        number = self._write_data(name, value, cas=state.latest if state else 0)
-        if state is None:
-            state = KvState()
-        state.versions[number] = self._clock()
-        state.labels[number] = frozenset()
-        state.latest = number
-        if token is not None:
-            state.tokens[token] = number
-        version_id = state.version_id(number)
-        labels = state.id_labels()
-        if stage is Stage.CURRENT or state.holder(Stage.CURRENT) is None:
-            labels = move_label(labels, Stage.CURRENT, to_version=version_id, name=name)
-        if stage is not None and stage is not Stage.CURRENT:
-            labels = move_label(labels, stage, to_version=version_id, name=name)
-        state.set_id_labels(labels)
-        self._write_metadata(name, state)
+        """Write a version holding ``data``; its stages are recorded first (as of the new
+        version), so no reader ever takes a pending version for the current one."""
+        if state is None or state.latest == 0:
+            number = self._kv.write_data(name, data, cas=0)
+            state = KvState(latest=number)
+            before: dict[str, str] | None = None
+        else:
+            number = state.latest + 1
+            before = state.custom_metadata()
+        record_new_version(
+            state, number, stage=stage, token=token, created_at=self._clock(), name=name
+        )
+        self._kv.write_custom(name, state.custom_metadata())
+        if before is not None:
+            try:
+                self._kv.write_data(name, data, cas=number - 1)
+            except ConflictError:
+                with contextlib.suppress(SecretsAdapterError):
+                    self._kv.write_custom(name, before)
+                raise
         return VersionInfo(
             name=name,
-            version_id=version_id,
-            stages=state.labels[number],
-            created_at=state.versions[number],
+            version_id=str(number),
+            stages=state.labels(number),
+            created_at=state.versions[number].created_at,
+            token=token,
         )
 
     def put_version(
@@ -519,21 +330,30 @@ class VaultProvider:
         token: str,
         stage: Stage | None = Stage.PENDING,
     ) -> VersionInfo:
-        _check_path(name)
+        """The version's id is Vault's number; ``token`` names it too while it is recent."""
+        check_path(name)
         check_token(token, name=name)
-        state = self._writable_state(name)
-        number = state.tokens.get(token) if state else None
-        if state is not None and number is not None and number in state.versions:
-            stored = self._secret(name, state, number)
-            if stored.value != value:
-                raise ConflictError(
-                    f"Version {token!r} of secret {name!r} already exists with a different "
-                    "value; use a new token for a new value.",
-                    secret_name=name,
-                    provider=_KIND,
+        data = encode_value(value)
+        with self._locks.writer(name, self._kv.lock_path(name)):
+            state = self._writable_state(name)
+            number = state.number_of(token) if state is not None and token in state.tokens else None
+            if state is not None and number is not None:
+                stored = self._secret(
+                    name,
+                    number,
+                    self._kv.read_version(name, number),
+                    state.labels(number),
+                    "version",
                 )
-            return stored.version
-        return self._add_version(name, value, state, stage=stage, token=token)
+                if not same_stored_value(stored.value, value):
+                    raise ConflictError(
+                        f"Version {token!r} of secret {name!r} already exists with a different "
+                        "value; use a new token for a new value.",
+                        secret_name=name,
+                        provider=_KIND,
+                    )
+                return replace(stored.version, token=token)
+            return self._add_version(name, data, state, stage=stage, token=token)
 
     def move_stage(
         self,
@@ -543,21 +363,54 @@ class VaultProvider:
         to_version: str | None,
         from_version: str | None = None,
     ) -> None:
-        _check_path(name)
-        state = self._live(name, self._metadata(name))
-        labels = move_label(
-            state.id_labels(), stage, to_version=to_version, from_version=from_version, name=name
-        )
-        state.set_id_labels(labels)
-        self._write_metadata(name, state)
+        check_path(name)
+        with self._locks.writer(name, self._kv.lock_path(name)):
+            state = self._live(name, self._kv.metadata(name))
+
+            def as_id(version_id: str | None) -> str | None:
+                number = state.number_of(version_id) if version_id is not None else None
+                return str(number) if number is not None else version_id
+
+            target = state.number_of(to_version) if to_version is not None else None
+            status = state.versions.get(target) if target is not None else None
+            if status is not None and not status.live:
+                what = "destroyed" if status.destroyed else "deleted"
+                raise SecretNotFoundError(
+                    f"Cannot move stage {stage.value!r} of secret {name!r} to version {target}: "
+                    f"it was {what} in Vault.",
+                    secret_name=name,
+                    provider=_KIND,
+                )
+            labels = move_label(
+                state.id_labels(),
+                stage,
+                to_version=as_id(to_version),
+                from_version=as_id(from_version),
+                name=name,
+            )
+            state.set_id_labels(labels)
+            self._kv.write_custom(name, state.custom_metadata())
 
     def set_tags(self, name: str, tags: Mapping[str, str]) -> None:
-        _check_path(name)
-        state = self._live(name, self._metadata(name))
+        check_path(name)
         for key in tags:
             check_tag_key(key, name=name)
-        state.tags = merged_tags(state.tags, tags)
-        self._write_metadata(name, state)
+        with self._locks.writer(name, self._kv.lock_path(name)):
+            state = self._live(name, self._kv.metadata(name))
+            state.tags = merged_tags(state.tags, tags)
+            self._kv.write_custom(name, state.custom_metadata())
+
+    def acquire_rotation_lease(self, name: str, *, owner: str, ttl: timedelta) -> bool:
+        """Take the rotation lease of ``name`` for ``ttl`` (check-and-set: of two processes
+        asking at once, exactly one gets True); True again for the owner that holds it."""
+        check_path(name)
+        self._live(name, self._kv.metadata(name))
+        return self._locks.acquire_lease(name, self._kv.lock_path(name), owner=owner, ttl=ttl)
+
+    def release_rotation_lease(self, name: str, *, owner: str) -> None:
+        """Give the lease back if ``owner`` holds it (an expired one needs nothing)."""
+        check_path(name)
+        self._locks.release_lease(name, self._kv.lock_path(name), owner=owner)
 
     def delete(
         self,
@@ -566,45 +419,38 @@ class VaultProvider:
         recovery_window: timedelta = DEFAULT_RECOVERY_WINDOW,
         force: bool = False,
     ) -> None:
-        _check_path(name)
+        check_path(name)
         if not force:
             check_recovery_window(recovery_window, name=name)
-        state = self._metadata(name)
-        if state is None or self._expired(state):
-            if state is not None:
-                self._destroy(name)
-            raise self._not_found(name)
         if force:
-            self._destroy(name)
+            if self._kv.metadata(name) is None:
+                raise self._not_found(name)
+            self._kv.destroy(name)
+            self._locks.forget(name, self._kv.lock_path(name))
             return
-        self._live(name, state)  # already scheduled: say so, keep the first date
-        state.deletion_date = self._clock() + recovery_window
-        self._write_metadata(name, state)
-        numbers = list(state.versions)
-        path = self._path(name)
-
-        def soft_delete(client: hvac.Client) -> Any:
-            return self._kv(client).delete_secret_versions(
-                path=path, versions=numbers, mount_point=self._mount
-            )
-
-        self._call(name, "delete", soft_delete)
+        with self._locks.writer(name, self._kv.lock_path(name)):
+            state = self._kv.metadata(name)
+            if state is None or self._expired(state):
+                if state is not None:
+                    self._kv.destroy(name)
+                raise self._not_found(name)
+            self._live(name, state)  # already scheduled: say so, keep the first date
+            state.deletion_date = self._clock() + recovery_window
+            self._kv.write_custom(name, state.custom_metadata())
+            numbers = state.live_versions
+            if numbers:
+                self._kv.soft_delete(name, numbers)
 
     def restore(self, name: str) -> None:
-        _check_path(name)
-        state = self._metadata(name)
-        if state is None or self._expired(state):
-            raise self._not_found(name)
-        if state.soft_deleted:
-            path = self._path(name)
-            numbers = list(state.soft_deleted)
-
-            def undelete(client: hvac.Client) -> Any:
-                return self._kv(client).undelete_secret_versions(
-                    path=path, versions=numbers, mount_point=self._mount
-                )
-
-            self._call(name, "restore", undelete)
-        if state.deletion_date is not None:
-            state.deletion_date = None
-            self._write_metadata(name, state)
+        """Cancel a scheduled deletion, and undelete versions deleted in Vault."""
+        check_path(name)
+        with self._locks.writer(name, self._kv.lock_path(name)):
+            state = self._kv.metadata(name)
+            if state is None or self._expired(state):
+                raise self._not_found(name)
+            numbers = state.soft_deleted
+            if numbers:
+                self._kv.undelete(name, numbers)
+            if state.deletion_date is not None:
+                state.deletion_date = None
+                self._kv.write_custom(name, state.custom_metadata())

@@ -5,7 +5,12 @@
 - the token is renewed when two thirds of its lease have passed (on the injected clock); when a
   renewal grants less than the last one and less than that last third of the login's lease, the
   token is near its max TTL (renewing stops extending it) and the session logs in again;
-- a 403 (an expired or revoked token) triggers one login and one retry, never a loop;
+- a fixed token (``VAULT_TOKEN``) is not looked up before the first call — the first read is one
+  request; its lease is looked up once, before the second call, to schedule renewals;
+- a 403 (an expired or revoked token) triggers one login and one retry, never a loop (not when
+  Vault words it as a policy refusal of a valid token: a new token would fare no better); with a
+  fixed token, a 403 is checked with ``lookup-self``: a token Vault no longer accepts raises
+  ``TokenRejectedError`` (say "renew the token"), a valid one re-raises the policy refusal;
 - a transient failure (connection refused, timeout, 429, 5xx, sealed, no active node) moves on to
   the next configured address, round after round with a short backoff, until ``timeout`` passes.
 
@@ -34,6 +39,7 @@ __all__ = [
     "KubernetesAuth",
     "LoginResult",
     "TokenAuth",
+    "TokenRejectedError",
     "VaultAuth",
     "VaultSession",
     "is_transient",
@@ -52,6 +58,11 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 _KV_UPGRADING = "unavailable for a brief period"
+_POLICY_REFUSAL = "1 error occurred"  # how Vault words a valid token's policy refusal
+
+
+class TokenRejectedError(hvac.exceptions.Forbidden):
+    """Vault refuses the token itself (expired, revoked, mistyped), not a path of its policy."""
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -119,6 +130,11 @@ class TokenAuth:
         return False
 
     def login(self, client: hvac.Client) -> LoginResult:
+        """No request: the token is used as given (``lookup`` tells its lease, later)."""
+        return LoginResult(token=self.token, lease_seconds=0, renewable=False)
+
+    def lookup(self, client: hvac.Client) -> LoginResult:
+        """The token's lease as Vault tells it (``lookup-self``)."""
         client.token = self.token.reveal_text()
         try:
             data = client.auth.token.lookup_self()["data"]
@@ -226,6 +242,8 @@ class VaultSession:
         self._login_lease = 0
         self._renewable = False
         self._renew_at: float | None = None
+        self._used = False  # a call succeeded: a fixed token's lease may now be looked up
+        self._looked_up = False
         self.logins = 0
         self.renewals = 0
 
@@ -256,10 +274,15 @@ class VaultSession:
             client = self._clients[self._active]
             try:
                 self._ensure_token(client)
-                return operation(client)
-            except hvac.exceptions.Forbidden:
-                if relogged or not self._auth.can_login:
+                result = operation(client)
+                self._used = True
+                return result
+            except hvac.exceptions.Forbidden as exc:
+                if not self._auth.can_login:
+                    self._check_fixed_token(client, exc)
                     raise
+                if relogged or _POLICY_REFUSAL in str(exc):
+                    raise  # a policy refusal: a fresh token would be refused alike
                 relogged = True
                 with self._lock:
                     self._token = None  # log in again on the next pass, then retry once
@@ -282,17 +305,33 @@ class VaultSession:
             token = self._token
             if token is None:
                 token = self._login(client)
+            elif isinstance(self._auth, TokenAuth) and self._used and not self._looked_up:
+                self._looked_up = True
+                self._adopt(self._auth.lookup(client))
             elif self._renew_at is not None and self._clock() >= self._renew_at:
                 token = self._renew(client, token)
         client.token = token.reveal_text()
+
+    def _check_fixed_token(self, client: hvac.Client, refusal: Exception) -> None:
+        """After a 403 with a fixed token: raise ``TokenRejectedError`` if the token is dead."""
+        try:
+            client.auth.token.lookup_self()
+        except hvac.exceptions.Forbidden as exc:
+            if _POLICY_REFUSAL not in str(exc):
+                raise TokenRejectedError(str(exc)) from refusal
+        except Exception:  # noqa: BLE001 - only a diagnosis: the original refusal is raised
+            return
+
+    def _adopt(self, result: LoginResult) -> None:
+        self._lease = self._login_lease = result.lease_seconds
+        self._renewable = result.renewable
+        self._schedule(result.lease_seconds)
 
     def _login(self, client: hvac.Client) -> SecretValue:
         result = self._auth.login(client)
         self.logins += 1
         self._token = result.token
-        self._lease = self._login_lease = result.lease_seconds
-        self._renewable = result.renewable
-        self._schedule(result.lease_seconds)
+        self._adopt(result)
         return result.token
 
     def _schedule(self, lease_seconds: int) -> None:

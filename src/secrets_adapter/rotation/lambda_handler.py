@@ -75,7 +75,7 @@ def handle_rotation_event(
     name = secret_name_from_id(_field(event, "SecretId"))
     token = _field(event, "ClientRequestToken")
     metadata = provider.describe(name)
-    stages = next((v.stages for v in metadata.versions if v.version_id == token), None)
+    stages = next((v.stages for v in metadata.versions if v.named(token)), None)
     if stages is not None and Stage.CURRENT in stages:
         _log.info("rotation of %s: version %s is already current; nothing to do", name, token)
         return

@@ -147,10 +147,11 @@ def plan_rotation(
     state = parse_state(metadata.tags.get(TAG_STATE))
     pending = metadata.version_for(Stage.PENDING)
     pending_id = pending.version_id if pending else None
+    current = metadata.version_for(Stage.CURRENT)
     if state is not None and state.token:
-        if metadata.current_version == state.token:
+        if current is not None and current.named(state.token):
             # The stage move of ``finish`` happened; only its cleanup is left.
             return RotationPlan(token=state.token, start=RotationStep.FINISH, resumed=True)
-        if pending_id == state.token and not restart:
+        if pending is not None and pending.named(state.token) and not restart:
             return RotationPlan(token=state.token, start=state.step, resumed=True)
     return RotationPlan(token=new_token, start=RotationStep.CREATE, stale_pending=pending_id)

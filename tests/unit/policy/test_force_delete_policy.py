@@ -112,7 +112,12 @@ def test_vault_force_delete_is_delete_on_the_metadata_path_only() -> None:
     }
     scheduled = Grant(effect=Effect.ALLOW, actions=("delete",), secrets=("app/*",))
     caps = _capabilities(vault_grants_policy((scheduled,), principal="ops"))
-    assert caps == {"secret/data/app/*": ["delete"], "secret/undelete/app/*": ["update"]}
+    assert caps == {
+        "secret/data/app/*": ["delete"],
+        "secret/undelete/app/*": ["update"],
+        # the writer lock that guards the stage labels (see providers/vault_lock.py)
+        "secret/data/.secrets-adapter/locks/app/*": ["create", "read", "update"],
+    }
     denied = Grant(effect=Effect.DENY, actions=("force-delete",), secrets=("app/prod/*",))
     caps = _capabilities(vault_grants_policy((scheduled, forced, denied), principal="ops"))
     assert caps["secret/metadata/app/prod/*"] == ["deny"]

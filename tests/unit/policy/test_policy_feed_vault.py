@@ -29,6 +29,9 @@ def test_the_sample_policy_for_the_api(tmp_path: Path, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert out.startswith("# secrets-adapter: policy for principal 'api'")
     assert _capabilities(out) == {
+        # the lock entries that guard writes (providers.vault_lock): write, rotate and delete
+        "kv/data/.secrets-adapter/locks/shop/prod/api/admin*": ["deny"],
+        "kv/data/.secrets-adapter/locks/shop/prod/api/tokens/*": ["create", "read", "update"],
         "kv/data/shop/prod/api/*": ["read"],
         "kv/data/shop/prod/api/admin*": ["deny"],
         "kv/data/shop/prod/api/tokens/*": ["create", "read", "update", "delete"],
@@ -48,6 +51,7 @@ def test_a_narrower_deny_keeps_the_other_allowed_capabilities() -> None:
         Grant(effect=Effect.DENY, actions=("read",), secrets=("app/keys/*",)),
     )
     assert _capabilities(grants_policy(grants, principal="app", root="apps")) == {
+        "secret/data/.secrets-adapter/locks/apps/app/*": ["create", "read", "update"],
         "secret/data/apps/app/*": ["create", "read", "update"],
         "secret/data/apps/app/keys/*": ["create", "update"],
     }
