@@ -119,6 +119,7 @@ class SecretsAdapter(SecretsManagement):
                 max_entries=max_entries,
             ),
         )
+        del master_key, token  # frames: kept in the settings as SecretValues; locals get printed
         self._provider: Provider = (
             provider if provider is not None else build_provider(self._settings)
         )
@@ -199,6 +200,8 @@ class SecretsAdapter(SecretsManagement):
         return resolve_references(os.environ if environ is None else environ, self.get_secret_value)
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_provider"):  # half-built: its __init__'s frame is being printed
+            return "SecretsAdapter(<not opened>)"
         return f"SecretsAdapter(backend={self._provider.kind!r}, prefix={self.prefix!r})"
 
     # --- reads ---------------------------------------------------------------------------------

@@ -92,8 +92,13 @@ def read_dotenv_file(
     environ: Mapping[str, str] | None = None,
 ) -> tuple[DotenvEntry, ...]:
     """Read the file at ``path`` as ``dotenv_values(path, interpolate=...)`` does, strictly."""
-    data = Path(path).read_bytes()
-    return parse_dotenv(data, source=str(path), interpolate=interpolate, environ=environ)
+    try:  # the file's bytes never in a local: an error reporter prints this frame's locals
+        return parse_dotenv(
+            Path(path).read_bytes(), source=str(path), interpolate=interpolate, environ=environ
+        )
+    except DotenvSyntaxError:
+        del environ  # frames: as above
+        raise
 
 
 def parse_dotenv(
@@ -109,6 +114,23 @@ def parse_dotenv(
     ``interpolate``: False reads ``${X}`` literally (``dotenv_values(interpolate=False)``), True
     expands it from ``environ`` (default ``os.environ``) and earlier keys, None refuses it.
     """
+    try:
+        return _parse(data, source=source, interpolate=interpolate, environ=environ)
+    except DotenvSyntaxError as exc:
+        error = exc
+    # frames: the parser's frames hold the text (an error reporter prints every frame's locals):
+    # raise without them, and with none of the text in this frame
+    del data, environ
+    raise error.with_traceback(None)
+
+
+def _parse(
+    data: str | bytes,
+    *,
+    source: str,
+    interpolate: bool | None,
+    environ: Mapping[str, str] | None,
+) -> tuple[DotenvEntry, ...]:
     if isinstance(data, bytes):
         bad_at: int | None = None
         try:

@@ -18,19 +18,23 @@ from secrets_adapter.access import (
     AccessPipeline,
     SecretSnapshot,
     ValueInput,
-    to_value,
     write_snapshot,
 )
+from secrets_adapter.access.values import value_or_error
 from secrets_adapter.cache import SecretCache
 from secrets_adapter.clock import WallClock
 from secrets_adapter.errors import (
     ConfigurationError,
-    SecretFormatError,
     SecretsAdapterError,
-    ValidationError,
 )
 from secrets_adapter.events import EventBus
-from secrets_adapter.models import DEFAULT_RECOVERY_WINDOW, SecretMetadata, Stage, VersionInfo
+from secrets_adapter.models import (
+    DEFAULT_RECOVERY_WINDOW,
+    SecretMetadata,
+    SecretValue,
+    Stage,
+    VersionInfo,
+)
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 
 if TYPE_CHECKING:
@@ -62,12 +66,13 @@ class SecretsManagement:
         self, name: str, value: ValueInput, *, expected_current: str | None = None
     ) -> VersionInfo:
         """Store a new current version (a dict is stored as a JSON object)."""
+        secret_value = value_or_error(value)
+        del value  # frames: errors below pass through this frame; an error reporter prints locals
         full = self.qualify(name)
         self._guard("put", full)
-        try:
-            secret_value = to_value(value)
-        except (ValidationError, SecretFormatError) as exc:  # name the secret the value was for
-            raise exc.reworded(f"Secret {full!r}: {exc.message}", secret_name=full) from None
+        if not isinstance(secret_value, SecretValue):  # name the secret the value was for
+            error = secret_value
+            raise error.reworded(f"Secret {full!r}: {error.message}", secret_name=full)
         started = time.perf_counter()
         try:
             info = self._writable("put").put(full, secret_value, expected_current=expected_current)

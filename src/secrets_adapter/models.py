@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, NoReturn
 
 from secrets_adapter.errors import SecretFormatError
-from secrets_adapter.validation import validate_value
+from secrets_adapter.validation import value_size_error
 
 __all__ = [
     "DEFAULT_RECOVERY_WINDOW",
@@ -51,32 +51,21 @@ class SecretValue:
     _binary: bool
 
     def __init__(self, value: str | bytes | SecretValue, *, binary: bool | None = None) -> None:
-        if isinstance(value, SecretValue):
-            data, is_binary = value._data, value._binary
-        elif isinstance(value, str):
-            encoded = _encode_utf8(value)
-            if encoded is None:
-                raise SecretFormatError(
-                    "A text secret value must be valid Unicode (it has a lone surrogate); "
-                    "pass bytes for binary data."
-                )
-            data, is_binary = encoded, False
-        elif isinstance(value, bytes | bytearray | memoryview):
-            data, is_binary = bytes(value), True
-        else:
-            raise TypeError(f"SecretValue takes str or bytes, not {type(value).__name__}")
-        if binary is not None:
-            if not binary:
-                _require_utf8(data)
-            is_binary = binary
-        validate_value(data)
+        data, is_binary, error = _wrap(value, binary)
+        if error is not None:
+            del value, data  # frames: an error reporter prints this frame's locals
+            raise error
         object.__setattr__(self, "_data", data)
         object.__setattr__(self, "_binary", is_binary)
 
     @classmethod
     def from_stored(cls, data: bytes, *, binary: bool) -> SecretValue:
         """Rebuild a value read from a backend (text must decode as UTF-8)."""
-        return cls(data, binary=binary)
+        try:
+            return cls(data, binary=binary)
+        except SecretFormatError:
+            del data  # frames: an error reporter prints this frame's locals
+            raise
 
     @property
     def is_binary(self) -> bool:
@@ -156,6 +145,34 @@ def json_object(value: SecretValue) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
+def _wrap(value: object, binary: bool | None) -> tuple[bytes, bool, Exception | None]:
+    """``SecretValue``'s bytes and kind, or the error to raise: never raised here, so the frames
+    of the traceback (this one's locals hold the value) are only the caller's, which clears them."""
+    if isinstance(value, SecretValue):
+        data, is_binary = value._data, value._binary
+    elif isinstance(value, str):
+        encoded = _encode_utf8(value)
+        if encoded is None:
+            return (
+                b"",
+                False,
+                SecretFormatError(
+                    "A text secret value must be valid Unicode (it has a lone surrogate); "
+                    "pass bytes for binary data."
+                ),
+            )
+        data, is_binary = encoded, False
+    elif isinstance(value, bytes | bytearray | memoryview):
+        data, is_binary = bytes(value), True
+    else:
+        return b"", False, TypeError(f"SecretValue takes str or bytes, not {type(value).__name__}")
+    if binary is not None:
+        if not binary and _decode_utf8(data) is None:
+            return b"", False, _not_utf8()
+        is_binary = binary
+    return data, is_binary, value_size_error(len(data))
+
+
 def _encode_utf8(text: str) -> bytes | None:
     """``text`` as UTF-8, or None: a ``UnicodeEncodeError`` holds the whole text, so it must not
     become the ``__context__`` of the error we raise."""
@@ -165,16 +182,28 @@ def _encode_utf8(text: str) -> bytes | None:
         return None
 
 
-def _require_utf8(data: bytes) -> str:
-    """The bytes as text. The error is raised outside the ``except`` block: a
-    ``UnicodeDecodeError`` holds the whole value (``.object``) and shows it in its repr."""
+def _decode_utf8(data: bytes) -> str | None:
+    """``data`` as text, or None (a ``UnicodeDecodeError`` holds the whole value in ``.object``)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        pass
-    raise SecretFormatError(
+        return None
+
+
+def _not_utf8() -> SecretFormatError:
+    return SecretFormatError(
         "The secret value is not valid UTF-8 text; store it as binary or read it as bytes."
     )
+
+
+def _require_utf8(data: bytes) -> str:
+    """The bytes as text, else ``SecretFormatError`` (raised outside any ``except`` block, with
+    no ``UnicodeDecodeError`` behind it)."""
+    text = _decode_utf8(data)
+    if text is None:
+        del data  # frames: an error reporter prints this frame's locals
+        raise _not_utf8()
+    return text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

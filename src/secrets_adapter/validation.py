@@ -10,7 +10,14 @@ import re
 
 from secrets_adapter.errors import ValidationError
 
-__all__ = ["MAX_NAME_LENGTH", "MAX_VALUE_BYTES", "NAME_RULE", "validate_name", "validate_value"]
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "MAX_VALUE_BYTES",
+    "NAME_RULE",
+    "validate_name",
+    "validate_value",
+    "value_size_error",
+]
 
 MAX_NAME_LENGTH = 512
 MAX_VALUE_BYTES = 65_536
@@ -30,12 +37,21 @@ def validate_name(name: object) -> str:
 
 def validate_value(data: bytes, *, name: str | None = None) -> bytes:
     """Return ``data`` if its size is 1-65,536 bytes, else raise (the message states the rule)."""
-    size = len(data)
-    if size == 0 or size > MAX_VALUE_BYTES:
-        subject = f"value for secret {name!r}" if name is not None else "secret value"
-        raise ValidationError(
-            f"Invalid {subject}: a value is 1-{MAX_VALUE_BYTES:,} bytes "
-            f"(UTF-8 bytes, not characters); this one is {size:,} bytes.",
-            secret_name=name,
-        )
+    error = value_size_error(len(data), name=name)
+    if error is not None:
+        del data  # frames: an error reporter prints this frame's locals
+        raise error
     return data
+
+
+def value_size_error(size: int, *, name: str | None = None) -> ValidationError | None:
+    """The error for a value of ``size`` bytes, or None if the size is allowed. It sees only the
+    size, so whoever raises it can clear the value from its frame first."""
+    if 0 < size <= MAX_VALUE_BYTES:
+        return None
+    subject = f"value for secret {name!r}" if name is not None else "secret value"
+    return ValidationError(
+        f"Invalid {subject}: a value is 1-{MAX_VALUE_BYTES:,} bytes "
+        f"(UTF-8 bytes, not characters); this one is {size:,} bytes.",
+        secret_name=name,
+    )

@@ -3,9 +3,10 @@ provider and AWS (moto_server), success and error paths, with ``SENTINEL`` as th
 
 The sentinel must never show in CLI output (other than ``get``'s own stdout), in any exception's
 str/repr, in its whole ``__cause__``/``__context__`` chain (suppressed or not, attributes
-included) or formatted traceback, in any log record (DEBUG on, botocore included), in any file of
-the store folder or of the temporary directory, or in the repr of anything an operation returns.
-"""
+included) or formatted traceback, in the locals of any library frame of those tracebacks (as
+Sentry or ``capture_locals=True`` print them), in any log record (DEBUG on, botocore included),
+in any file of the store folder or of the temporary directory, or in the repr of anything an
+operation returns."""
 
 from __future__ import annotations
 
@@ -68,9 +69,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _encoded_forms() -> tuple[bytes, ...]:
-    """The sentinel as it would show plain, in hex, or inside base64 at any of its 3 alignments
-    (the middle of each encoding depends on the sentinel's bytes alone)."""
-    forms = [SENTINEL_BYTES, SENTINEL_BYTES.hex().encode()]
+    """The sentinel as it would show plain, JSON-escaped, in hex, or inside base64 at any of its 3
+    alignments (the middle of each encoding depends on the sentinel's bytes alone)."""
+    forms = [SENTINEL_BYTES, json.dumps(SENTINEL)[1:-1].encode(), SENTINEL_BYTES.hex().encode()]
     for pad in range(3):
         for encode in (base64.b64encode, base64.urlsafe_b64encode):
             forms.append(encode(b"\0" * pad + SENTINEL_BYTES)[4:-4])
@@ -78,6 +79,16 @@ def _encoded_forms() -> tuple[bytes, ...]:
 
 
 _FORMS = _encoded_forms()
+
+
+_TESTS = Path(__file__).resolve().parents[1]
+
+
+def _is_callers_frame(filename: str) -> bool:
+    """A frame of this suite or of click's CliRunner: they hold the value the test passed in
+    (the caller's own, which the library cannot clear); every other frame is scanned."""
+    path = Path(filename).resolve()
+    return path.is_relative_to(_TESTS) or path.parts[-2:] == ("click", "testing.py")
 
 
 def _contains_sentinel(text: str | bytes) -> bool:
@@ -136,12 +147,30 @@ class Hunter:
                     assert not _contains_sentinel(value), f".{name} of {where}"
         formatted = "".join(traceback.format_exception(exc))
         assert not _contains_sentinel(formatted), f"traceback of {type(exc).__name__}"
+        self.check_frames(exc)
+
+    def check_frames(self, exc: BaseException) -> None:
+        """Every frame's locals, as Sentry or ``capture_locals=True`` would print them, of the
+        exception and of each exception of its chain (suppressed contexts too)."""
+        for item in _chain(exc):
+            report = traceback.TracebackException.from_exception(item, capture_locals=True)
+            for frame in report.stack:
+                if _is_callers_frame(frame.filename):
+                    continue
+                for name, shown in (frame.locals or {}).items():
+                    assert not _contains_sentinel(shown), (
+                        f"local {name!r} of {frame.name} ({Path(frame.filename).name}:"
+                        f"{frame.lineno}) in the traceback of {type(item).__name__}"
+                    )
 
     def check_cli(self, result: Result, *, value_on_stdout: bool = False) -> None:
         assert "Traceback" not in result.output
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             self.check_exception(result.exception)
             raise AssertionError(f"the CLI raised {type(result.exception).__name__}")
+        if isinstance(result.exception, SystemExit) and result.exception.code:
+            self.check_exception(result.exception)  # its __context__ is the error the CLI showed
+            self.errors += 1
         assert not _contains_sentinel(result.stderr_bytes), "stderr leaks"
         if not value_on_stdout:
             assert not _contains_sentinel(result.stdout_bytes), "stdout leaks"

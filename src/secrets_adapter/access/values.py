@@ -7,10 +7,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from secrets_adapter.errors import SecretFormatError
+from secrets_adapter.errors import SecretFormatError, SecretsAdapterError, ValidationError
 from secrets_adapter.models import Secret, SecretValue, json_object
 
-__all__ = ["ValueInput", "secret_as_dict", "secret_field", "to_value"]
+__all__ = ["ValueInput", "secret_as_dict", "secret_field", "to_value", "value_or_error"]
 
 ValueInput = str | bytes | SecretValue | Mapping[str, Any]
 
@@ -35,31 +35,62 @@ def secret_field(secret: Secret, key: str) -> str:
             "read it without a key.",
             secret_name=secret.name,
         ) from None
-    if not isinstance(data, dict):
-        raise SecretFormatError(
-            f"Secret {secret.name!r} is not a JSON object, so it has no key {key!r}; "
-            "read it without a key.",
-            secret_name=secret.name,
-        )
-    if key not in data:
-        raise SecretFormatError(
-            f"Secret {secret.name!r} has no key {key!r} (keys: {', '.join(sorted(data))}).",
-            secret_name=secret.name,
-        )
+    problem = _missing_field(data, secret.name, key)
+    if problem is not None:
+        del data  # frames: an error reporter prints this frame's locals (the parsed value)
+        raise SecretFormatError(problem, secret_name=secret.name)
     field_value = data[key]
     return field_value if isinstance(field_value, str) else json.dumps(field_value)
+
+
+def _missing_field(data: object, name: str, key: str) -> str | None:
+    """Why ``data`` has no field ``key`` (naming the secret and the keys), or None."""
+    if not isinstance(data, dict):
+        return (
+            f"Secret {name!r} is not a JSON object, so it has no key {key!r}; "
+            "read it without a key."
+        )
+    if key not in data:
+        return f"Secret {name!r} has no key {key!r} (keys: {', '.join(sorted(data))})."
+    return None
 
 
 def to_value(value: ValueInput) -> SecretValue:
     if isinstance(value, SecretValue):
         return value
     if isinstance(value, Mapping):
-        try:
-            text = json.dumps(dict(value), separators=(",", ":"), ensure_ascii=False)
-        except (TypeError, ValueError, RecursionError):  # the encoder's message is not shown
+        text = _json_text(value)
+        del value  # frames: an error reporter prints this frame's locals
+        if text is None:
             raise SecretFormatError(
                 "A dict is stored as a JSON object, and this one holds something JSON cannot "
                 "encode: use str, int, float, bool, None, lists and dicts (encode bytes first)."
-            ) from None
-        return SecretValue(text)
-    return SecretValue(value)
+            )
+        try:
+            return SecretValue(text)
+        except Exception:
+            del text  # frames: as above
+            raise
+    try:
+        return SecretValue(value)
+    except Exception:
+        del value  # frames: as above
+        raise
+
+
+def value_or_error(value: ValueInput) -> SecretValue | SecretsAdapterError:
+    """``to_value``, its error returned (without the frames behind it) instead of raised: a
+    writer wraps the caller's value first, drops its own reference, and raises after its checks."""
+    try:
+        return to_value(value)
+    except (SecretFormatError, ValidationError) as exc:
+        return exc.with_traceback(None)
+
+
+def _json_text(value: Mapping[str, Any]) -> str | None:
+    """The mapping as compact JSON, or None: the encoder's error (and its frames, whose locals
+    hold the mapping) must not end up behind the error we raise."""
+    try:
+        return json.dumps(dict(value), separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError, RecursionError):
+        return None

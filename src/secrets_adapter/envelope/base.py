@@ -182,6 +182,7 @@ def parse_blob(blob: bytes, *, scheme: str) -> EnvelopeBlob:
         if len(ciphertext) < _TAG_BYTES:
             raise ValueError("truncated")
     except (ValueError, IndexError, struct.error, UnicodeDecodeError):
+        del blob, data  # frames: not a blob, so maybe a value passed by mistake; locals get printed
         raise IntegrityError(
             "Not an envelope blob, or a truncated one: it does not parse as the "
             f"{BLOB_MAGIC.decode()} format."

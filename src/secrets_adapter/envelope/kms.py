@@ -66,11 +66,15 @@ class KmsEnvelope:
             self._client.close()
 
     def encrypt(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
-        canonical_context(context)  # refuse an empty or malformed context before calling KMS
-        with translate_aws_errors(None):
-            response = self._client.generate_data_key(
-                KeyId=self._key_id, KeySpec="AES_256", EncryptionContext=dict(context)
-            )
+        try:
+            canonical_context(context)  # refuse an empty or malformed context before calling KMS
+            with translate_aws_errors(None):
+                response = self._client.generate_data_key(
+                    KeyId=self._key_id, KeySpec="AES_256", EncryptionContext=dict(context)
+                )
+        except Exception:
+            del plaintext  # frames: an error reporter prints this frame's locals
+            raise
         data_key = response["Plaintext"]
         if len(data_key) != DATA_KEY_BYTES:
             raise IntegrityError("KMS returned a data key of the wrong size.")
@@ -84,7 +88,11 @@ class KmsEnvelope:
         )
 
     def decrypt(self, blob: bytes, context: Mapping[str, str]) -> bytes:
-        parsed = parse_blob(blob, scheme=_SCHEME)
+        try:
+            parsed = parse_blob(blob, scheme=_SCHEME)
+        except IntegrityError:
+            del blob  # frames: not a blob, so maybe a value passed by mistake; locals get printed
+            raise
         canonical_context(context)
         with translate_aws_errors(None):
             response = self._client.decrypt(

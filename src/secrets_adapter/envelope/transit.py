@@ -124,16 +124,20 @@ class TransitEnvelope:
             )
 
     def encrypt(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
-        transit_context = _transit_context(context)
-        with _translate_transit(self._key, "datakey"):
-            data = self._session.call(
-                lambda c: self._transit(c).generate_data_key(
-                    name=self._key,
-                    key_type="plaintext",
-                    context=transit_context,
-                    mount_point=self._mount,
-                )
-            )["data"]
+        try:
+            transit_context = _transit_context(context)
+            with _translate_transit(self._key, "datakey"):
+                data = self._session.call(
+                    lambda c: self._transit(c).generate_data_key(
+                        name=self._key,
+                        key_type="plaintext",
+                        context=transit_context,
+                        mount_point=self._mount,
+                    )
+                )["data"]
+        except Exception:
+            del plaintext  # frames: an error reporter prints this frame's locals
+            raise
         data_key = base64.b64decode(data["plaintext"])
         return seal(
             scheme=_SCHEME,
@@ -145,7 +149,11 @@ class TransitEnvelope:
         )
 
     def decrypt(self, blob: bytes, context: Mapping[str, str]) -> bytes:
-        parsed = parse_blob(blob, scheme=_SCHEME)
+        try:
+            parsed = parse_blob(blob, scheme=_SCHEME)
+        except IntegrityError:
+            del blob  # frames: not a blob, so maybe a value passed by mistake; locals get printed
+            raise
         data_key = self._unwrap(parsed.key_id, parsed.wrapped_key, context)
         return open_blob(parsed, data_key=data_key, context=context)
 

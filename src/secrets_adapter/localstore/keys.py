@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 import secrets
 import stat
@@ -132,15 +133,19 @@ def generate_salt() -> bytes:
 def parse_master_key(encoded: SecretValue | str) -> MasterKey:
     """Decode a base64 master key; errors describe the rule, never the text given."""
     text = encoded.reveal_text() if isinstance(encoded, SecretValue) else encoded
-    try:
+    raw: bytes | None = None
+    with contextlib.suppress(binascii.Error, ValueError):
         raw = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise ConfigurationError(
-            "The master key is not valid base64: it must be base64 of 32 random bytes "
-            "(generate one with `secrets-adapter init` or "
-            "`python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'`)."
-        ) from None
-    return MasterKey(raw)
+    if raw is not None:
+        return MasterKey(raw)
+    # frames: raised with no context (b64decode's frame holds the text) and the text gone from
+    # this frame, since error reporters print every frame's locals
+    del encoded, text
+    raise ConfigurationError(
+        "The master key is not valid base64: it must be base64 of 32 random bytes "
+        "(generate one with `secrets-adapter init` or "
+        "`python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'`)."
+    )
 
 
 def derive_key(passphrase: SecretValue, salt: bytes, params: KdfParams) -> MasterKey:

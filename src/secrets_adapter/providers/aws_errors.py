@@ -133,6 +133,17 @@ def error_for_code(
 
 
 @contextmanager
+def _sdk_frames_dropped() -> Iterator[None]:
+    """The botocore exception without botocore's frames: their locals hold the request
+    (``SecretString``, ``SecretBinary``) and the response, and error reporters print locals."""
+    try:
+        yield
+    except (BotoCoreError, ClientError) as exc:
+        exc.with_traceback(None)  # frames: as above
+        raise
+
+
+@contextmanager
 def translate_aws_errors(
     name: str | None = None, *, conflict_codes: frozenset[str] = frozenset()
 ) -> Iterator[None]:
@@ -142,7 +153,8 @@ def translate_aws_errors(
     ``UpdateSecretVersionStage``, an ``InvalidParameterException`` means the stage moved).
     """
     try:
-        yield
+        with _sdk_frames_dropped():
+            yield
     except ClientError as exc:
         error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

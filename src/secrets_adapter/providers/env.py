@@ -106,8 +106,10 @@ class EnvProvider:
         try:
             value = SecretValue(raw)
         except SecretsAdapterError as exc:
+            del raw  # frames: an error reporter prints this frame's locals
             message = f"Variable {key} for secret {name!r}: {exc.message}"
             raise exc.reworded(message, secret_name=name, provider="env") from None
+        del raw  # frames: as above, for the errors below
         version_id = self._version_id(value)
         if version is not None and not hmac.compare_digest(version, version_id):
             raise self._not_found(name, f"has no version {version!r} (only the current one)")
@@ -146,7 +148,11 @@ class EnvProvider:
         if variables is None:
             return None
         key_id, secret = (self._lookup(variable) for variable in variables)
-        return pair_value(key_id, secret).reveal_text() if key_id and secret else None
+        try:
+            return pair_value(key_id, secret).reveal_text() if key_id and secret else None
+        except SecretsAdapterError:
+            del key_id, secret  # frames: an error reporter prints this frame's locals
+            raise
 
     def _read_file(self) -> dict[str, str]:
         """The file's values, parsed again only when its size, mtime or inode changed."""
@@ -160,8 +166,11 @@ class EnvProvider:
             stat = env_file.stat()
             stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
             if stamp != self._file_stamp:
-                environ = self._environ if self._include_environ else {}
-                entries = read_dotenv_file(env_file, interpolate=self._interpolate, environ=environ)
+                entries = read_dotenv_file(  # environ not in a local: frames show locals
+                    env_file,
+                    interpolate=self._interpolate,
+                    environ=self._environ if self._include_environ else {},
+                )
                 self._file_values, self._file_stamp = entries_as_dict(entries), stamp
         except FileNotFoundError:
             self._file_stamp, self._file_values = None, {}
