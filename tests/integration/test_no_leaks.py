@@ -16,12 +16,14 @@ import logging
 import sqlite3
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
+from unittest import mock
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
@@ -168,12 +170,26 @@ class Hunter:
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             self.check_exception(result.exception)
             raise AssertionError(f"the CLI raised {type(result.exception).__name__}")
-        if isinstance(result.exception, SystemExit) and result.exception.code:
-            self.check_exception(result.exception)  # its __context__ is the error the CLI showed
-            self.errors += 1
         assert not _contains_sentinel(result.stderr_bytes), "stderr leaks"
         if not value_on_stdout:
             assert not _contains_sentinel(result.stdout_bytes), "stdout leaks"
+
+    def invoke(self, args: Sequence[str], stdin: str | bytes | None = None) -> Result:
+        """Run the CLI. Every ``ClickException`` it made (the one-line errors, each raised from
+        the library's error) is checked like a raised error, its chain's frames included."""
+        made: list[click.ClickException] = []
+        original = click.ClickException.__init__
+
+        def recording(error: click.ClickException, message: str) -> None:
+            original(error, message)
+            made.append(error)
+
+        with mock.patch.object(click.ClickException, "__init__", recording):
+            result = CliRunner().invoke(cli, list(args), input=stdin)
+        for error in made:
+            self.check_exception(error)
+            self.errors += 1
+        return result
 
     def check_logs_and_files(self) -> None:
         records = [*self.caplog.get_records("setup"), *self.caplog.get_records("call")]
@@ -417,7 +433,7 @@ def test_kms_envelope(hunter: Hunter, moto_server: MotoServer) -> None:
 def _cli(
     hunter: Hunter, *args: str, stdin: str | bytes | None = None, code: int = 0, value: bool = False
 ) -> Result:
-    result = CliRunner().invoke(cli, list(args), input=stdin)
+    result = hunter.invoke(args, stdin)
     hunter.check_cli(result, value_on_stdout=value)
     assert result.exit_code == code, (args, result.exit_code, result.stderr)
     return result

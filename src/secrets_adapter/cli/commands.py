@@ -18,6 +18,7 @@ from secrets_adapter.adapter import secret_field
 from secrets_adapter.cli.context import EXIT_USAGE, CliContext, UserError, handle_errors, pass_cli
 from secrets_adapter.cli.rotation import rotation_lines
 from secrets_adapter.clock import utcnow
+from secrets_adapter.errors import SecretsAdapterError
 from secrets_adapter.models import SecretMetadata, SecretValue, Stage
 from secrets_adapter.rotation.schedule import rotation_schedule
 
@@ -38,8 +39,7 @@ def _read_value(from_file: Path | None, binary: bool) -> SecretValue:
     elif not _stdin_is_terminal():
         data = sys.stdin.buffer.read()
     else:  # the prompt goes to stderr: stdout carries only data
-        text = click.prompt("Value", hide_input=True, confirmation_prompt=True, err=True)
-        data = text.encode("utf-8")
+        data = click.prompt("Value", hide_input=True, confirmation_prompt=True, err=True).encode()
     if not data:
         source = f"the file {from_file}" if from_file is not None else "stdin"
         raise UserError(
@@ -47,12 +47,14 @@ def _read_value(from_file: Path | None, binary: bool) -> SecretValue:
             "terminal to be prompted.",
             EXIT_USAGE,
         )
-    if binary:
-        return SecretValue(data)
     try:
-        return SecretValue(data.decode("utf-8"))
+        return SecretValue(data if binary else data.decode("utf-8"))
     except UnicodeDecodeError:
         pass  # raised below, outside the handler: the UnicodeDecodeError holds the value
+    except SecretsAdapterError:
+        del data  # frames: an error reporter prints this frame's locals
+        raise
+    del data  # frames: as above
     raise UserError(
         "The value is not valid UTF-8 text; pass --binary to store it as bytes.", EXIT_USAGE
     )
@@ -90,6 +92,7 @@ def put_command(
             text = text[:-1]
             text = text.removesuffix("\r")
         value = SecretValue(text)
+        del text  # frames: an error reporter prints this frame's locals
     info = state.adapter().put_secret(name, value)
     if as_json:
         payload = {"name": info.name, "version": info.version_id}

@@ -89,6 +89,7 @@ class CliContext:
             if self.region is not None:
                 environ["AWS_REGION"] = self.region
             settings = load_settings(environ)
+            del environ  # frames: it holds the environment's keys (locals get printed)
             if settings.backend == "aws":
                 _require_a_region(settings.aws)
             self._adapter = SecretsAdapter(

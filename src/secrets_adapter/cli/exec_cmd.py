@@ -86,12 +86,16 @@ def run_forwarding_signals(argv: Sequence[str], env: Mapping[str, str]) -> int:
 
     previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
     try:
+        refused: UserError | None = None
         try:
             child.append(subprocess.Popen(list(argv), env=dict(env)))  # noqa: S603
         except FileNotFoundError:
-            raise UserError(f"Command not found: {argv[0]}", 127) from None
+            refused = UserError(f"Command not found: {argv[0]}", 127)
         except PermissionError:
-            raise UserError(f"Command not executable: {argv[0]}", 126) from None
+            refused = UserError(f"Command not executable: {argv[0]}", 126)
+        if refused is not None:  # frames: raised unchained (Popen's locals hold env) without env
+            del env
+            raise refused
         for signum in pending:
             child[0].send_signal(signum)
         code = child[0].wait()
@@ -140,6 +144,9 @@ def exec_command(
             f"secrets-adapter: kept {key} from the environment (--override replaces it)", err=True
         )
     state.close()
-    code = run_forwarding_signals(command, env)
+    try:
+        code = run_forwarding_signals(command, env)
+    finally:
+        del env  # frames: the child's environment holds the secrets (locals get printed)
     if code:
         raise click.exceptions.Exit(code)

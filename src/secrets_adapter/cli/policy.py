@@ -8,6 +8,7 @@ Other backends add their generators to this same group.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -139,10 +140,12 @@ def policy_aws(
 )
 def policy_check(file: Path, as_json: bool) -> None:
     """List over-broad statements in an IAM policy JSON file (exit 1 if any error)."""
-    try:
+    document: object = None
+    # raised below, not chained: JSONDecodeError.doc is the whole file
+    with contextlib.suppress(OSError, UnicodeDecodeError, ValueError):
         document = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        raise UserError(f"{file} is not a readable JSON document.", EXIT_USAGE) from None
+    if document is None:
+        raise UserError(f"{file} is not a readable JSON document.", EXIT_USAGE)
     if not isinstance(document, dict):
         raise UserError(f"{file} holds JSON but not a policy object.", EXIT_USAGE)
     findings = check_policy(document)

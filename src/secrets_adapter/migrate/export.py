@@ -63,6 +63,19 @@ def format_export(
     interpolating: bool = True,
 ) -> str:
     """The text of ``pairs`` in ``output_format`` (one of ``EXPORT_FORMATS``)."""
+    try:
+        return _format(pairs, output_format, name=name, interpolating=interpolating)
+    except MigrationError as exc:
+        error = exc
+    # frames: the formatters' locals hold the values as text, and error reporters print them:
+    # raised without those frames, or the suppressed error behind it
+    error.__context__ = None if error.__suppress_context__ else error.__context__
+    raise error.with_traceback(None)
+
+
+def _format(
+    pairs: Sequence[tuple[str, SecretValue]], output_format: str, *, name: str, interpolating: bool
+) -> str:
     if output_format == "k8s-secret":
         return _kubernetes_secret(pairs, name)
     texts = _texts(pairs, output_format)

@@ -98,9 +98,13 @@ def _value_fields(value: SecretValue) -> dict[str, Any]:
 
 
 def _value_of(entry: Mapping[str, Any]) -> SecretValue:
-    if entry.get("SecretBinary") is not None:
-        return SecretValue.from_stored(bytes(entry["SecretBinary"]), binary=True)
-    return SecretValue(str(entry.get("SecretString", "")))
+    try:
+        if entry.get("SecretBinary") is not None:
+            return SecretValue.from_stored(bytes(entry["SecretBinary"]), binary=True)
+        return SecretValue(str(entry.get("SecretString", "")))
+    except SecretsAdapterError:
+        del entry  # frames: the response holds the value; an error reporter prints locals
+        raise
 
 
 def _creation_order(info: VersionInfo) -> tuple[bool, float]:
@@ -226,12 +230,21 @@ class AwsSecretsManagerProvider:
         )
         with translate_aws_errors(name):
             response = self._client.get_secret_value(SecretId=name, **selector)
-        return self._secret(name, response)
+        try:
+            return self._secret(name, response)
+        except SecretsAdapterError:
+            del response  # frames: as in _value_of
+            raise
 
     def _secret(self, name: str, entry: Mapping[str, Any]) -> Secret:
+        try:
+            value = _value_of(entry)
+        except SecretsAdapterError:
+            del entry  # frames: as in _value_of
+            raise
         return Secret(
             name=name,
-            value=_value_of(entry),
+            value=value,
             version_id=str(entry["VersionId"]),
             stages=_stages(entry.get("VersionStages")),
             created_at=entry.get("CreatedDate"),
@@ -270,7 +283,10 @@ class AwsSecretsManagerProvider:
                 response = self._client.batch_get_secret_value(SecretIdList=chunk, **pages)
             for entry in response.get("SecretValues", []):
                 name = str(entry.get("Name", ""))
-                found[name] = self._secret(name, entry)
+                try:
+                    found[name] = self._secret(name, entry)
+                except SecretsAdapterError as exc:  # that name's own error, without the frames
+                    found[name] = exc.with_traceback(None)  # (whose locals hold the response)
             for error in response.get("Errors", []):
                 name = str(error.get("SecretId", ""))
                 found[name] = error_for_code(

@@ -26,7 +26,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from secrets_adapter.errors import SecretFormatError
+from secrets_adapter.errors import SecretFormatError, SecretsAdapterError
 from secrets_adapter.models import SecretValue
 
 __all__ = ["ENCODING_KEY", "VALUE_KEY", "decode_value", "encode_value", "same_stored_value"]
@@ -105,6 +105,15 @@ def encode_value(value: SecretValue) -> dict[str, Any]:
 
 def decode_value(data: Mapping[str, Any], *, name: str) -> SecretValue:
     """The value stored in a KV ``data`` map; a malformed envelope is a ``SecretFormatError``."""
+    try:
+        return _decoded(data, name=name)
+    except SecretsAdapterError as exc:
+        error = exc
+    del data  # frames: raised without the frames below and with no data here (locals get printed)
+    raise error.with_traceback(None)
+
+
+def _decoded(data: Mapping[str, Any], *, name: str) -> SecretValue:
     if data and _reads_as_text(data):
         raw = data[VALUE_KEY]
         encoding = data.get(ENCODING_KEY, _TEXT)
@@ -115,9 +124,10 @@ def decode_value(data: Mapping[str, Any], *, name: str) -> SecretValue:
                 return SecretValue(base64.b64decode(raw, validate=True))
             except (binascii.Error, ValueError):
                 pass
-        raise SecretFormatError(
-            f"Secret {name!r} in Vault has a {VALUE_KEY!r} field that is not valid for encoding "
-            f"{encoding!r} (expected {_TEXT!r} or {_BINARY!r}).",
+        problem = "is not base64" if encoding == _BINARY else "has an unknown encoding (not shown)"
+        raise SecretFormatError(  # the encoding field is not echoed: it may be part of a value
+            f"Secret {name!r} in Vault has a {VALUE_KEY!r} field that {problem}: the "
+            f"{ENCODING_KEY!r} field must be {_TEXT!r} or {_BINARY!r}, and say how it is written.",
             secret_name=name,
             provider="vault",
         ) from None

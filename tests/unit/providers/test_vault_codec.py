@@ -110,5 +110,6 @@ def test_malformed_base64_is_a_format_error_without_the_value() -> None:
 
 
 def test_unknown_encoding_is_a_format_error() -> None:
-    with pytest.raises(SecretFormatError, match="rot13"):
+    with pytest.raises(SecretFormatError, match="unknown encoding") as info:
         decode_value({"value": "x", "encoding": "rot13"}, name="n")
+    assert "rot13" not in str(info.value)  # another tool's field: it may be part of a value

@@ -115,6 +115,7 @@ class JwtKeySet:
             return cls(keys=tuple(_key_from_json(item) for item in data["keys"]))
         except (KeyError, TypeError, ValueError, AttributeError):
             pass  # a parser's error may quote a field: raise outside the ``except``
+        del data  # frames: the parsed keys; an error reporter prints this frame's locals
         raise SecretFormatError("The secret is not a JWT key set.")
 
     def to_value(self) -> SecretValue:
