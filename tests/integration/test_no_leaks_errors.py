@@ -7,8 +7,10 @@ in no exception's str/repr/chain and in no library frame's locals (``capture_loc
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,7 @@ from secrets_adapter.migrate.export import format_export
 from secrets_adapter.providers.vault_codec import decode_value
 from secrets_adapter.rotation.rotators.jwt import JwtKeySet
 from tests.fixtures.aws import MotoServer
+from tests.fixtures.vault import BaoServer, bao
 from tests.integration.test_no_leaks import (  # noqa: F401 (fixtures)
     NOT_UTF8,
     OVERSIZE,
@@ -60,6 +63,10 @@ def test_values_refused_on_the_way_in(found: Hunter) -> None:
     found.fails(SecretFormatError, binary.json)
     found.fails(SecretFormatError, SecretValue("{" + SENTINEL).json)
     found.fails(SecretFormatError, SecretValue(SENTINEL).json)
+    # a SecretValue whose __init__ fails is in its own frame's locals, half-built: its repr
+    # must not raise (the formatter would crash), so formatting that frame is the check
+    found.fails(ValidationError, lambda: SecretValue(b""))
+    assert repr(SecretValue.__new__(SecretValue)) == "SecretValue('**********', unset)"
 
 
 @pytest.fixture
@@ -95,11 +102,7 @@ def _refused_writes(found: Hunter, adapter: SecretsAdapter) -> None:
 def test_local_store_refuses_without_leaking(found: Hunter, local_adapter: SecretsAdapter) -> None:
     with local_adapter:
         _refused_writes(found, local_adapter)
-        provider = local_adapter._provider
-        result = provider.put_many(  # type: ignore[attr-defined]
-            {"app/ok": SecretValue(SENTINEL), "bad name!": SecretValue(SENTINEL)}
-        )
-        found.check_exception(result["bad name!"])
+        _put_many_refusals(found, local_adapter)
 
 
 def test_env_backend_refuses_without_leaking(found: Hunter, tmp_path: Path) -> None:
@@ -135,6 +138,42 @@ def test_aws_codec_refuses_a_stored_value_without_leaking(
         found.fails(Exception, lambda: adapter.get_many(["app/big"]))
         found.fails(SecretFormatError, lambda: adapter.get_secret_value("app/array", "k"))
         _refused_writes(found, adapter)
+
+
+def test_vault_refuses_without_leaking(found: Hunter, openbao_server: BaoServer) -> None:
+    """The real OpenBao: KV data another tool wrote that the codec refuses, and refused writes."""
+    prefix = f"leaks/{uuid.uuid4().hex[:8]}"
+    logging.disable(logging.DEBUG)  # the bao CLI is given the values on stdin; hvac logs nothing
+    try:
+        for name, data in (
+            ("not-base64", {"value": SENTINEL, "encoding": "base64"}),
+            ("encoding", {"value": "x", "encoding": SENTINEL}),
+            ("oversize", {"value": OVERSIZE}),
+        ):
+            bao(openbao_server, "kv", "put", f"secret/{prefix}/{name}", "-", stdin=json.dumps(data))
+    finally:
+        logging.disable(logging.NOTSET)
+    with SecretsAdapter(
+        backend="vault", url=openbao_server.url, token=openbao_server.root_token, cache=False
+    ) as adapter:
+        found.fails(SecretFormatError, lambda: adapter.get(f"{prefix}/not-base64"))
+        found.fails(SecretFormatError, lambda: adapter.get(f"{prefix}/encoding"))
+        found.fails(ValidationError, lambda: adapter.get(f"{prefix}/oversize"))
+        found.fails(Exception, lambda: adapter.get_many([f"{prefix}/oversize"]))
+        _refused_writes(found, adapter)
+        _put_many_refusals(found, adapter)
+
+
+def _put_many_refusals(found: Hunter, adapter: SecretsAdapter) -> None:
+    """put_many gives each name its own error: none of them holds a value in its frames."""
+    provider = adapter._provider
+    items = {"app/many-ok": SecretValue(SENTINEL), "bad name!": SecretValue(SENTINEL)}
+    try:
+        result = provider.put_many(items)  # type: ignore[attr-defined]
+    except ValidationError as refused:  # Vault checks every name before the first write
+        found.check_exception(refused)
+        return
+    found.check_exception(result["bad name!"])
 
 
 @pytest.mark.parametrize(

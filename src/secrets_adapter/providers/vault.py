@@ -181,9 +181,12 @@ class VaultProvider:
                 where=f"{self._kv.mount}/{self._kv.path(name)}",
                 destroyed=bool(metadata.get("destroyed")),
             )
+        # frames: the value leaves the response (a fresh one per read), so the caller's frame
+        # does not show it if decoding fails: error reporters print every frame's locals
+        value = decode_value(response.pop("data"), name=name)
         return Secret(
             name=name,
-            value=decode_value(response["data"], name=name),
+            value=value,
             version_id=str(number),
             stages=labels,
             created_at=parse_vault_time(metadata.get("created_time")),
