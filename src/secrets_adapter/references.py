@@ -69,6 +69,7 @@ def resolve_references(values: Mapping[str, str], lookup: Lookup) -> dict[str, s
                 text if reference is None else lookup(reference.name, reference.key)
             )
         except SecretsAdapterError as exc:
+            del resolved, values  # frames: values resolved so far; error reporters print locals
             shown = text if len(text) <= 200 else text[:200] + "..."
             raise exc.reworded(f"{variable}={shown}: {exc.message}") from None
     return resolved

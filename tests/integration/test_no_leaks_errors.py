@@ -102,6 +102,9 @@ def _refused_writes(found: Hunter, adapter: SecretsAdapter) -> None:
 def test_local_store_refuses_without_leaking(found: Hunter, local_adapter: SecretsAdapter) -> None:
     with local_adapter:
         _refused_writes(found, local_adapter)
+        local_adapter.put_secret("app/token", SENTINEL)
+        references = {"A": "secret://app/token", "B": "secret://app/object#missing"}
+        found.fails(SecretFormatError, lambda: local_adapter.resolve_env(references))
         _put_many_refusals(found, local_adapter)
 
 
@@ -246,6 +249,10 @@ def test_exec_errors_do_not_leak(
         result = found.invoke(["exec", "--", *command])
         found.check_cli(result)
         assert result.exit_code == code, (command, result.stderr)
+    monkeypatch.setenv("FROM_REFERENCE", "secret://api-token")  # resolved before the read fails
+    result = found.invoke(["exec", "--name", "missing", "--", sys.executable, "-c", "pass"])
+    found.check_cli(result)
+    assert result.exit_code == 1, result.stderr
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,6 @@ def child_environment(
     (binary, or no variable) and the variables kept because ``environ`` sets them already
     (unless ``override``: those secrets are not even read)."""
     scope = normalize_prefix(prefix)
-    env = adapter.resolve_env(environ)
     listed = scope + "/" if scope else ""
     chosen = [adapter.qualify(n) for n in names] or adapter.list_secrets(listed)
     keys = {name: name_to_key(name, scope) for name in chosen}
@@ -61,6 +60,7 @@ def child_environment(
         kept = []
     wanted = [name for name, key in keys.items() if key is not None]  # no variable: not read
     secrets = adapter.get_many(wanted) if wanted else {}  # one backend call where batches exist
+    env = adapter.resolve_env(environ)  # frames: after the reads that can fail (locals get printed)
     skipped: list[str] = []
     for name, key in keys.items():
         value = secrets[name].value if key is not None else None
