@@ -1,5 +1,6 @@
 """The leak suite's error paths that are not one adapter operation: values refused on the way in,
-the backends' codecs, key sets, export, exec, put_many and the .env parser.
+the backends' codecs (AWS and Vault on their real servers), key sets, put_many, references,
+export, exec, migrate and the .env parser.
 
 Each runs through the same ``Hunter`` as tests/integration/test_no_leaks.py: the sentinel must be
 in no exception's str/repr/chain and in no library frame's locals (``capture_locals=True``).
@@ -274,3 +275,28 @@ def test_dotenv_errors_do_not_leak(found: Hunter, tmp_path: Path, content: str) 
     found.fails(ConfigurationError, lambda: parse_dotenv(content, interpolate=None))
     found.fails(ConfigurationError, lambda: read_dotenv_file(env_file, interpolate=None))
     found.fails(ConfigurationError, lambda: parse_dotenv(SENTINEL_BYTES + b"\n\xff"))
+
+
+@pytest.mark.usefixtures("clean_environ")
+@pytest.mark.parametrize(
+    ("content", "refused"),
+    [
+        (f"API_TOKEN='{OVERSIZE}'\n", 0),  # left in the file by plan/apply, not written
+        (f"API_TOKEN='{SENTINEL}'\n{SENTINEL} '{SENTINEL}\n", 3),  # plan, apply, verify refuse
+    ],
+    ids=["oversize", "malformed"],
+)
+def test_migrate_errors_do_not_leak(
+    found: Hunter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, refused: int
+) -> None:
+    store = tmp_path / "store"
+    init_store(store)
+    found.folders.append(store)
+    monkeypatch.setenv("SECRETS_ADAPTER_PATH", str(store))
+    env_file = tmp_path / ".env"
+    env_file.write_text(content, encoding="utf-8")
+    found.allowed_files.add(env_file)
+    for command in ("plan", "apply", "verify"):
+        args = ["migrate", command, "--no-interpolate", "--prefix", "app", "--from", str(env_file)]
+        found.check_cli(found.invoke(args))
+    assert found.errors == refused
