@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from secrets_adapter.access import (
     AccessPipeline,
@@ -30,8 +30,20 @@ from secrets_adapter.errors import (
     ValidationError,
 )
 from secrets_adapter.events import EventBus
-from secrets_adapter.models import DEFAULT_RECOVERY_WINDOW, SecretMetadata, Stage, VersionInfo
-from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
+from secrets_adapter.models import (
+    DEFAULT_RECOVERY_WINDOW,
+    SecretMetadata,
+    SecretValue,
+    Stage,
+    VersionInfo,
+)
+from secrets_adapter.providers.base import (
+    BulkWritableProvider,
+    Provider,
+    VersionedProvider,
+    WritableProvider,
+    put_each,
+)
 
 if TYPE_CHECKING:
     from secrets_adapter.rotation.engine import RotationEngine
@@ -78,6 +90,62 @@ class SecretsManagement:
             self.invalidate(full)
         self._emit_access("put", full, started, version_id=info.version_id, value=secret_value)
         return info
+
+    @overload
+    def put_many(
+        self, items: Mapping[str, ValueInput], *, errors: Literal["raise"] = "raise"
+    ) -> dict[str, VersionInfo]: ...
+    @overload
+    def put_many(
+        self, items: Mapping[str, ValueInput], *, errors: Literal["return"]
+    ) -> dict[str, VersionInfo | SecretsAdapterError]: ...
+    def put_many(
+        self, items: Mapping[str, ValueInput], *, errors: Literal["raise", "return"] = "raise"
+    ) -> dict[str, VersionInfo] | dict[str, VersionInfo | SecretsAdapterError]:
+        """``put_secret`` for many secrets at once: one transaction on the embedded store, a few
+        writes in flight on AWS and Vault (no batch write there). Each name is authorised and
+        recorded on its own. ``errors="return"`` gives each name its new version or its own
+        error; by default the first error is raised once every item was tried."""
+        outcome: dict[str, VersionInfo | SecretsAdapterError] = {}
+        values: dict[str, SecretValue] = {}
+        asked: dict[str, str] = {}  # full name -> the name as given
+        for name, value in items.items():
+            try:
+                full = self.qualify(name)
+                self._guard("put", full)
+                values[full] = to_value(value)
+            except (ValidationError, SecretFormatError) as exc:
+                outcome[name] = exc.reworded(f"Secret {name!r}: {exc.message}", secret_name=name)
+                continue
+            except SecretsAdapterError as exc:  # refused by the policy: recorded by _guard
+                outcome[name] = exc
+                continue
+            asked[full] = name
+        started = time.perf_counter()
+        provider = self._writable("put")
+        try:
+            if isinstance(provider, BulkWritableProvider):
+                written = provider.put_many(values)
+            else:
+                written = put_each(provider, values)
+        finally:
+            for full in values:
+                self.invalidate(full)
+        for full, result in written.items():
+            if isinstance(result, SecretsAdapterError):
+                self._emit_access("put", full, started, error=result)
+            else:
+                self._emit_access(
+                    "put", full, started, version_id=result.version_id, value=values[full]
+                )
+            outcome[asked[full]] = result
+        ordered = {name: outcome[name] for name in items}
+        if errors == "return":
+            return ordered
+        for result in ordered.values():
+            if isinstance(result, SecretsAdapterError):
+                raise result
+        return {name: result for name, result in ordered.items() if isinstance(result, VersionInfo)}
 
     def load_snapshot(self, snapshot: SecretSnapshot, *, name: str | None = None) -> int:
         """Make ``name`` (default: the snapshot's) hold ``snapshot``'s versions and stages —

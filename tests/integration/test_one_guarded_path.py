@@ -268,6 +268,10 @@ AUDITED_METHODS: dict[str, list[tuple[Call, str]]] = {
     "load_snapshot": [(lambda a: a.load_snapshot(_snapshot_of_db()), "PutSecretValue")],
     "preload": [(lambda a: a.preload(["app/db"]), "GetSecretValue")],
     "put_secret": [(lambda a: a.put_secret("app/db", "new-value"), "PutSecretValue")],
+    "put_many": [
+        (lambda a: a.put_many({"app/db": "new-value"}), "PutSecretValue"),
+        (lambda a: _raise_any(a.put_many({"app/db": "v"}, errors="return")), "PutSecretValue"),
+    ],
     "resolve_env": [(lambda a: a.resolve_env({"DB": "secret://app/db#user"}), "GetSecretValue")],
     "restore_secret": [(lambda a: a.restore_secret("app/gone"), "RestoreSecret")],
     "rotate_secret": [
