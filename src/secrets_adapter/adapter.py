@@ -27,6 +27,7 @@ from secrets_adapter.config import (
     LocalSettings,
     Settings,
     VaultSettings,
+    backend_for_arguments,
     load_settings,
 )
 from secrets_adapter.env_names import normalize_prefix
@@ -34,10 +35,18 @@ from secrets_adapter.errors import (
     ConfigurationError,
     PolicyDeniedError,
     SecretFormatError,
+    SecretNotFoundError,
     SecretsAdapterError,
     ValidationError,
 )
-from secrets_adapter.events import AccessEvent, CacheResult, EventBus, Listener, Outcome
+from secrets_adapter.events import (
+    AccessEvent,
+    CacheResult,
+    EventBus,
+    EventSource,
+    Listener,
+    Outcome,
+)
 from secrets_adapter.models import (
     DEFAULT_RECOVERY_WINDOW,
     Secret,
@@ -46,13 +55,19 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
     json_object,
+    stage_or_label,
 )
 from secrets_adapter.policy import OPERATION_ACTIONS, Authorizer, Policy, load_policy
-from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
+from secrets_adapter.providers.base import (
+    LabelledProvider,
+    Provider,
+    VersionedProvider,
+    WritableProvider,
+)
 from secrets_adapter.providers.factory import build_provider
 from secrets_adapter.redaction import RedactingFilter, ServedValues
 from secrets_adapter.references import resolve_references
-from secrets_adapter.validation import validate_name
+from secrets_adapter.validation import arn_secret_name, validate_name, validate_secret_id
 
 if TYPE_CHECKING:
     from secrets_adapter.rotation.engine import RotationEngine
@@ -156,6 +171,11 @@ class SecretsAdapter:
         monotonic_clock: MonotonicClock = monotonic,
     ) -> None:
         base = settings or Settings()
+        backend = _chosen_backend(
+            backend, settings, provider, path=path, master_key=master_key, env_file=env_file,
+            region=region, endpoint_url=endpoint_url, kms_key_id=kms_key_id, url=url,
+            token=token, mount=mount, namespace=namespace,
+        )  # fmt: skip
         if backend is not None:
             base = replace(base, backend=backend)
         if prefix is not None:
@@ -203,6 +223,8 @@ class SecretsAdapter:
             provider if provider is not None else build_provider(self._settings)
         )
         self._events = EventBus(listeners)
+        if isinstance(self._provider, EventSource):  # e.g. AWS throttling, for its metric
+            self._provider.subscribe(self._events.emit)
         if self._audit is not None:
             kind = self._provider.kind
             self._events.subscribe(
@@ -282,8 +304,8 @@ class SecretsAdapter:
             known = validate_name(name)
         if known is not None:
             return known  # validated before: the hit path skips the regular expression
-        full = validate_name(name)
-        if self.prefix and "/" not in full:
+        full = validate_secret_id(name)  # a name, or an AWS secret ARN (never prefixed)
+        if self.prefix and "/" not in full and not full.startswith("arn:"):
             full = validate_name(f"{self.prefix}/{full}")
         if len(self._qualified) >= _QUALIFIED_MEMO_SIZE:
             self._qualified.clear()
@@ -297,14 +319,20 @@ class SecretsAdapter:
         name: str,
         *,
         version: str | None = None,
-        stage: Stage = Stage.CURRENT,
+        stage: Stage | str = Stage.CURRENT,
         refresh: bool = False,
     ) -> Secret:
         """The typed read: a ``Secret`` whose value is masked until ``reveal()``.
 
         Served by the cache unless ``cache=False``; ``refresh=True`` asks the backend again (for a
-        caller that just saw the value rejected), at most once per second per secret.
+        caller that just saw the value rejected), at most once per second per secret. ``stage``
+        also takes the AWS names (``"AWSPENDING"``) and, on AWS, any custom staging label.
         """
+        if stage.__class__ is not Stage:
+            chosen = stage_or_label(stage)
+            if not isinstance(chosen, Stage):
+                return self._get_labelled(name, chosen)
+            stage = chosen
         try:
             full = self._qualified[name]  # the hit path: a name seen before, already validated
         except (KeyError, TypeError):
@@ -338,12 +366,36 @@ class SecretsAdapter:
         )
         return secret
 
+    def _get_labelled(self, name: str, label: str) -> Secret:
+        """A version by a backend's own label (an AWS custom staging label), uncached: labels
+        move under the reader, and such reads are rare."""
+        full = self.qualify(name)
+        self._guard("get", full)
+        started = time.perf_counter()
+        try:
+            if not isinstance(self._provider, LabelledProvider):
+                raise SecretNotFoundError(
+                    f"Secret {full!r} has no stage {label!r}: the {self._provider.kind} backend "
+                    "has only current, pending and previous.",
+                    secret_name=full,
+                    provider=self._provider.kind,
+                )
+            secret = self._provider.get_labelled(full, label)
+        except SecretsAdapterError as exc:
+            self._emit_access("get", full, started, error=exc)
+            raise
+        self._served.remember(secret.value)
+        self._emit_access(
+            "get", full, started, version_id=secret.version_id, cache=_BYPASS, value=secret.value
+        )
+        return secret
+
     def get_secret(
         self,
         name: str,
         *,
         version: str | None = None,
-        stage: Stage = Stage.CURRENT,
+        stage: Stage | str = Stage.CURRENT,
         refresh: bool = False,
     ) -> dict[str, Any]:
         """A JSON object secret as a dict; a string as ``{"value": s}``; binary as bytes."""
@@ -355,7 +407,7 @@ class SecretsAdapter:
         key: str | None = None,
         *,
         version: str | None = None,
-        stage: Stage = Stage.CURRENT,
+        stage: Stage | str = Stage.CURRENT,
         refresh: bool = False,
     ) -> str:
         """The value as text, or one key of a JSON object secret.
@@ -673,6 +725,14 @@ class SecretsAdapter:
             return None
         action = OPERATION_ACTIONS[operation]
         decision = self._authorizer.decide(action, name)
+        arn_name = arn_secret_name(name) if name.startswith("arn:") else None
+        if arn_name is not None and decision.allowed:
+            # An ARN is judged by the name in it, with and without a full ARN's random suffix:
+            # an ARN must not reach what the name is denied.
+            for subject in dict.fromkeys((arn_name, arn_name[:-7] or arn_name)):
+                decision = self._authorizer.decide(action, subject)
+                if not decision.allowed:
+                    break
         if decision.allowed:
             return None
         return PolicyDeniedError(
@@ -716,6 +776,24 @@ def _cache_overrides(
 
 def _as_timedelta(value: Duration) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+
+def _chosen_backend(
+    backend: str | None, settings: Settings | None, provider: Provider | None, **given: object
+) -> str | None:
+    """``backend``, else the one the backend arguments name (``region=`` → aws); an argument
+    the backend (or a ready ``provider``) does not use is a ``ConfigurationError``."""
+    if provider is not None:
+        unused = ", ".join(f"{key}=" for key, value in sorted(given.items()) if value is not None)
+        if unused:
+            raise ConfigurationError(
+                f"provider= is a ready provider, so {unused} would be ignored: configure the "
+                "provider itself instead."
+            )
+        return backend
+    explicit = backend if backend is not None else (settings.backend if settings else None)
+    chosen = backend_for_arguments(explicit, given)
+    return backend if backend is not None or settings is not None else chosen
 
 
 def _apply_overrides(

@@ -24,6 +24,7 @@ from secrets_adapter.errors import (
     SecretsAdapterError,
     ValidationError,
 )
+from secrets_adapter.providers.aws_client import MissingRegionError
 
 __all__ = [
     "EXIT_CONFIG",
@@ -68,6 +69,7 @@ class CliContext:
     path: Path | None = None
     prefix: str | None = None
     env_file: Path | None = None
+    region: str | None = None
     _adapter: SecretsAdapter | None = field(default=None, repr=False)
 
     def adapter(self) -> SecretsAdapter:
@@ -81,13 +83,20 @@ class CliContext:
             elif not environ.get("SECRETS_BACKEND", "").strip():
                 environ["SECRETS_BACKEND"] = "local"
             settings = load_settings(environ)
-            self._adapter = SecretsAdapter(
-                self.backend,
-                settings=settings,
-                prefix=self.prefix,
-                path=self.path,
-                env_file=self.env_file,
-            )
+            try:
+                self._adapter = SecretsAdapter(
+                    self.backend,
+                    settings=settings,
+                    prefix=self.prefix,
+                    path=self.path,
+                    env_file=self.env_file,
+                    region=self.region,
+                )
+            except MissingRegionError:
+                raise ConfigurationError(
+                    "No AWS region for the aws backend: pass --region (e.g. --region us-east-1) "
+                    "or set AWS_REGION."
+                ) from None
         return self._adapter
 
     def close(self) -> None:

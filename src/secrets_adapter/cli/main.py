@@ -52,6 +52,9 @@ __all__ = ["cli", "main", "run"]
     default=None,
     help="The .env file the env backend reads (default .env).",
 )
+@click.option(
+    "--region", default=None, help="AWS region of the aws backend (default: $AWS_REGION)."
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -59,10 +62,12 @@ def cli(
     path: Path | None,
     prefix: str | None,
     env_file: Path | None,
+    region: str | None,
 ) -> None:
     """Manage secrets in the embedded store, AWS Secrets Manager or Vault/OpenBao."""
     state = ctx.ensure_object(CliContext)
     state.backend, state.path, state.prefix, state.env_file = backend, path, prefix, env_file
+    state.region = region
     ctx.call_on_close(state.close)
 
 

@@ -1,0 +1,111 @@
+"""Many secrets at once on AWS: ``BatchGetSecretValue`` reads, and bounded concurrent writes.
+
+Secrets Manager has a batch read (20 ids per call) but no batch write, so ``put_many`` runs single
+``put`` calls on a small thread pool: concurrent enough to hide the round trip, bounded so that a
+migration of thousands of names does not trip the account's request rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from secrets_adapter.errors import SecretNotFoundError, SecretsAdapterError, ValidationError
+from secrets_adapter.models import Secret, SecretValue, VersionInfo
+from secrets_adapter.providers.aws_codec import secret_id
+from secrets_adapter.providers.aws_errors import PROVIDER, error_for_code, translate_aws_errors
+from secrets_adapter.providers.base import BatchResult
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
+__all__ = ["BATCH_LIMIT", "DEFAULT_WRITE_CONCURRENCY", "batch_get", "put_each", "valid_names"]
+
+BATCH_LIMIT = 20
+"""``BatchGetSecretValue`` takes at most 20 secret ids per call."""
+
+DEFAULT_WRITE_CONCURRENCY = 8
+
+
+def valid_names(names: Sequence[str], result: BatchResult) -> list[str]:
+    """The distinct valid names, in order; an invalid one gets its own error in ``result``."""
+    wanted: list[str] = []
+    for name in dict.fromkeys(names):
+        try:
+            wanted.append(secret_id(name))
+        except ValidationError as exc:
+            result[name] = exc
+    return wanted
+
+
+def batch_get(
+    client: SecretsManagerClient,
+    chunk: list[str],
+    to_secret: Callable[[str, Mapping[str, Any]], Secret],
+) -> BatchResult:
+    """One chunk of at most 20 names through ``BatchGetSecretValue`` (all its pages); each name
+    maps to its secret or its own typed error."""
+    found: BatchResult = {}
+    pages: dict[str, Any] = {}
+    while True:
+        with translate_aws_errors(None):
+            response = client.batch_get_secret_value(SecretIdList=chunk, **pages)
+        for entry in response.get("SecretValues", []):
+            name = str(entry.get("Name", ""))
+            found[name] = to_secret(name, entry)
+            arn = str(entry.get("ARN", ""))
+            if arn in chunk:  # asked for by ARN: answer under the id the caller used
+                found[arn] = to_secret(arn, entry)
+        for error in response.get("Errors", []):
+            name = str(error.get("SecretId", ""))
+            found[name] = error_for_code(
+                str(error.get("ErrorCode", "")), str(error.get("Message", "")), name=name
+            )
+        token = response.get("NextToken")
+        if not token:
+            break
+        pages = {"NextToken": token}
+    for name in chunk:
+        if name not in found:
+            found[name] = SecretNotFoundError(
+                f"Secret {name!r} was not in AWS's batch answer.",
+                secret_name=name,
+                provider=PROVIDER,
+            )
+    return {name: found[name] for name in chunk}
+
+
+def put_each(
+    put: Callable[[str, SecretValue], VersionInfo],
+    items: Mapping[str, SecretValue],
+    *,
+    concurrency: int = DEFAULT_WRITE_CONCURRENCY,
+) -> dict[str, VersionInfo]:
+    """``put`` every item on at most ``concurrency`` threads; every item is tried.
+
+    If any failed, the error raised names each failed secret with its error class (the first
+    failure is its ``__cause__``), and the ones written are current: writing them again is safe.
+    """
+    if concurrency < 1:
+        raise ValidationError(f"put_many needs a concurrency of at least 1 (got {concurrency}).")
+    written: dict[str, VersionInfo] = {}
+    failed: dict[str, SecretsAdapterError] = {}
+
+    def write(name: str) -> None:
+        try:
+            written[name] = put(name, items[name])
+        except SecretsAdapterError as exc:
+            failed[name] = exc
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, max(1, len(items)))) as pool:
+        list(pool.map(write, list(items)))
+    if failed:
+        first_name, first = next(iter(failed.items()))
+        listed = ", ".join(f"{name} ({type(err).__name__})" for name, err in failed.items())
+        raise first.reworded(
+            f"{len(failed)} of {len(items)} secrets were not written: {listed}. "
+            f"The other {len(written)} were written.",
+            secret_name=first_name,
+        ) from first
+    return {name: written[name] for name in items}

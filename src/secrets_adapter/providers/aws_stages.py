@@ -1,0 +1,66 @@
+"""Secrets Manager's staging labels as this library's stages, and custom labels as they are.
+
+``AWSCURRENT``/``AWSPENDING``/``AWSPREVIOUS`` are ``current``/``pending``/``previous``; every other
+label on a version (set by ``aws secretsmanager update-secret-version-stage`` or by a rotation
+Lambda) is kept in ``VersionInfo.labels`` and can be read by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from secrets_adapter.errors import ValidationError
+from secrets_adapter.models import Stage, VersionInfo, stage_or_label
+
+__all__ = [
+    "AWS_STAGE",
+    "MAX_LABEL_LENGTH",
+    "aws_label",
+    "custom_labels",
+    "stages_of",
+    "version_info",
+]
+
+AWS_STAGE = {
+    Stage.CURRENT: "AWSCURRENT",
+    Stage.PENDING: "AWSPENDING",
+    Stage.PREVIOUS: "AWSPREVIOUS",
+}
+_STAGE_OF = {label: stage for stage, label in AWS_STAGE.items()}
+MAX_LABEL_LENGTH = 256
+
+
+def aws_label(stage: Stage | str) -> str:
+    """The label to send: ``current``/``AWSCURRENT`` → ``AWSCURRENT``; a custom label as is."""
+    chosen = stage_or_label(stage)
+    if isinstance(chosen, Stage):
+        return AWS_STAGE[chosen]
+    if not isinstance(chosen, str) or not 1 <= len(chosen) <= MAX_LABEL_LENGTH:
+        raise ValidationError(
+            f"Invalid stage label {chosen!r}: a staging label is 1-{MAX_LABEL_LENGTH} characters "
+            "(current, pending, previous, their AWS names, or a custom label)."
+        )
+    return chosen
+
+
+def stages_of(labels: Iterable[str] | None) -> frozenset[Stage]:
+    """The stages among a version's labels."""
+    return frozenset(_STAGE_OF[label] for label in labels or () if label in _STAGE_OF)
+
+
+def custom_labels(labels: Iterable[str] | None) -> frozenset[str]:
+    """The labels that are not one of the three stages."""
+    return frozenset(label for label in labels or () if label not in _STAGE_OF)
+
+
+def version_info(name: str, entry: Mapping[str, Any]) -> VersionInfo:
+    """A ``ListSecretVersionIds`` entry (or a ``VersionIdsToStages`` item) as ``VersionInfo``."""
+    labels = entry.get("VersionStages")
+    return VersionInfo(
+        name=name,
+        version_id=str(entry["VersionId"]),
+        stages=stages_of(labels),
+        labels=custom_labels(labels),
+        created_at=entry.get("CreatedDate"),
+    )
