@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from secrets_adapter.clock import utcnow
+from secrets_adapter.clock import WallClock, utcnow
 from secrets_adapter.config import AwsSettings
 from secrets_adapter.errors import (
     AccessDeniedError,
@@ -109,6 +109,7 @@ class AwsSecretsManagerProvider:
         rotation_lambda_arn: str | None = None,
         max_attempts: int = 3,
         write_concurrency: int = DEFAULT_WRITE_CONCURRENCY,
+        clock: WallClock = utcnow,
     ) -> None:
         guard_sdk_logging()
         self._client = client
@@ -118,12 +119,15 @@ class AwsSecretsManagerProvider:
         self._region = region or client.meta.region_name
         self._rotation_lambda_arn = rotation_lambda_arn
         self._write_concurrency = write_concurrency
+        self._clock = clock  # lease expiry only: AWS stamps everything else
         self._batch_allowed = True
         self._throttles = ThrottleWatch(max_attempts=max_attempts)
         self._throttles.attach(client)
 
     @classmethod
-    def from_settings(cls, settings: AwsSettings) -> AwsSecretsManagerProvider:
+    def from_settings(
+        cls, settings: AwsSettings, *, clock: WallClock = utcnow
+    ) -> AwsSecretsManagerProvider:
         """Build the boto3 client from settings (the standard credential chain applies)."""
         return cls(
             aws_session(settings).client(
@@ -136,6 +140,7 @@ class AwsSecretsManagerProvider:
             region=settings.region,
             rotation_lambda_arn=settings.rotation_lambda_arn,
             max_attempts=settings.max_attempts,
+            clock=clock,
         )
 
     @property
@@ -526,7 +531,7 @@ class AwsSecretsManagerProvider:
             ttl=ttl,
             versions=versions,
             current_value=lambda: value_fields(self.get(name).value),
-            now=utcnow(),
+            now=self._clock(),
         )
 
     def release_rotation_lease(self, name: str, *, owner: str) -> None:
