@@ -13,7 +13,32 @@ from pathlib import Path
 from tests.fixtures.aws import DUMMY_CREDENTIALS, MotoServer
 
 # Verbatim from the design document, section 4.2 (trailing spaces included).
-DESIGN_APP = "# backend/app.py\n\nfrom src.services.secrets_adapter import SecretsAdapter\n\ndef create_app():\n    app = Flask(__name__)\n    \n    # Initialize secrets adapter\n    secrets = SecretsAdapter(region='us-east-1')\n    \n    # Load secrets from AWS Secrets Manager\n    if os.getenv('ENVIRONMENT') == 'production':\n        db_secret = secrets.get_secret('gaara/prod/database')\n        app.config['SQLALCHEMY_DATABASE_URI'] = db_secret['url']\n        app.config['JWT_SECRET_KEY'] = secrets.get_secret_value('gaara/prod/jwt-secret')\n    else:\n        # Use .env for development\n        app.config['SQLALCHEMY_DATABASE_URI'] = os.getenv('DATABASE_URL')\n        app.config['JWT_SECRET_KEY'] = os.getenv('JWT_SECRET_KEY')\n    \n    return app\n"
+DESIGN_APP = "\n".join(
+    [
+        "# backend/app.py",
+        "",
+        "from src.services.secrets_adapter import SecretsAdapter",
+        "",
+        "def create_app():",
+        "    app = Flask(__name__)",
+        "    ",
+        "    # Initialize secrets adapter",
+        "    secrets = SecretsAdapter(region='us-east-1')",
+        "    ",
+        "    # Load secrets from AWS Secrets Manager",
+        "    if os.getenv('ENVIRONMENT') == 'production':",
+        "        db_secret = secrets.get_secret('gaara/prod/database')",
+        "        app.config['SQLALCHEMY_DATABASE_URI'] = db_secret['url']",
+        "        app.config['JWT_SECRET_KEY'] = secrets.get_secret_value('gaara/prod/jwt-secret')",
+        "    else:",
+        "        # Use .env for development",
+        "        app.config['SQLALCHEMY_DATABASE_URI'] = os.getenv('DATABASE_URL')",
+        "        app.config['JWT_SECRET_KEY'] = os.getenv('JWT_SECRET_KEY')",
+        "    ",
+        "    return app",
+        "",
+    ]
+)
 
 # The two imports the design's block uses without showing; prepended, nothing else is changed.
 MISSING_IMPORTS = "import os\nfrom flask import Flask\n"
