@@ -10,7 +10,6 @@ this file, one concern each: the client and its retries (``aws_client``), values
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
@@ -37,7 +36,7 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers import aws_lease
+from secrets_adapter.providers import aws_lease, aws_stages, aws_writes
 from secrets_adapter.providers.aws_batch import (
     BATCH_LIMIT,
     DEFAULT_WRITE_CONCURRENCY,
@@ -56,7 +55,6 @@ from secrets_adapter.providers.aws_codec import (
     secret_id,
     value_fields,
     value_of,
-    warn_if_suffix_like,
     whole_days,
 )
 from secrets_adapter.providers.aws_errors import translate_aws_errors
@@ -64,7 +62,6 @@ from secrets_adapter.providers.aws_rotation import managed_rotation, rotation_ru
 from secrets_adapter.providers.aws_stages import (
     AWS_STAGE,
     aws_label,
-    custom_labels,
     stages_of,
     version_info,
 )
@@ -237,7 +234,7 @@ class AwsSecretsManagerProvider:
         secret_id(name)
         token = str(uuid.uuid4())
         if expected_current is not None:
-            return self._checked_put(name, value, token, expected_current)
+            return aws_writes.checked_put(self._client, name, value, token, expected_current)
         with translate_aws_errors(name):
             try:
                 response = self._client.put_secret_value(
@@ -261,85 +258,14 @@ class AwsSecretsManagerProvider:
         return put_each(self.put, items, concurrency=self._write_concurrency)
 
     def _create(self, name: str, value: SecretValue, token: str) -> VersionInfo:
-        if name.startswith("arn:"):
-            raise SecretNotFoundError(
-                f"Secret {name!r} does not exist, and a new secret is created by name, not ARN.",
-                secret_name=name,
-                provider=self.kind,
-            )
-        warn_if_suffix_like(name)
-        params: dict[str, Any] = {"Name": name, "ClientRequestToken": token}
-        if self._kms_key_id:
-            params["KmsKeyId"] = self._kms_key_id
-        if self._create_tags:
-            params["Tags"] = [{"Key": k, "Value": v} for k, v in self._create_tags.items()]
-        with translate_aws_errors(name):
-            try:
-                version_id = self._client.create_secret(**params, **value_fields(value)).get(
-                    "VersionId"
-                )
-            except ClientError as exc:
-                if _code(exc) != "ResourceExistsException":
-                    raise
-                # Another writer created it between our PutSecretValue and CreateSecret: the
-                # secret exists now, so this write is an ordinary new version (same token).
-                version_id = self._client.put_secret_value(
-                    SecretId=name, ClientRequestToken=token, **value_fields(value)
-                ).get("VersionId")
-        return VersionInfo(
-            name=name,
-            version_id=version_id or token,
-            stages=frozenset({Stage.CURRENT}),
+        return aws_writes.create(
+            self._client,
+            name,
+            value,
+            token,
+            kms_key_id=self._kms_key_id,
+            tags=self._create_tags,
         )
-
-    def _checked_put(
-        self, name: str, value: SecretValue, token: str, expected_current: str
-    ) -> VersionInfo:
-        """Check-and-set: the new version is written under a private label, then AWSCURRENT is
-        moved with ``RemoveFromVersionId=expected_current``, which AWS refuses atomically if
-        another writer moved it first. The private label is removed either way."""
-        label = f"secrets-adapter-cas-{token}"
-        try:
-            with translate_aws_errors(name):
-                self._client.put_secret_value(
-                    SecretId=name,
-                    ClientRequestToken=token,
-                    VersionStages=[label],
-                    **value_fields(value),
-                )
-        except SecretScheduledForDeletionError:
-            raise
-        except SecretNotFoundError:
-            raise ConflictError(
-                f"Secret {name!r} has no current version, not {expected_current!r}: "
-                "it was deleted or never created.",
-                secret_name=name,
-                provider=self.kind,
-            ) from None
-        try:
-            with translate_aws_errors(name, conflict_codes=_STAGE_MOVED):
-                self._client.update_secret_version_stage(
-                    SecretId=name,
-                    VersionStage=AWS_STAGE[Stage.CURRENT],
-                    MoveToVersionId=token,
-                    RemoveFromVersionId=expected_current,
-                )
-        finally:
-            self._drop_label(name, label, token)
-        return VersionInfo(name=name, version_id=token, stages=frozenset({Stage.CURRENT}))
-
-    def _drop_label(self, name: str, label: str, version_id: str) -> None:
-        """Best effort: a leftover private label is harmless, so its failure does not mask the
-        outcome of the write it belonged to."""
-        try:
-            with translate_aws_errors(name):
-                self._client.update_secret_version_stage(
-                    SecretId=name, VersionStage=label, RemoveFromVersionId=version_id
-                )
-        except SecretsAdapterError:
-            logging.getLogger(__name__).warning(
-                "Could not remove the private staging label from a version of secret %r.", name
-            )
 
     def put_version(
         self,
@@ -389,7 +315,7 @@ class AwsSecretsManagerProvider:
                     )
                     stages |= {stage}
         if stage is None and Stage.CURRENT not in stages:
-            self._drop_label(name, label, token)
+            aws_writes.drop_label(self._client, name, label, token)
         return VersionInfo(name=name, version_id=token, stages=stages)
 
     def move_stage(
@@ -458,24 +384,12 @@ class AwsSecretsManagerProvider:
         )
 
     def _all_versions(self, name: str) -> Iterator[VersionInfo]:
-        pages: dict[str, Any] = {}
-        while True:
-            page = self._client.list_secret_version_ids(
-                SecretId=name, IncludeDeprecated=True, **pages
-            )
-            for entry in page.get("Versions", []):
-                yield version_info(name, entry)
-            token = page.get("NextToken")
-            if not token:
-                return
-            pages = {"NextToken": token}
+        return aws_stages.all_versions(self._client, name)
 
     @staticmethod
     def _labelled_versions(name: str, labels: Mapping[str, list[str]]) -> list[VersionInfo]:
         return [
-            VersionInfo(
-                name=name, version_id=vid, stages=stages_of(stages), labels=custom_labels(stages)
-            )
+            version_info(name, {"VersionId": vid, "VersionStages": stages})
             for vid, stages in labels.items()
         ]
 

@@ -7,15 +7,19 @@ Lambda) is kept in ``VersionInfo.labels`` and can be read by name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from secrets_adapter.errors import ValidationError
 from secrets_adapter.models import Stage, VersionInfo, stage_or_label
 
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
 __all__ = [
     "AWS_STAGE",
     "MAX_LABEL_LENGTH",
+    "all_versions",
     "aws_label",
     "custom_labels",
     "stages_of",
@@ -64,3 +68,17 @@ def version_info(name: str, entry: Mapping[str, Any]) -> VersionInfo:
         labels=custom_labels(labels),
         created_at=entry.get("CreatedDate"),
     )
+
+
+def all_versions(client: SecretsManagerClient, name: str) -> Iterator[VersionInfo]:
+    """Every version with all its labels (``ListSecretVersionIds``, deprecated ones too).
+    Call inside ``translate_aws_errors``."""
+    pages: dict[str, Any] = {}
+    while True:
+        page = client.list_secret_version_ids(SecretId=name, IncludeDeprecated=True, **pages)
+        for entry in page.get("Versions", []):
+            yield version_info(name, entry)
+        token = page.get("NextToken")
+        if not token:
+            return
+        pages = {"NextToken": token}
