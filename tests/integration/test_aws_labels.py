@@ -113,6 +113,12 @@ def test_full_and_partial_arns_are_names_and_are_not_prefixed(
     for secret_id in (arn, partial):
         assert adapter.qualify(secret_id) == secret_id
         assert adapter.get_secret_value(secret_id) == "v1"
+    both = adapter.get_many([arn, partial, "db"])
+    assert {key: secret.value.reveal_text() for key, secret in both.items()} == {
+        arn: "v1",
+        partial: "v1",
+        "db": "v1",
+    }
     result = CliRunner().invoke(cli, ["get", arn])
     assert result.exit_code == 0 and result.output == "v1\n"
 

@@ -52,11 +52,8 @@ def batch_get(
         with translate_aws_errors(None):
             response = client.batch_get_secret_value(SecretIdList=chunk, **pages)
         for entry in response.get("SecretValues", []):
-            name = str(entry.get("Name", ""))
-            found[name] = to_secret(name, entry)
-            arn = str(entry.get("ARN", ""))
-            if arn in chunk:  # asked for by ARN: answer under the id the caller used
-                found[arn] = to_secret(arn, entry)
+            for asked in _asked_as(entry, chunk):  # the id the caller used: name or ARN
+                found[asked] = to_secret(asked, entry)
         for error in response.get("Errors", []):
             name = str(error.get("SecretId", ""))
             found[name] = error_for_code(
@@ -74,6 +71,18 @@ def batch_get(
                 provider=PROVIDER,
             )
     return {name: found[name] for name in chunk}
+
+
+def _asked_as(entry: Mapping[str, Any], chunk: list[str]) -> list[str]:
+    """The ids in ``chunk`` an answer entry is for: its name, its full ARN, or a partial ARN
+    (the full one without its ``-XXXXXX`` suffix)."""
+    name, arn = str(entry.get("Name", "")), str(entry.get("ARN", ""))
+    return [
+        asked
+        for asked in chunk
+        if asked in (name, arn)
+        or (asked.startswith("arn:") and arn.startswith(asked + "-") and len(arn) == len(asked) + 7)
+    ]
 
 
 def put_each(
