@@ -470,8 +470,7 @@ class AwsSecretsManagerProvider:
     ) -> str | None:
         """Turn on managed rotation (``RotateSecret``) with a rotation Lambda and a schedule:
         ``every`` (whole days, or whole hours as ``rate(N hours)``) or a ``rate()``/``cron()``
-        ``schedule_expression``. Returns the
-        id of the version the rotation creates, if AWS started one."""
+        ``schedule_expression``. Returns the id of the version the rotation creates, if any."""
         secret_id(name)
         rules = rotation_rules(
             name, every=every, schedule_expression=schedule_expression, window=window
