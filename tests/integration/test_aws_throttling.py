@@ -83,19 +83,26 @@ def endpoint_factory(moto_server: MotoServer) -> Iterator[list[ThrottlingEndpoin
         endpoint.close()
 
 
-def _provider(url: str) -> AwsSecretsManagerProvider:
+def _provider(url: str, retry_mode: str = "standard") -> AwsSecretsManagerProvider:
     return AwsSecretsManagerProvider.from_settings(
-        AwsSettings(region="us-east-1", endpoint_url=url, max_attempts=3, read_timeout=5.0)
+        AwsSettings(
+            region="us-east-1",
+            endpoint_url=url,
+            max_attempts=3,
+            read_timeout=5.0,
+            retry_mode=retry_mode,
+        )
     )
 
 
+@pytest.mark.parametrize("retry_mode", ["standard", "adaptive"])
 def test_retry_after_is_waited_before_the_next_attempt(
-    endpoint_factory: list[ThrottlingEndpoint],
+    endpoint_factory: list[ThrottlingEndpoint], retry_mode: str
 ) -> None:
     # botocore's own first backoff is under 1 s: a 1 s gap can only come from Retry-After.
     endpoint = ThrottlingEndpoint(throttles=1, headers={"Retry-After": "1"})
     endpoint_factory.append(endpoint)
-    provider = _provider(endpoint.url)
+    provider = _provider(endpoint.url, retry_mode)
     seen: list[Event] = []
     provider.subscribe(seen.append)
     assert provider.get("app/key").value == SecretValue("ok")
