@@ -25,7 +25,6 @@ from secrets_adapter.errors import (
     SecretNotFoundError,
     SecretsAdapterError,
     SecretScheduledForDeletionError,
-    ValidationError,
 )
 from secrets_adapter.events import Listener
 from secrets_adapter.models import (
@@ -78,8 +77,6 @@ __all__ = [
     "client_config",
     "guard_sdk_logging",
 ]
-
-_STAGE_MOVED = frozenset({"InvalidParameterException"})
 
 
 def _creation_order(info: VersionInfo) -> tuple[bool, float]:
@@ -326,42 +323,13 @@ class AwsSecretsManagerProvider:
         to_version: str | None,
         from_version: str | None = None,
     ) -> None:
-        meta = self.describe(name)
-        if meta.deletion_date is not None:
-            raise SecretScheduledForDeletionError(
-                f"Secret {name!r} is scheduled for deletion; restore it to change its stages.",
-                secret_name=name,
-                provider=self.kind,
-            )
-        holder_info = meta.version_for(stage)
-        holder = holder_info.version_id if holder_info else None
-        if from_version is not None and holder != from_version:
-            raise ConflictError(
-                f"Stage {stage.value!r} of secret {name!r} is on version {holder!r}, not "
-                f"{from_version!r}: another writer moved it; re-read and try again.",
-                secret_name=name,
-                provider=self.kind,
-            )
-        if to_version is not None and to_version not in {v.version_id for v in meta.versions}:
-            raise SecretNotFoundError(
-                f"Secret {name!r} has no version {to_version!r}.",
-                secret_name=name,
-                provider=self.kind,
-            )
-        if to_version is None and stage is Stage.CURRENT:
-            raise ValidationError(
-                f"Cannot remove stage 'current' from secret {name!r}: move it to another version.",
-                secret_name=name,
-            )
-        if holder == to_version:
-            return
-        params: dict[str, str] = {"SecretId": name, "VersionStage": aws_label(stage)}
-        if holder is not None:
-            params["RemoveFromVersionId"] = holder
-        if to_version is not None:
-            params["MoveToVersionId"] = to_version
-        with translate_aws_errors(name, conflict_codes=_STAGE_MOVED):
-            self._client.update_secret_version_stage(**params)
+        aws_stages.move_stage(
+            self._client,
+            self.describe(name),
+            stage,
+            to_version=to_version,
+            from_version=from_version,
+        )
 
     def describe(self, name: str) -> SecretMetadata:
         secret_id(name)

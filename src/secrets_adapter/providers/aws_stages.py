@@ -10,8 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from secrets_adapter.errors import ValidationError
-from secrets_adapter.models import Stage, VersionInfo, stage_or_label
+from secrets_adapter.errors import (
+    ConflictError,
+    SecretNotFoundError,
+    SecretScheduledForDeletionError,
+    ValidationError,
+)
+from secrets_adapter.models import SecretMetadata, Stage, VersionInfo, stage_or_label
+from secrets_adapter.providers.aws_errors import PROVIDER, translate_aws_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -22,6 +28,7 @@ __all__ = [
     "all_versions",
     "aws_label",
     "custom_labels",
+    "move_stage",
     "stages_of",
     "version_info",
 ]
@@ -33,6 +40,7 @@ AWS_STAGE = {
 }
 _STAGE_OF = {label: stage for stage, label in AWS_STAGE.items()}
 MAX_LABEL_LENGTH = 256
+_STAGE_MOVED = frozenset({"InvalidParameterException"})
 
 
 def aws_label(stage: Stage | str) -> str:
@@ -82,3 +90,50 @@ def all_versions(client: SecretsManagerClient, name: str) -> Iterator[VersionInf
         if not token:
             return
         pages = {"NextToken": token}
+
+
+def move_stage(
+    client: SecretsManagerClient,
+    meta: SecretMetadata,
+    stage: Stage,
+    *,
+    to_version: str | None,
+    from_version: str | None,
+) -> None:
+    """``UpdateSecretVersionStage`` for ``VersionedProvider.move_stage``: checked against
+    ``meta`` first (``from_version``, the target exists), and ``RemoveFromVersionId`` names the
+    holder, so AWS refuses the move if another writer moved the label meanwhile."""
+    name = meta.name
+    if meta.deletion_date is not None:
+        raise SecretScheduledForDeletionError(
+            f"Secret {name!r} is scheduled for deletion; restore it to change its stages.",
+            secret_name=name,
+            provider=PROVIDER,
+        )
+    holder_info = meta.version_for(stage)
+    holder = holder_info.version_id if holder_info else None
+    if from_version is not None and holder != from_version:
+        raise ConflictError(
+            f"Stage {stage.value!r} of secret {name!r} is on version {holder!r}, not "
+            f"{from_version!r}: another writer moved it; re-read and try again.",
+            secret_name=name,
+            provider=PROVIDER,
+        )
+    if to_version is not None and to_version not in {v.version_id for v in meta.versions}:
+        raise SecretNotFoundError(
+            f"Secret {name!r} has no version {to_version!r}.", secret_name=name, provider=PROVIDER
+        )
+    if to_version is None and stage is Stage.CURRENT:
+        raise ValidationError(
+            f"Cannot remove stage 'current' from secret {name!r}: move it to another version.",
+            secret_name=name,
+        )
+    if holder == to_version:
+        return
+    params: dict[str, str] = {"SecretId": name, "VersionStage": aws_label(stage)}
+    if holder is not None:
+        params["RemoveFromVersionId"] = holder
+    if to_version is not None:
+        params["MoveToVersionId"] = to_version
+    with translate_aws_errors(name, conflict_codes=_STAGE_MOVED):
+        client.update_secret_version_stage(**params)
