@@ -15,6 +15,7 @@ from secrets_adapter import (
     Stage,
     ValidationError,
 )
+from secrets_adapter.config import LocalSettings, Settings
 from secrets_adapter.events import AccessEvent, Event, Outcome
 from secrets_adapter.testing import InMemoryProvider
 from tests.sentinel import SENTINEL
@@ -187,7 +188,8 @@ def test_unknown_backend_is_a_configuration_error() -> None:
 
 
 def test_repr_shows_backend_not_secrets() -> None:
-    adapter = SecretsAdapter(provider=InMemoryProvider({"s": SENTINEL}), master_key="k" * 44)
+    settings = Settings(local=LocalSettings(master_key=SecretValue("k" * 44)))
+    adapter = SecretsAdapter(provider=InMemoryProvider({"s": SENTINEL}), settings=settings)
     assert SENTINEL not in repr(adapter)
     assert "k" * 44 not in repr(adapter.settings)
     assert isinstance(adapter.settings.local.master_key, SecretValue)

@@ -72,7 +72,7 @@ def _kw(name: str, annotation: str, default: Any = EMPTY) -> Param:
 SELF = Param("self", POSITIONAL, "")
 READ_OPTIONS = [
     _kw("version", "str | None", None),
-    _kw("stage", "Stage", Stage.CURRENT),
+    _kw("stage", "Stage | str", Stage.CURRENT),
     _kw("refresh", "bool", False),
 ]
 

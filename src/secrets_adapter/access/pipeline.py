@@ -19,7 +19,7 @@ from secrets_adapter.events import AccessEvent, CacheResult, EventBus, Outcome
 from secrets_adapter.models import Secret, SecretValue, Stage
 from secrets_adapter.policy import OPERATION_ACTIONS, Authorizer
 from secrets_adapter.redaction import ServedValues
-from secrets_adapter.validation import validate_name
+from secrets_adapter.validation import arn_secret_name, validate_name, validate_secret_id
 
 __all__ = ["AccessPipeline"]
 
@@ -77,8 +77,8 @@ class AccessPipeline:
             known = validate_name(name)
         if known is not None:
             return known  # validated before: the hit path skips the regular expression
-        full = validate_name(name)
-        if self._prefix and "/" not in full:
+        full = validate_secret_id(name)  # a name, or an AWS secret ARN (never prefixed)
+        if self._prefix and "/" not in full and not full.startswith("arn:"):
             full = validate_name(f"{self._prefix}/{full}")
         if len(self._qualified) >= _QUALIFIED_MEMO_SIZE:
             self._qualified.clear()
@@ -113,6 +113,14 @@ class AccessPipeline:
             return None
         action = OPERATION_ACTIONS[operation]
         decision = self._authorizer.decide(action, full)
+        arn_name = arn_secret_name(full) if full.startswith("arn:") else None
+        if arn_name is not None and decision.allowed:
+            # An ARN is judged by the name in it, with and without a full ARN's random suffix:
+            # an ARN must not reach what the name is denied.
+            for subject in dict.fromkeys((arn_name, arn_name[:-7] or arn_name)):
+                decision = self._authorizer.decide(action, subject)
+                if not decision.allowed:
+                    break
         if decision.allowed:
             return None
         return self._refusal(action, full, decision.reason)

@@ -28,6 +28,7 @@ __all__ = [
     "BatchResult",
     "DEFAULT_WRITE_WORKERS",
     "BulkWritableProvider",
+    "LabelledProvider",
     "Provider",
     "PutResult",
     "VersionedProvider",
@@ -72,6 +73,16 @@ class Provider(Protocol):
 
     def close(self) -> None:
         """Release connections and file handles."""
+        ...
+
+
+@runtime_checkable
+class LabelledProvider(Provider, Protocol):
+    """A provider whose versions carry labels of their own beyond the three stages (AWS custom
+    staging labels), readable by name."""
+
+    def get_labelled(self, name: str, label: str) -> Secret:
+        """The version carrying ``label``; a label on no version is ``SecretNotFoundError``."""
         ...
 
 
