@@ -134,13 +134,14 @@ class SecretsAgent:
             watching = threading.Thread(target=self._watch_loop, name="agent-watch", daemon=True)
             watching.start()
             self._threads.append(watching)
-        _log.info("secrets agent listening on %s:%d", *self.address)
+        _log.info("listening on http://%s:%d", *self.address)
 
     def stop(self, grace: float = 10.0) -> None:
         """Stop accepting, let requests under way finish (at most ``grace`` seconds), close."""
         with self._lock:
             self._stopping = True
             idle = [sock for sock, busy in self._connections.items() if not busy]
+            _log.info("stopping: %d request(s) under way", self._in_flight)
         self._server.shutdown()
         self._stop_watching.set()
         for sock in idle:  # a keep-alive connection waiting for its next request
@@ -159,7 +160,7 @@ class SecretsAgent:
             thread.join(timeout=grace)
         for adapter in self._distinct_adapters():
             adapter.events.unsubscribe(self._on_event)
-        _log.info("secrets agent stopped")
+        _log.info("stopped")
 
     def __enter__(self) -> SecretsAgent:
         self.start()

@@ -177,11 +177,8 @@ def _serve_until_signalled(agent: SecretsAgent, grace: float) -> None:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         agent.start()
-        host, port = agent.address
-        click.echo(f"secrets-adapter agent: listening on http://{host}:{port}", err=True)
         while not stop.wait(1.0):
             pass
-        click.echo("secrets-adapter agent: stopping", err=True)
         agent.stop(grace)
     finally:
         for sig, handler in previous.items():
