@@ -169,7 +169,7 @@ def test_a_rotation_by_another_process_is_served_at_the_next_version_check(
             time.sleep(0.1)
         assert now["VersionId"] != before["VersionId"]
         assert now["SecretString"] != before["SecretString"]
-        status, metrics = get(connection, "/metrics", auth)
+        metrics = get(connection, "/metrics", auth)[1]
         assert b"secrets_agent_invalidations_total 1" in metrics
         connection.close()
     assert SENTINEL not in agent.stderr()

@@ -1,0 +1,100 @@
+"""The agent over OpenBao (a real dev server), and embedded in a Python process: a rotation
+through the same adapter is served at once, with no TTL, no refreshNow and no version check."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from secrets_adapter import SecretsAdapter
+from secrets_adapter.agent import SecretsAgent, TokenTable
+from tests.fixtures.agent import TOKEN_HEADER, get, running_agent
+from tests.fixtures.vault import BaoServer, free_port
+from tests.sentinel import SENTINEL
+
+pytestmark = pytest.mark.slow
+
+
+def _vault_env(server: BaoServer) -> dict[str, str]:
+    return {
+        "SECRETS_BACKEND": "vault",
+        "VAULT_ADDR": server.url,
+        "VAULT_TOKEN": server.root_token,
+    }
+
+
+@pytest.fixture
+def vault_secret(openbao_server: BaoServer) -> Iterator[str]:
+    name = f"agent-tests/{uuid.uuid4().hex[:10]}/api-key"
+    with SecretsAdapter(
+        backend="vault", url=openbao_server.url, token=openbao_server.root_token
+    ) as adapter:
+        adapter.put_secret(name, SENTINEL)
+        yield name
+        adapter.delete_secret(name, force=True)
+
+
+def test_agent_serves_openbao_and_notices_a_rotation_by_the_cli(
+    openbao_server: BaoServer, vault_secret: str, tmp_path: Path
+) -> None:
+    env = _vault_env(openbao_server)
+    with running_agent(tmp_path, env=env, args=["--watch-interval", "0.3"]) as agent:
+        connection = agent.connection()
+        auth = {TOKEN_HEADER: agent.token}
+        status, body = get(connection, f"/secretsmanager/get?secretId={vault_secret}", auth)
+        assert status == 200
+        before = json.loads(body)
+        assert before["SecretString"] == SENTINEL
+        assert before["VersionStages"] == ["AWSCURRENT"]
+        status, body = get(connection, f"/v1/{vault_secret}-missing", auth)
+        assert (status, json.loads(body)["__type"]) == (400, "ResourceNotFoundException")
+
+        rotated = subprocess.run(
+            [sys.executable, "-m", "secrets_adapter", "rotate", vault_secret],
+            capture_output=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, **env},
+        )
+        assert rotated.returncode == 0, rotated.stderr
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            now = json.loads(get(connection, f"/v1/{vault_secret}", auth)[1])
+            if now["VersionId"] != before["VersionId"]:
+                break
+            time.sleep(0.1)
+        assert now["VersionId"] != before["VersionId"]
+        previous = json.loads(
+            get(connection, f"/v1/{vault_secret}?versionStage=AWSPREVIOUS", auth)[1]
+        )
+        assert previous["VersionId"] == before["VersionId"]
+        connection.close()
+    assert SENTINEL not in agent.stderr()
+
+
+def test_embedded_agent_serves_a_rotation_through_its_adapter_at_once(cli_store: Path) -> None:
+    token = "embedded-token-0123456789"
+    with SecretsAdapter(backend="local", path=cli_store, cache_ttl=3600) as adapter:
+        adapter.put_secret("gaara/prod/jwt-key", "v1-" + SENTINEL)
+        agent = SecretsAgent({"app": adapter}, TokenTable.of({"app": token}), port=free_port())
+        with agent:
+            connection = http.client.HTTPConnection(*agent.address, timeout=10)
+            auth = {TOKEN_HEADER: token}
+            first = json.loads(get(connection, "/v1/gaara/prod/jwt-key", auth)[1])
+            assert json.loads(get(connection, "/v1/gaara/prod/jwt-key", auth)[1]) == first
+            adapter.rotate_secret("gaara/prod/jwt-key")  # the one-hour TTL has not run out
+            after = json.loads(get(connection, "/v1/gaara/prod/jwt-key", auth)[1])
+            assert after["VersionId"] != first["VersionId"]
+            assert (
+                after["VersionId"] == adapter.describe_secret("gaara/prod/jwt-key").current_version
+            )
+            connection.close()
