@@ -68,7 +68,10 @@ def test_render_writes_each_format_private_and_atomically(store: Path, tmp_path:
     assert lines[1] == f'proxy_set_header Authorization "Bearer tok-{SENTINEL}";'
     assert lines[3] == f"db.internal:5432:gaara:gaara:p\\:w\\\\d'{SENTINEL}"
     shell = subprocess.run(
-        ["bash", "-c", lines[5] + '; printf %s "$API_TOKEN"'], capture_output=True, text=True
+        ["bash", "-c", lines[5] + '; printf %s "$API_TOKEN"'],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert shell.stdout == "tok-" + SENTINEL
     assert json.loads(lines[6]) == {"user": "gaara", "password": password}
