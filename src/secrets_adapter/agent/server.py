@@ -378,6 +378,9 @@ def _limit_hops(sock: socket.socket) -> None:
 class _AgentHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _AgentHTTPServer
+    # one buffered write per response (headers and body), sent at once: no Nagle/delayed-ACK stall
+    wbufsize = -1
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return "secrets-adapter-agent"
