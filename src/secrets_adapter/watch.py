@@ -18,6 +18,7 @@ import threading
 from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.errors import (
     ConfigurationError,
+    PolicyDeniedError,
     ProviderUnavailableError,
     SecretNotFoundError,
     SecretsAdapterError,
@@ -52,6 +53,7 @@ class VersionWatch:
         self._adapter = adapter
         self._lock = threading.Lock()
         self._served: dict[str, str] = {}
+        self._reread: set[str] = set()  # no metadata for these: read the value again instead
 
     def note(self, name: str, version_id: str) -> None:
         """``name`` (full name) was just served at its current version ``version_id``."""
@@ -89,7 +91,11 @@ class VersionWatch:
         return moved
 
     def _current_version(self, name: str) -> str | None:
-        try:
-            return self._adapter.describe_secret(name).current_version
-        except ConfigurationError:  # a backend without versions (env): read it again instead
-            return self._adapter.get(name, refresh=True).version_id
+        """The backend's current version: from metadata where the backend keeps versions and the
+        policy allows ``describe``, else (once known, without asking again) by reading anew."""
+        if name not in self._reread:
+            try:
+                return self._adapter.describe_secret(name).current_version
+            except (ConfigurationError, PolicyDeniedError):  # env backend; read-only principal
+                self._reread.add(name)
+        return self._adapter.get(name, refresh=True).version_id

@@ -6,8 +6,10 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +19,8 @@ import pytest
 
 from secrets_adapter import SecretsAdapter
 from secrets_adapter.agent import SecretsAgent, TokenTable
+from secrets_adapter.models import Secret, Stage
+from secrets_adapter.testing import InMemoryProvider
 from tests.fixtures.agent import TOKEN_HEADER, get, running_agent
 from tests.fixtures.vault import BaoServer, free_port
 from tests.sentinel import SENTINEL
@@ -98,3 +102,49 @@ def test_embedded_agent_serves_a_rotation_through_its_adapter_at_once(cli_store:
                 after["VersionId"] == adapter.describe_secret("gaara/prod/jwt-key").current_version
             )
             connection.close()
+
+
+class _SlowBackend(InMemoryProvider):
+    """Holds each read until the test lets it go: a request that is under way for as long as
+    the test wants."""
+
+    def __init__(self) -> None:
+        super().__init__({"gaara/prod/slow": "slow-" + SENTINEL})
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
+        self.entered.set()
+        self.release.wait(10)
+        return super().get(name, version=version, stage=stage)
+
+
+def test_stop_finishes_the_request_under_way_and_refuses_new_ones() -> None:
+    backend = _SlowBackend()
+    token = "graceful-token-0123456789"
+    adapter = SecretsAdapter(provider=backend, cache=False)
+    agent = SecretsAgent({"app": adapter}, TokenTable.of({"app": token}), port=free_port())
+    agent.start()
+    answers: list[tuple[int, bytes]] = []
+
+    def slow_client() -> None:
+        connection = http.client.HTTPConnection(*agent.address, timeout=10)
+        answers.append(get(connection, "/v1/gaara/prod/slow", {TOKEN_HEADER: token}))
+        connection.close()
+
+    client = threading.Thread(target=slow_client)
+    client.start()
+    assert backend.entered.wait(10)
+    stopper = threading.Thread(target=agent.stop, kwargs={"grace": 10})
+    stopper.start()
+    time.sleep(0.2)  # let stop() close the listener while the read is still held
+    assert stopper.is_alive()  # stop() waits for the request under way
+    with pytest.raises(OSError):
+        socket.create_connection(agent.address, timeout=2).close()
+    backend.release.set()
+    client.join(10)
+    stopper.join(10)
+    assert not stopper.is_alive()
+    status, body = answers[0]
+    assert status == 200
+    assert json.loads(body)["SecretString"] == "slow-" + SENTINEL

@@ -204,6 +204,7 @@ def test_each_token_reads_as_its_principal_under_policy_and_audit(
         assert (status, denied["__type"]) == (400, "AccessDeniedException")
         assert "cron" in str(denied["message"])
         connection.close()
+        assert agent.stop() == 0  # both adapters, one provider and one trail closed cleanly
     assert cron_file.exists()
     records = [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
     reads = [

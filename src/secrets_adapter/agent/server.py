@@ -143,6 +143,7 @@ class SecretsAgent:
             idle = [sock for sock, busy in self._connections.items() if not busy]
             _log.info("stopping: %d request(s) under way", self._in_flight)
         self._server.shutdown()
+        self._server.server_close()  # new connections are refused from here on
         self._stop_watching.set()
         for sock in idle:  # a keep-alive connection waiting for its next request
             with contextlib.suppress(OSError):
@@ -155,7 +156,6 @@ class SecretsAgent:
         for sock in left:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        self._server.server_close()
         for thread in self._threads:
             thread.join(timeout=grace)
         for adapter in self._distinct_adapters():
