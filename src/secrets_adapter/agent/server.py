@@ -22,8 +22,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import urlsplit
 
 from secrets_adapter.adapter import SecretsAdapter
@@ -39,6 +37,7 @@ from secrets_adapter.agent.protocol import (
     secret_reply,
     stage_for_label,
 )
+from secrets_adapter.agent.transport import AgentHTTPServer
 from secrets_adapter.errors import ConfigurationError
 from secrets_adapter.events import Event
 from secrets_adapter.models import Stage
@@ -48,10 +47,6 @@ __all__ = ["DEFAULT_PORT", "SecretsAgent", "is_loopback"]
 
 DEFAULT_PORT = 2773
 _log = logging.getLogger(__name__)
-_TOO_MANY = (
-    b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain; charset=utf-8\r\n"
-    b"Content-Length: 25\r\nConnection: close\r\n\r\nConnection limit exceeded"
-)
 
 
 def is_loopback(host: str) -> bool:
@@ -114,7 +109,7 @@ class SecretsAgent:
         self._watches = {principal: VersionWatch(a) for principal, a in self._readers.items()}
         self._stop_watching = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._server = _AgentHTTPServer((host, port), self)
+        self._server = AgentHTTPServer((host, port), self)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -299,9 +294,9 @@ class SecretsAgent:
     def _distinct_adapters(self) -> list[SecretsAdapter]:
         return list({id(a): a for a in self._readers.values()}.values())
 
-    # --- connection accounting (called by the server and its handler) ------------------------
+    # --- connection accounting (for the transport: agent/transport.py) -----------------------
 
-    def _admit(self, sock: socket.socket) -> bool:
+    def admit(self, sock: socket.socket) -> bool:
         with self._lock:
             if self._stopping or len(self._connections) >= self._max_connections:
                 self._rejected += 1
@@ -309,12 +304,12 @@ class SecretsAgent:
             self._connections[sock] = False
             return True
 
-    def _release(self, sock: socket.socket) -> None:
+    def release(self, sock: socket.socket) -> None:
         with self._lock:
             self._connections.pop(sock, None)
 
     @contextlib.contextmanager
-    def _request(self, sock: socket.socket) -> Iterator[bool]:
+    def request_scope(self, sock: socket.socket) -> Iterator[bool]:
         """Mark ``sock`` busy for one request; yields whether the agent is stopping."""
         with self._lock:
             self._in_flight += 1
@@ -337,79 +332,3 @@ class SecretsAgent:
     @property
     def idle_timeout(self) -> float:
         return self._idle_timeout
-
-
-class _AgentHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], agent: SecretsAgent) -> None:
-        self.agent = agent
-        host = address[0].strip("[]")
-        if ":" in host:
-            self.address_family = socket.AF_INET6
-        super().__init__((host, address[1]), _AgentHandler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        _limit_hops(request)
-        if not self.agent._admit(request):
-            with contextlib.suppress(OSError):
-                request.sendall(_TOO_MANY)
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.agent._release(request)
-
-
-def _limit_hops(sock: socket.socket) -> None:
-    """Replies die after one hop, as AWS's agent does (``set_ttl(1)``): no routing them out."""
-    with contextlib.suppress(OSError, AttributeError):
-        if sock.family == socket.AF_INET:
-            sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, 1)
-        elif sock.family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 1)
-
-
-class _AgentHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _AgentHTTPServer
-    # one buffered write per response (headers and body), sent at once: no Nagle/delayed-ACK stall
-    wbufsize = -1
-    disable_nagle_algorithm = True
-
-    def version_string(self) -> str:
-        return "secrets-adapter-agent"
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.settimeout(self.server.agent.idle_timeout)  # idle keep-alive ends
-
-    def _serve(self) -> None:
-        agent = self.server.agent
-        with agent._request(self.connection) as stopping:
-            if self.command != "GET":
-                self.close_connection = True  # a body we do not read must not be parsed next
-            reply = agent.answer(self.command, self.path, self.headers)  # type: ignore[arg-type]
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            if stopping or self.close_connection:
-                self.send_header("Connection", "close")
-                self.close_connection = True
-            self.end_headers()
-            self.wfile.write(reply.body)
-            self.wfile.flush()
-
-    # every method reaches answer(), which refuses all but GET as AWS's agent does (405)
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve  # noqa: N815
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        _log.debug("%s %s -> %s", self.command, urlsplit(self.path).path, code)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        _log.debug("agent: " + format, *args)
