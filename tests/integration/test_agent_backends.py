@@ -1,5 +1,5 @@
-"""The agent over OpenBao (a real dev server), and embedded in a Python process: a rotation
-through the same adapter is served at once, with no TTL, no refreshNow and no version check."""
+"""The agent over OpenBao (a real dev server) and AWS (moto_server), and embedded in a Python
+process: a rotation through the same adapter is served at once (no TTL, refreshNow or check)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from secrets_adapter.agent import SecretsAgent, TokenTable
 from secrets_adapter.models import Secret, Stage
 from secrets_adapter.testing import InMemoryProvider
 from tests.fixtures.agent import TOKEN_HEADER, get, running_agent
+from tests.fixtures.aws import MotoServer
 from tests.fixtures.vault import BaoServer, free_port
 from tests.sentinel import SENTINEL
 
@@ -148,3 +149,35 @@ def test_stop_finishes_the_request_under_way_and_refuses_new_ones() -> None:
     status, body = answers[0]
     assert status == 200
     assert json.loads(body)["SecretString"] == "slow-" + SENTINEL
+
+
+def test_agent_over_aws_answers_what_get_secret_value_answers(
+    moto_server: MotoServer, tmp_path: Path
+) -> None:
+    client = moto_server.secretsmanager()
+    name = f"agent-tests/{uuid.uuid4().hex[:10]}/db"
+    value = "aws-value-" + uuid.uuid4().hex  # boto3 logs what it sends: not the sentinel
+    client.create_secret(Name=name, SecretString=json.dumps({"password": value}))
+    client.put_secret_value(SecretId=name, SecretString=json.dumps({"password": "v2"}))
+    env = {
+        "SECRETS_BACKEND": "aws",
+        "AWS_ENDPOINT_URL": moto_server.endpoint_url,
+        "AWS_REGION": moto_server.region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    with running_agent(tmp_path, env=env) as agent:
+        connection = agent.connection()
+        auth = {TOKEN_HEADER: agent.token}
+        for stage in ("AWSCURRENT", "AWSPREVIOUS"):
+            expected = client.get_secret_value(SecretId=name, VersionStage=stage)
+            status, body = get(connection, f"/v1/{name}?versionStage={stage}", auth)
+            assert status == 200
+            ours = json.loads(body)
+            assert ours["Name"] == expected["Name"]
+            assert ours["VersionId"] == expected["VersionId"]
+            assert ours["SecretString"] == expected["SecretString"]
+            assert ours["VersionStages"] == expected["VersionStages"]
+            assert abs(float(ours["CreatedDate"]) - expected["CreatedDate"].timestamp()) < 0.001
+        connection.close()
+    assert value not in agent.stderr()
