@@ -138,10 +138,16 @@ def test_stop_finishes_the_request_under_way_and_refuses_new_ones() -> None:
     assert backend.entered.wait(10)
     stopper = threading.Thread(target=agent.stop, kwargs={"grace": 10})
     stopper.start()
-    time.sleep(0.2)  # let stop() close the listener while the read is still held
-    assert stopper.is_alive()  # stop() waits for the request under way
-    with pytest.raises(OSError):
-        socket.create_connection(agent.address, timeout=2).close()
+    deadline = time.monotonic() + 5
+    refused = False
+    while not refused and time.monotonic() < deadline:  # stop() closes the listener first
+        try:
+            socket.create_connection(agent.address, timeout=2).close()
+            time.sleep(0.05)
+        except OSError:
+            refused = True
+    assert refused
+    assert stopper.is_alive()  # ...and still waits for the request under way
     backend.release.set()
     client.join(10)
     stopper.join(10)

@@ -212,7 +212,7 @@ class SecretsAgent:
             return error_reply(exc)
         if query.version_id is None and stage is Stage.CURRENT:
             self._watches[principal].note(secret.name, secret.version_id)
-        return secret_reply(secret, provider=adapter.provider.kind)
+        return secret_reply(secret, provider=adapter.settings.backend)
 
     def _principal(self, headers: Mapping[str, str]) -> str | None:
         for header in self._ssrf_headers:
@@ -226,7 +226,7 @@ class SecretsAgent:
             connections, in_flight = len(self._connections), self._in_flight
         body = {
             "status": "stopping" if self._stopping else "ok",
-            "backends": sorted({a.provider.kind for a in self._readers.values()}),
+            "backends": sorted({a.settings.backend for a in self._readers.values()}),
             "principals": sorted(self._readers),
             "connections": connections,
             "in_flight": in_flight,

@@ -2,7 +2,7 @@
 
 Speaks the AWS Secrets Manager Agent's API (``/secretsmanager/get?secretId=…``, ``/v1/NAME``,
 the ``X-Aws-Parameters-Secrets-Token`` header), so clients written for AWS's agent work unchanged,
-on any backend. One adapter per principal, sharing the backend connection and the audit trail.
+on any backend. One adapter per principal, all writing to one audit trail.
 SIGTERM or SIGINT: stop accepting, finish the requests under way, exit 0.
 """
 
@@ -52,7 +52,8 @@ def _settings(state: CliContext) -> Settings:
 def open_readers(
     state: CliContext, principals: list[str]
 ) -> tuple[dict[str, SecretsAdapter], AuditTrail | None]:
-    """One adapter per principal over one provider and one audit trail (one hash chain)."""
+    """One adapter per principal (each with its own backend connection and cache), all writing
+    to one audit trail, so the log stays one hash chain."""
     settings = _settings(state)
     audit = settings.audit
     trail = (
@@ -66,20 +67,23 @@ def open_readers(
         else None
     )
     readers: dict[str, SecretsAdapter] = {}
-    first: SecretsAdapter | None = None
-    for principal in principals:
-        adapter = SecretsAdapter(
-            state.backend,
-            settings=settings,
-            prefix=state.prefix,
-            path=state.path,
-            env_file=state.env_file,
-            principal=principal,
-            audit_log=trail,
-            provider=first.provider if first is not None else None,
-        )
-        first = first or adapter
-        readers[principal] = adapter
+    try:
+        for principal in principals:
+            readers[principal] = SecretsAdapter(
+                state.backend,
+                settings=settings,
+                prefix=state.prefix,
+                path=state.path,
+                env_file=state.env_file,
+                principal=principal,
+                audit_log=trail,
+            )
+    except BaseException:
+        for opened in readers.values():
+            opened.close()
+        if trail is not None:
+            trail.close()
+        raise
     return readers, trail
 
 
