@@ -27,7 +27,18 @@ from secrets_adapter.events import AccessEvent, Event, Outcome, RotationEvent
 
 __all__ = ["WRITE_ACTIONS", "VersionWatch", "written_secret"]
 
-WRITE_ACTIONS = frozenset({"put", "delete", "restore", "rotate", "configure_rotation"})
+WRITE_ACTIONS = frozenset(
+    {
+        "put",
+        "put_version",
+        "move_stage",
+        "delete",
+        "force_delete",
+        "restore",
+        "rotate",
+        "configure_rotation",
+    }
+)
 
 _log = logging.getLogger(__name__)
 
