@@ -187,3 +187,25 @@ def test_agent_over_aws_answers_what_get_secret_value_answers(
             assert abs(float(ours["CreatedDate"]) - expected["CreatedDate"].timestamp()) < 0.001
         connection.close()
     assert value not in agent.stderr()
+
+
+class _Broken(InMemoryProvider):
+    """A backend bug: an exception that is none of ours, carrying a value in its message."""
+
+    def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
+        raise RuntimeError("driver failed near " + SENTINEL)
+
+
+def test_an_unexpected_failure_is_a_bare_internal_failure(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    token = "broken-token-0123456789"
+    adapter = SecretsAdapter(provider=_Broken(), cache=False)
+    with SecretsAgent({"app": adapter}, TokenTable.of({"app": token}), port=free_port()) as agent:
+        connection = http.client.HTTPConnection(*agent.address, timeout=10)
+        status, body = get(connection, "/v1/gaara/prod/db", {TOKEN_HEADER: token})
+        assert (status, body) == (500, b'{"__type":"InternalFailure"}')
+        assert get(connection, "/ping")[0] == 200  # the connection and the agent carry on
+        connection.close()
+    captured = capfd.readouterr()
+    assert SENTINEL not in captured.out + captured.err

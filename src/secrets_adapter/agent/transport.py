@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -45,6 +46,12 @@ class AgentHTTPServer(ThreadingHTTPServer):
             self.shutdown_request(request)
             return
         super().process_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed (a client gone mid-reply): its type only, no traceback that
+        could carry a value."""
+        error = sys.exc_info()[1]
+        _log.debug("connection ended: %s", type(error).__name__)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
