@@ -22,6 +22,7 @@ from secrets_adapter.agent import (
     SSRF_ENV_VARIABLES,
     SecretsAgent,
     TokenTable,
+    is_loopback,
     load_tokens_file,
     token_from_environment,
 )
@@ -138,6 +139,13 @@ def agent_command(
     X-Aws-Parameters-Secrets-Token.
     """
     host, port = parse_listen(listen)
+    if not allow_remote and not is_loopback(host):  # refused before any store is opened
+        raise UserError(
+            f"--listen {listen}: {host!r} is not a loopback address; the agent serves this host "
+            "only. Use 127.0.0.1, or add --allow-remote if a firewall or network namespace keeps "
+            "other hosts out.",
+            EXIT_USAGE,
+        )
     tokens = load_tokens_file(tokens_file) if tokens_file is not None else {}
     default_token = token_from_environment(os.environ)
     if default_token is not None:
