@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -76,6 +78,8 @@ class Run:
 
 
 AUDITED_COMMANDS: dict[str, list[Run]] = {
+    "agent": [Run(("agent", "--listen", "127.0.0.1:0", "--watch-interval", "0"), "GetSecretValue")],
+    "render": [Run(("render", "app.tmpl", "--out", "app.conf"), "GetSecretValue")],
     "copy": [Run(("copy", "--from", "local", "--to", "local", "--to-path", "copy"), "ListSecrets")],
     "delete": [
         Run(("delete", "app/db"), "DeleteSecret"),
@@ -158,6 +162,7 @@ def workplace(
         admin.delete_secret("app/gone")
     monkeypatch.chdir(tmp_path)
     (tmp_path / "app.env").write_text(f"DB_PASSWORD={SENTINEL}\n")
+    (tmp_path / "app.tmpl").write_text('{{ secret("db", "password") }}\n')
     copy = CliRunner().invoke(cli, ["--path", str(tmp_path / "copy"), "init"])
     assert copy.exit_code == 0, copy.output
     policies = {"deny": tmp_path / "deny.toml", "allow": tmp_path / "allow.toml"}
@@ -173,6 +178,8 @@ def workplace(
 def _run_cli(run: Run) -> int:
     if run.args[:2] == ("metrics", "serve"):
         return _serve_one_scrape(run.args)
+    if run.args[0] == "agent":
+        return _agent_one_read(run.args)
     return CliRunner().invoke(cli, list(run.args), input=run.stdin).exit_code
 
 
@@ -193,6 +200,39 @@ def _serve_one_scrape(args: tuple[str, ...]) -> int:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as page:
             page.read()
         return server.wait(timeout=10)
+    finally:
+        watchdog.cancel()
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def _agent_one_read(args: tuple[str, ...]) -> int:
+    """``agent`` in its own process, asked for one secret, then stopped with SIGTERM: its exit
+    code, or 1 when the read was refused (the agent itself keeps serving)."""
+    token = "guarded-path-token-0123456789"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | {"AWS_TOKEN": token}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "secrets_adapter", *args], stderr=subprocess.PIPE, text=True, env=env
+    )
+    watchdog = threading.Timer(60, server.kill)
+    watchdog.start()
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()  # "secrets-adapter agent: listening on http://HOST:PORT"
+        port = int(line.rsplit(":", 1)[1])
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/v1/db", headers={"X-Aws-Parameters-Secrets-Token": token}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as page:  # noqa: S310
+                page.read()
+            refused = False
+        except urllib.error.HTTPError:
+            refused = True
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=20)
+        return 1 if refused else code
     finally:
         watchdog.cancel()
         if server.poll() is None:
