@@ -52,10 +52,14 @@ from secrets_adapter.providers.base import Provider, VersionedProvider, Writable
 from secrets_adapter.providers.factory import build_provider
 from secrets_adapter.redaction import RedactingFilter, ServedValues
 from secrets_adapter.references import resolve_references
+from secrets_adapter.rotation.app_value import app_value
 from secrets_adapter.validation import validate_name
 
 if TYPE_CHECKING:
     from secrets_adapter.rotation.engine import RotationEngine
+    from secrets_adapter.rotation.jwt_verifier import JwtVerifier
+    from secrets_adapter.rotation.keyring import Keyring
+    from secrets_adapter.rotation.rotators.jwt import JwtKeySet
 
 __all__ = ["SecretsAdapter", "secret_as_dict", "secret_field"]
 
@@ -361,9 +365,16 @@ class SecretsAdapter:
         """The value as text, or one key of a JSON object secret.
 
         A missing key is a ``SecretFormatError`` naming the secret and the key, never ``""``.
+        A ``jwt`` or ``keyring`` secret gives its current key as the plain string the app had
+        before rotation (``get`` / ``jwt_keys`` / ``keyring`` give the whole set).
         """
         secret = self.get(name, version=version, stage=stage, refresh=refresh)
-        return secret.value.reveal_text() if key is None else secret_field(secret, key)
+        if key is not None:
+            return secret_field(secret, key)
+        value = app_value(secret.value)
+        if value is not secret.value:
+            self._served.remember(value)
+        return value.reveal_text()
 
     def get_many(self, names: Sequence[str]) -> dict[str, Secret]:
         """Many secrets in one call where the backend allows; raises if any one failed,
@@ -542,7 +553,8 @@ class SecretsAdapter:
 
     def rotate_secret(self, name: str) -> VersionInfo:
         """Rotate through the four steps (create, set, test, finish) with the rotator set in the
-        secret's tags (``secrets-adapter rotation configure``), else ``random``."""
+        secret's tags (``secrets-adapter rotation configure``). A secret with none configured is
+        never rotated: ``ConfigurationError`` naming the command to run, value untouched."""
         full = self.qualify(name)
         self._guard("rotate", full)
         started = time.perf_counter()
@@ -568,11 +580,62 @@ class SecretsAdapter:
             self._rotation = RotationEngine(
                 self._versioned("rotate"),
                 builtin_rotators(),
-                default_rotator="random",
                 events=self._events,
                 clock=self._clock,
             )
         return self._rotation
+
+    def jwt_keys(self, name: str, *, refresh: bool = False) -> JwtKeySet:
+        """The JWT key set of ``name``: its current version's keys plus those of a rotation's
+        pending version (what a verifier must accept; ``active`` is the key that signs)."""
+        from secrets_adapter.rotation.rotators.jwt import JwtKeySet
+
+        keys = JwtKeySet.from_value(self.get(name, refresh=refresh).value)
+        try:
+            pending = self.get(name, stage=Stage.PENDING, refresh=refresh)
+        except SecretsAdapterError:
+            return keys  # no rotation under way (or its version is gone): the current set
+        return keys.merged(JwtKeySet.from_value(pending.value))
+
+    def jwt_verifier(self, name: str, **options: Any) -> JwtVerifier:
+        """A ``JwtVerifier`` over ``jwt_keys(name)`` (options: audience, issuer, leeway, ...)."""
+        from secrets_adapter.rotation.jwt_verifier import JwtVerifier
+
+        return JwtVerifier(lambda: self.jwt_keys(name, refresh=True), **options)
+
+    def keyring(self, name: str) -> Keyring:
+        """``encrypt`` / ``decrypt`` / ``reencrypt`` with the key ring in ``name`` (a plain key,
+        such as a migrated ``ENCRYPTION_KEY``, is a ring of one). Reads go through the cache."""
+        from secrets_adapter.rotation.keyring import Keyring
+        from secrets_adapter.rotation.rotators.keyring import KeyRing
+
+        return Keyring(
+            lambda: KeyRing.from_value(self.get(name).value),
+            reload=lambda: KeyRing.from_value(self.get(name, refresh=True).value),
+        )
+
+    def retire_key(
+        self, name: str, key_id: str, *, still_in_use: Sequence[bytes] = (), force: bool = False
+    ) -> VersionInfo:
+        """Remove ``key_id`` from the key ring ``name`` (a new version; the old one stays
+        ``previous``). The primary key is never retired. ``still_in_use``: tokens the app still
+        stores — if one needs the key, the retire is refused unless ``force``."""
+        from secrets_adapter.rotation.keyring import Keyring
+        from secrets_adapter.rotation.rotators.keyring import KeyRing
+
+        full = self.qualify(name)
+        secret = self.get(full, refresh=True)
+        smaller = KeyRing.from_value(secret.value).without(key_id, name=full)
+        users = sum(1 for token in still_in_use if Keyring.key_id(token) == key_id)
+        if users and not force:
+            raise ValidationError(
+                f"Key {key_id!r} of {full!r} still protects {users} of the given tokens: "
+                "re-encrypt them (keyring(name).reencrypt) first, or retire with force=True "
+                "to make them undecryptable.",
+                secret_name=full,
+            )
+        # expected_current: a rotation that finished meanwhile is not undone
+        return self.put_secret(full, smaller.to_value(), expected_current=secret.version_id)
 
     # --- cache ---------------------------------------------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from secrets_adapter.monitoring.rules import CountRule, default_rules
 from secrets_adapter.monitoring.server import make_metrics_server
 from secrets_adapter.monitoring.status import format_table, status_rows
 from secrets_adapter.rotation.schedule import rotation_schedule
+from secrets_adapter.rotation.state import rotation_health
 
 __all__ = ["metrics_group", "monitoring_group", "status_command"]
 
@@ -134,19 +134,11 @@ def rules_command(as_json: bool) -> None:
         click.echo(f"{rule.id:<20} {rule.severity.value:<9} {when:<24} {rule.description}")
 
 
-def _schedule_dates(
-    default_every: timedelta,
-) -> Callable[[SecretMetadata], tuple[datetime | None, datetime | None]]:
-    """Last/next rotation from the schedule in the secret's tags (``rotation schedule``); a
-    secret with no interval configured is held to ``default_every``."""
-
-    def dates(meta: SecretMetadata) -> tuple[datetime | None, datetime | None]:
-        schedule = rotation_schedule(meta)
-        last = schedule.last_rotated
-        every = schedule.every or default_every
-        return last, (last + every if last is not None else None)
-
-    return dates
+def _schedule_dates(meta: SecretMetadata) -> tuple[datetime | None, datetime | None]:
+    """Last/next rotation from the schedule in the secret's tags — what ``describe`` and
+    ``rotation status`` show."""
+    schedule = rotation_schedule(meta)
+    return schedule.last_rotated, schedule.next_rotation
 
 
 @click.command("status")
@@ -155,13 +147,14 @@ def _schedule_dates(
     type=click.IntRange(min=1),
     default=90,
     show_default=True,
-    help="Interval for secrets with no rotation schedule of their own.",
+    help="Flag secrets with no rotation schedule not rotated for this many days.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_cli
 @handle_errors
 def status_command(state: CliContext, rotation_days: int, as_json: bool) -> None:
-    """One row per secret: backend, version, last/next rotation, cache, recent failures."""
+    """One row per secret: backend, version, last/next rotation, cache, failed rotation runs
+    since the last finished one, and its state (a failed or unfinished step shows here)."""
     adapter = state.adapter()
     settings = adapter.settings.cache
     cache = f"ttl {int(settings.ttl.total_seconds())}s" if settings.enabled else "off"
@@ -172,7 +165,9 @@ def status_command(state: CliContext, rotation_days: int, as_json: bool) -> None
         backend=adapter.provider.kind,
         now=now,
         cache=cache,
-        dates=_schedule_dates(timedelta(days=rotation_days)),
+        dates=_schedule_dates,
+        health=lambda meta: rotation_health(meta, now),
+        unscheduled_max_age=timedelta(days=rotation_days),
     )
     if as_json:
         click.echo(json.dumps([asdict(row) for row in rows], default=str, indent=2))

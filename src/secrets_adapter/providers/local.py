@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
@@ -49,6 +49,7 @@ __all__ = ["LocalProvider"]
 
 _KIND = "local"
 _MAX_TOKEN_LENGTH = 256
+_LEASE_TAG = "secrets-adapter:rotation-lease"  # the rotation engine's tag (rotation.state)
 
 
 def _labels(tx: Transaction, name: str) -> dict[str, frozenset[Stage]]:
@@ -70,6 +71,13 @@ def _store_labels(tx: Transaction, name: str, labels: LabelMap) -> None:
     records.replace_labels(
         tx, name, {vid: [stage.value for stage in stages] for vid, stages in labels.items()}
     )
+
+
+def _lease_active(expiry: str, now: datetime) -> bool:
+    try:
+        return now < datetime.fromisoformat(expiry)
+    except ValueError:
+        return False  # an unreadable lease is free
 
 
 def _check_token(token: str, name: str) -> str:
@@ -382,6 +390,32 @@ class LocalProvider:
         validate_name(name)
         with self._store.write() as tx:
             records.set_tags(tx, name, merged_tags(self._live(tx, name).tags, tags))
+
+    def acquire_rotation_lease(self, name: str, *, owner: str, ttl: timedelta) -> bool:
+        """Take the rotation lease of ``name`` for ``ttl`` in one write transaction (the write
+        lock is held from the read to the write): of two callers, exactly one gets it.
+
+        Kept in the ``secrets-adapter:rotation-lease`` tag as ``owner@expiry`` so that every
+        reader (``rotation status``) sees it; an expired lease is free.
+        """
+        validate_name(name)
+        now = self._clock()
+        with self._store.write() as tx:
+            tags = self._live(tx, name).tags
+            holder, _, expiry = tags.get(_LEASE_TAG, "").partition("@")
+            if holder and holder != owner and _lease_active(expiry, now):
+                return False
+            lease = f"{owner}@{(now + ttl).isoformat()}"
+            records.set_tags(tx, name, merged_tags(tags, {_LEASE_TAG: lease}))
+        return True
+
+    def release_rotation_lease(self, name: str, *, owner: str) -> None:
+        """Free the rotation lease of ``name`` if ``owner`` holds it."""
+        validate_name(name)
+        with self._store.write() as tx:
+            tags = self._live(tx, name).tags
+            if tags.get(_LEASE_TAG, "").partition("@")[0] == owner:
+                records.set_tags(tx, name, merged_tags(tags, {_LEASE_TAG: ""}))
 
     def delete(
         self,

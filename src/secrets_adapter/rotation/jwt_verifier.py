@@ -6,9 +6,16 @@
   cannot choose its own algorithm, and ``alg: none`` is always refused;
 - a token signed by a retired key verifies until that key's ``verify_until`` (the grace window),
   measured on an injected clock, then is refused;
-- an unknown ``kid`` (a key newer than the loaded set) reloads the key set, at most once per
-  ``reload_interval``, so a flood of forged kids cannot hammer the secret store; the set is also
-  reloaded when older than ``max_age`` so that retirements are seen.
+- the pending key (published one rotation ahead) and the keys of a rotation's pending version
+  verify too, so a token a peer signs right after it rotated never meets an unknown ``kid``;
+- an unknown ``kid`` reloads the key set, at most once per ``reload_interval``, so a flood of
+  forged kids cannot hammer the secret store; the set is also reloaded when older than
+  ``max_age`` so that retirements are seen (keep ``max_age`` below the rotation interval);
+- a token with no ``kid`` (signed before migration, by an app that knew one key) is checked
+  against the ``legacy`` key while it is in the set.
+
+``load`` returns the key set: ``adapter.jwt_keys(name, refresh=True)`` (current and pending
+versions together), or a ``SecretValue`` holding one.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from typing import Any
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.errors import ConfigurationError
 from secrets_adapter.models import SecretValue
-from secrets_adapter.rotation.rotators.jwt import JwtKey, JwtKeySet
+from secrets_adapter.rotation.rotators.jwt import LEGACY_KID, JwtKey, JwtKeySet
 
 try:
     import jwt
@@ -51,11 +58,12 @@ def sign_token(
 
 
 class JwtVerifier:
-    """Verifies tokens against the key set ``load()`` returns (e.g. ``adapter.get(name).value``)."""
+    """Verifies tokens against the key set ``load()`` returns (``adapter.jwt_keys(name,
+    refresh=True)``); ``adapter.jwt_verifier(name)`` builds one."""
 
     def __init__(
         self,
-        load: Callable[[], SecretValue],
+        load: Callable[[], SecretValue | JwtKeySet],
         *,
         audience: str | None = None,
         issuer: str | None = None,
@@ -84,6 +92,8 @@ class JwtVerifier:
         alg, kid = header.get("alg"), header.get("kid")
         if not isinstance(alg, str) or alg.lower() == "none":
             raise TokenRejectedError("Unsigned tokens (alg none) are refused.")
+        if kid is None:
+            kid = LEGACY_KID  # made before migration, with the one key the app had
         if not isinstance(kid, str) or not kid:
             raise TokenRejectedError("The token has no key id (kid).")
         key = self._key(kid)
@@ -109,7 +119,10 @@ class JwtVerifier:
             stale = self._loaded_at is None or now - self._loaded_at >= self._max_age
             may_reload = self._loaded_at is None or now - self._loaded_at >= self._reload_interval
             if stale or (kid not in self._keys and may_reload):
-                self._keys = JwtKeySet.from_value(self._load()).by_kid()
+                loaded = self._load()
+                if isinstance(loaded, SecretValue):
+                    loaded = JwtKeySet.from_value(loaded)
+                self._keys = loaded.by_kid()
                 self._loaded_at = now
                 self.loads += 1
             return self._keys.get(kid)
