@@ -30,6 +30,11 @@ EXPECTED_ALL = {
     "ConflictError",
     "DecryptionError",
     "IntegrityError",
+    "JwtKey",
+    "JwtKeySet",
+    "JwtVerifier",
+    "KeyRing",
+    "Keyring",
     "MigrationError",
     "PolicyDeniedError",
     "Provider",
@@ -51,6 +56,7 @@ EXPECTED_ALL = {
     "WritableProvider",
     "__version__",
     "secret_as_dict",
+    "sign_token",
 }
 
 
@@ -143,6 +149,25 @@ EXPECTED_SIGNATURES: dict[str, tuple[list[Param], str]] = {
     "describe_secret": ([SELF, Param("name", POSITIONAL, "str")], "SecretMetadata"),
     "list_secrets": ([SELF, Param("prefix", POSITIONAL, "str | None", None)], "list[str]"),
     "rotate_secret": ([SELF, Param("name", POSITIONAL, "str")], "VersionInfo"),
+    "keyring": ([SELF, Param("name", POSITIONAL, "str")], "Keyring"),
+    "jwt_keys": (
+        [SELF, Param("name", POSITIONAL, "str"), _kw("refresh", "bool", False)],
+        "JwtKeySet",
+    ),
+    "jwt_verifier": (
+        [SELF, Param("name", POSITIONAL, "str"), Param("options", VAR_KEYWORD, "Any")],
+        "JwtVerifier",
+    ),
+    "retire_key": (
+        [
+            SELF,
+            Param("name", POSITIONAL, "str"),
+            Param("key_id", POSITIONAL, "str"),
+            _kw("still_in_use", "Sequence[bytes]", ()),
+            _kw("force", "bool", False),
+        ],
+        "VersionInfo",
+    ),
     "from_env": (
         [
             Param("environ", POSITIONAL, "Mapping[str, str] | None", None),

@@ -88,7 +88,21 @@ class JwtVerifier:
 
     def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or a ``jwt.InvalidTokenError`` saying why it was refused."""
-        header = jwt.get_unverified_header(token)
+        key = self.key_for_header(jwt.get_unverified_header(token))
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key.verification_key(),
+            algorithms=[key.alg],
+            audience=self._audience,
+            issuer=self._issuer,
+            leeway=self._leeway,
+        )
+        return claims
+
+    def key_for_header(self, header: Mapping[str, Any]) -> JwtKey:
+        """The key that may verify a token with this (unverified) header, or
+        ``TokenRejectedError``: what a library's key loader (Flask-JWT-Extended's
+        ``decode_key_loader``) calls before it checks the signature itself."""
         alg, kid = header.get("alg"), header.get("kid")
         if not isinstance(alg, str) or alg.lower() == "none":
             raise TokenRejectedError("Unsigned tokens (alg none) are refused.")
@@ -103,15 +117,7 @@ class JwtVerifier:
             raise TokenRejectedError("The token's algorithm is not the one pinned for its key.")
         if not key.verifies_at(self._clock()):
             raise TokenRejectedError("The token's signing key was retired and its grace ended.")
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key.verification_key(),
-            algorithms=[key.alg],
-            audience=self._audience,
-            issuer=self._issuer,
-            leeway=self._leeway,
-        )
-        return claims
+        return key
 
     def _key(self, kid: str) -> JwtKey | None:
         with self._lock:

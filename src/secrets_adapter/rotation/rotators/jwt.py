@@ -109,6 +109,16 @@ class JwtKey:
                 "rotate the secret to get a text key."
             ) from None
 
+    def verification_text(self) -> str:
+        """What a library verifies with, as text: the HMAC secret, or the public key PEM."""
+        if self.alg in HMAC_ALGORITHMS:
+            return self.secret_text()
+        public = self.verification_key()
+        pem: bytes = public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return pem.decode()
+
     def to_json(self) -> dict[str, str | bool | None]:
         return {
             "kid": self.kid,
@@ -174,7 +184,12 @@ class JwtKeySet:
         """Both sets' keys (``self`` wins on a kid in both): what a verifier accepts while a
         rotation's pending version exists beside the current one."""
         known = self.by_kid()
-        extra = tuple(key for key in other.keys if key.kid not in known)
+        # the other set's keys only verify: signing stays with this set's current key
+        extra = tuple(
+            replace(key, pending=True) if key.active else key
+            for key in other.keys
+            if key.kid not in known
+        )
         return JwtKeySet(keys=(*self.keys, *extra))
 
     def rotated(

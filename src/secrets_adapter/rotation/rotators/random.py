@@ -17,7 +17,7 @@ import secrets
 import string
 
 from secrets_adapter.errors import ConfigurationError, SecretFormatError
-from secrets_adapter.models import SecretValue
+from secrets_adapter.models import SecretValue, json_object
 from secrets_adapter.rotation.rotator import RotationContext
 
 __all__ = ["ALPHABETS", "RandomRotator", "random_value"]
@@ -96,6 +96,8 @@ class RandomRotator:
             length = context.int_option("length", DEFAULT_LENGTH)
             if len(text) != length or not set(text) <= set(_alphabet(context)):
                 problems.append(f"it is not {length} characters of the configured alphabet")
+        if json_object(context.current.value) is not None:
+            problems.append("the current value is a JSON object and this is a plain string")
         current_size = _key_size(context.current.value.reveal_text())
         if current_size in KEY_SIZES and _key_size(text) != current_size:
             problems.append(
