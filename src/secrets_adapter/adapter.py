@@ -213,6 +213,7 @@ class SecretsAdapter:
                 self._audit.rotation_listener(principal=self._principal, provider=kind)
             )
         self._clock = clock
+        self._monotonic = monotonic_clock
         self._served = ServedValues()
         self._qualified: dict[str, str] = {}
         self._cache: SecretCache | None = None
@@ -601,6 +602,8 @@ class SecretsAdapter:
         """A ``JwtVerifier`` over ``jwt_keys(name)`` (options: audience, issuer, leeway, ...)."""
         from secrets_adapter.rotation.jwt_verifier import JwtVerifier
 
+        options.setdefault("clock", self._clock)  # grace windows on the adapter's clocks
+        options.setdefault("monotonic_clock", self._monotonic)
         return JwtVerifier(lambda: self.jwt_keys(name, refresh=True), **options)
 
     def keyring(self, name: str) -> Keyring:
