@@ -7,6 +7,7 @@ Compatible with the design the project comes from (``get_secret`` returns a dict
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -52,7 +53,7 @@ from secrets_adapter.providers.base import Provider, VersionedProvider, Writable
 from secrets_adapter.providers.factory import build_provider
 from secrets_adapter.redaction import RedactingFilter, ServedValues
 from secrets_adapter.references import resolve_references
-from secrets_adapter.rotation.app_value import app_value
+from secrets_adapter.rotation.app_value import app_value, key_set_kind
 from secrets_adapter.validation import validate_name
 
 if TYPE_CHECKING:
@@ -604,6 +605,7 @@ class SecretsAdapter:
 
         options.setdefault("clock", self._clock)  # grace windows on the adapter's clocks
         options.setdefault("monotonic_clock", self._monotonic)
+        options.setdefault("peek", lambda: self.jwt_keys(name))  # the cached set, no refresh
         return JwtVerifier(lambda: self.jwt_keys(name, refresh=True), **options)
 
     def keyring(self, name: str) -> Keyring:
@@ -612,10 +614,18 @@ class SecretsAdapter:
         from secrets_adapter.rotation.keyring import Keyring
         from secrets_adapter.rotation.rotators.keyring import KeyRing
 
-        return Keyring(
-            lambda: KeyRing.from_value(self.get(name).value),
-            reload=lambda: KeyRing.from_value(self.get(name, refresh=True).value),
-        )
+        def reload() -> KeyRing:
+            # A plain key put by hand (not rotated) still lets the previous version's keys
+            # decrypt, as a .env-era app that kept "the previous key" did.
+            current = self.get(name, refresh=True).value
+            ring = KeyRing.from_value(current)
+            if key_set_kind(current) is None:
+                with contextlib.suppress(SecretsAdapterError):
+                    older = KeyRing.from_value(self.get(name, stage=Stage.PREVIOUS).value)
+                    ring = KeyRing(keys=(*older.keys, *ring.keys))
+            return ring
+
+        return Keyring(lambda: KeyRing.from_value(self.get(name).value), reload=reload)
 
     def retire_key(
         self, name: str, key_id: str, *, still_in_use: Sequence[bytes] = (), force: bool = False

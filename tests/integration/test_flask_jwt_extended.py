@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jwt
 import pytest
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 from flask.testing import FlaskClient
 from flask_jwt_extended import JWTManager, create_access_token, get_jwt_identity, jwt_required
 
@@ -17,8 +17,7 @@ from secrets_adapter import SecretsAdapter
 from secrets_adapter.flask import FlaskSecrets
 from secrets_adapter.localstore import init_store
 from secrets_adapter.rotation.rotators.jwt import LEGACY_KID
-from tests.unit.rotation.helpers import Ticker
-from tests.unit.rotation.test_keyring import FakeClock
+from tests.unit.rotation.helpers import FakeClock, Ticker
 
 PREFIX = "gaara/prod"
 NAME = f"{PREFIX}/jwt-secret-key"
@@ -36,14 +35,14 @@ def _app(adapter: SecretsAdapter, *, manager_first: bool) -> Flask:
         secrets = FlaskSecrets(app, adapter=adapter, mapping=MAPPING)
         secrets.init_jwt(JWTManager(app))
 
-    @app.post("/login")
-    def login() -> object:
+    def login() -> Response:
         return jsonify(access_token=create_access_token(identity="amina"))
 
-    @app.get("/me")
-    @jwt_required()
-    def me() -> object:
+    def me() -> Response:
         return jsonify(user=get_jwt_identity())
+
+    app.add_url_rule("/login", view_func=login, methods=["POST"])
+    app.add_url_rule("/me", view_func=jwt_required()(me))
 
     return app
 
@@ -119,7 +118,7 @@ def test_forged_tokens_are_refused(store: tuple[SecretsAdapter, FakeClock, Ticke
     client = _app(adapter, manager_first=True).test_client()
     adapter.rotate_secret(NAME)
     claims = {"sub": "mallory", "type": "access", "fresh": False, "jti": "x", "exp": 4_102_444_800}
-    unknown = jwt.encode(claims, "guess", algorithm="HS256", headers={"kid": "nope"})
+    unknown = jwt.encode(claims, "g" * 32, algorithm="HS256", headers={"kid": "nope"})
     wrong_key = jwt.encode(
         claims, "guess-guess-guess-guess-guess-guess", algorithm="HS256",
         headers={"kid": adapter.jwt_keys(NAME).active.kid},

@@ -23,7 +23,6 @@ import pytest
 
 from secrets_adapter import SecretsAdapter, sign_token
 from secrets_adapter.localstore import init_store
-from secrets_adapter.rotation.schedule import rotation_config_tags
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 

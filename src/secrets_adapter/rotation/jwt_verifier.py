@@ -15,7 +15,9 @@
   against the ``legacy`` key while it is in the set.
 
 ``load`` returns the key set: ``adapter.jwt_keys(name, refresh=True)`` (current and pending
-versions together), or a ``SecretValue`` holding one.
+versions together), or a ``SecretValue`` holding one; ``peek`` (optional) the cached set, which
+an unknown kid between reloads consults — so a rotation done by this very process is seen at
+once, with no backend call.
 """
 
 from __future__ import annotations
@@ -72,8 +74,10 @@ class JwtVerifier:
         max_age: timedelta = timedelta(minutes=5),
         clock: WallClock = utcnow,
         monotonic_clock: MonotonicClock = monotonic,
+        peek: Callable[[], SecretValue | JwtKeySet] | None = None,
     ) -> None:
         self._load = load
+        self._peek = peek
         self._audience = audience
         self._issuer = issuer
         self._leeway = leeway
@@ -125,10 +129,17 @@ class JwtVerifier:
             stale = self._loaded_at is None or now - self._loaded_at >= self._max_age
             may_reload = self._loaded_at is None or now - self._loaded_at >= self._reload_interval
             if stale or (kid not in self._keys and may_reload):
-                loaded = self._load()
-                if isinstance(loaded, SecretValue):
-                    loaded = JwtKeySet.from_value(loaded)
-                self._keys = loaded.by_kid()
+                self._keys = _parsed(self._load()).by_kid()
                 self._loaded_at = now
                 self.loads += 1
+            elif kid not in self._keys and self._peek is not None:
+                # Between reloads, the cached set (no backend call) may already be newer: this
+                # process rotated, and the rotation refreshed its cache.
+                peeked = _parsed(self._peek()).by_kid()
+                if kid in peeked:
+                    self._keys = peeked
             return self._keys.get(kid)
+
+
+def _parsed(loaded: SecretValue | JwtKeySet) -> JwtKeySet:
+    return JwtKeySet.from_value(loaded) if isinstance(loaded, SecretValue) else loaded

@@ -4,6 +4,7 @@ Lambda — and a rotator that makes a wrong value fails at *test* while ``curren
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,10 +12,15 @@ from secrets_adapter import ConfigurationError, RotationError, SecretsAdapter
 from secrets_adapter.models import SecretValue, Stage
 from secrets_adapter.rotation.engine import RotationEngine
 from secrets_adapter.rotation.lambda_handler import handle_rotation_event
-from secrets_adapter.rotation.rotator import RotationContext
+from secrets_adapter.rotation.rotator import RotationContext, Rotator
 from secrets_adapter.rotation.rotators import builtin_rotators
-from secrets_adapter.rotation.rotators.jwt import JwtKeySet, JwtRotator
-from secrets_adapter.rotation.rotators.keyring import KeyRing, KeyringRotator
+from secrets_adapter.rotation.rotators.jwt import JwtKeySet, JwtRotator, new_key
+from secrets_adapter.rotation.rotators.keyring import (
+    KeyRing,
+    KeyringKey,
+    KeyringRotator,
+    key_id_for,
+)
 from secrets_adapter.rotation.rotators.random import RandomRotator
 from secrets_adapter.rotation.schedule import rotation_config_tags
 from secrets_adapter.rotation.state import TAG_STATE
@@ -61,7 +67,7 @@ def test_the_lambda_refuses_a_secret_without_rotator() -> None:
 class _BadValue:
     """A rotator forced to produce a wrong value; its test step is the real rotator's."""
 
-    def __init__(self, real: RandomRotator | JwtRotator | KeyringRotator, bad: SecretValue):
+    def __init__(self, real: Rotator, bad: SecretValue) -> None:
         self.real, self.bad = real, bad
         self.name = real.name
 
@@ -76,69 +82,55 @@ class _BadValue:
 
 
 KEY = base64.b64encode(bytes(range(32))).decode()
-JWT_NAME, KEY_NAME = "app/jwt", "app/encryption-key"
-BAD_CASES = {
+LEGACY_JWT = "legacy-jwt-secret-of-some-length"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _ring_key(size: int) -> KeyringKey:
+    text = base64.b64encode(b"\x01" * size).decode()
+    return KeyringKey(id=key_id_for(text), key=text, created_at=NOW)
+
+
+def _jwt_without_pending_and_old_key() -> SecretValue:
+    return JwtKeySet(keys=(new_key("HS256", now=NOW),)).to_value()
+
+
+# case: (rotator, options, current value, the real rotator, the wrong value it is made to create)
+BAD_CASES: dict[str, tuple[str, dict[str, str], str, Rotator, SecretValue]] = {
     "random --bytes 32 gets 40 characters": (
-        "random",
-        {"bytes": "32"},
-        KEY,
-        RandomRotator(),
-        "A" * 40,
+        "random", {"bytes": "32"}, KEY, RandomRotator(), SecretValue("A" * 40)
     ),
-    "random without --bytes on a 32-byte key": ("random", {}, KEY, RandomRotator(), "x" * 40),
-    "random on a JSON value": ("random", {}, '{"user": "u"}', RandomRotator(), "y" * 40),
-    "jwt set with no pending key": (
-        "jwt",
-        {},
-        "legacy-jwt-secret-of-some-length",
-        JwtRotator(),
-        None,
+    "random without --bytes on a 32-byte key": (
+        "random", {}, KEY, RandomRotator(), SecretValue("x" * 40)
+    ),
+    "random on a JSON value": (
+        "random", {}, '{"user": "u"}', RandomRotator(), SecretValue("y" * 40)
+    ),
+    "jwt set with no pending key and the old key gone": (
+        "jwt", {}, LEGACY_JWT, JwtRotator(), _jwt_without_pending_and_old_key()
     ),
     "jwt value that is a plain string": (
-        "jwt",
-        {},
-        "legacy-jwt-secret-of-some-length",
-        JwtRotator(),
-        "z" * 40,
+        "jwt", {}, LEGACY_JWT, JwtRotator(), SecretValue("z" * 40)
     ),
-    "keyring that lost the old primary": ("keyring", {}, KEY, KeyringRotator(), None),
-    "keyring primary of 16 bytes": ("keyring", {}, KEY, KeyringRotator(), "short"),
-}
-
-
-def _bad_value(case: str, current: str) -> SecretValue:
-    rotator, _options, _value, _real, bad = BAD_CASES[case]
-    if bad is not None and bad != "short":
-        return SecretValue(bad)
-    if rotator == "jwt":
-        keys = JwtKeySet.from_value(SecretValue(current))
-        from secrets_adapter.rotation.rotators.jwt import new_key
-        from secrets_adapter.rotation.rotators.jwt import JwtKeySet as Set
-
-        fresh = new_key("HS256", now=keys.keys[0].created_at)
-        return Set(keys=(fresh,)).to_value()  # old key gone, nothing pending
-    from secrets_adapter.rotation.rotators.keyring import KeyringKey, key_id_for
-
-    text = base64.b64encode(b"\x01" * (16 if bad == "short" else 32)).decode()
-    new = KeyringKey(
-        id=key_id_for(text),
-        key=text,
-        created_at=KeyRing.from_value(SecretValue(current)).primary.created_at,
-    )
-    if bad == "short":
-        return KeyRing.from_value(SecretValue(current)).rotated(new, now=new.created_at).to_value()
-    return KeyRing(keys=(new,)).to_value()
+    "keyring that lost the old primary": (
+        "keyring", {}, KEY, KeyringRotator(), KeyRing(keys=(_ring_key(32),)).to_value()
+    ),
+    "keyring primary of 16 bytes": (
+        "keyring", {}, KEY, KeyringRotator(),
+        KeyRing.from_value(SecretValue(KEY)).rotated(_ring_key(16), now=NOW).to_value(),
+    ),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("case", sorted(BAD_CASES))
 def test_a_wrong_value_fails_at_test_and_current_keeps_serving(case: str) -> None:
-    rotator_name, options, current, real, _bad = BAD_CASES[case]
+    rotator_name, options, current, real, bad = BAD_CASES[case]
     provider = InMemoryProvider({"app/secret": current})
     provider.set_tags(
         "app/secret", rotation_config_tags(rotator=rotator_name, every=None, options=options)
     )
     before = provider.get("app/secret")
-    forced = _BadValue(real, _bad_value(case, current))
+    forced = _BadValue(real, bad)
     engine = RotationEngine(provider, {rotator_name: forced})
     with pytest.raises(RotationError) as failed:
         engine.rotate("app/secret")
