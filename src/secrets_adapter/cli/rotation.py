@@ -70,7 +70,7 @@ def rotation_dict(metadata: SecretMetadata, now: datetime) -> dict[str, Any]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") if moment is not None else None
+    return moment.isoformat() if moment is not None else None  # as ``describe --json``
 
 
 def rotation_lines(metadata: SecretMetadata, now: datetime) -> list[tuple[str, str]]:
