@@ -14,6 +14,7 @@ takes as given: ``adapter`` (a ``SecretsAdapter`` over that store with the prefi
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -190,9 +191,14 @@ def test_quick_start_shell_stores_reads_lists_and_rotates(tmp_path: Path) -> Non
     lines = stdout.splitlines()
     assert STRIPE_KEY in lines  # `get` printed the value alone on its line
     assert f'["{PREFIX}/stripe-api-key"]' in lines  # list --json
-    current = run([CLI, "get", f"{PREFIX}/stripe-api-key"], tmp_path)
-    assert current.returncode == 0
-    assert current.stdout.strip() not in ("", STRIPE_KEY)  # rotate made a new current value
+    stripe = run([CLI, "get", f"{PREFIX}/stripe-api-key"], tmp_path)
+    assert stripe.stdout.strip() == STRIPE_KEY  # nothing rotated what Stripe issued
+    refused = run([CLI, "rotate", f"{PREFIX}/stripe-api-key"], tmp_path)
+    assert refused.returncode != 0 and "rotation configure" in refused.stderr
+    ring = json.loads(run([CLI, "get", f"{PREFIX}/encryption-key"], tmp_path).stdout)
+    assert [len(base64.b64decode(k["key"])) for k in ring["keys"]] == [32, 32]  # old key kept
+    versions = run([CLI, "versions", f"{PREFIX}/encryption-key", "--json"], tmp_path)
+    assert len(json.loads(versions.stdout)) == 2
     assert oct((tmp_path / ".secrets" / "master.key").stat().st_mode & 0o777) == "0o600"
 
 
