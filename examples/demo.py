@@ -181,9 +181,7 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
             "configure",
             key_name,
             "--rotator",
-            "random",
-            "--bytes",
-            "32",
+            "keyring",
             "--every",
             "90d",
         )
