@@ -522,7 +522,8 @@ class SecretsAdapter:
         every: timedelta | None = None,
         options: Mapping[str, str] | None = None,
     ) -> SecretMetadata:
-        """Choose how ``name`` rotates (``random``, ``jwt``, ``postgres``) and how often.
+        """Choose how ``name`` rotates (``jwt``, ``keyring``, ``postgres``, ``random``, ...) and
+        how often; a secret is rotated only once this chose its rotator.
 
         Stored in the secret's tags, so every process and the Lambda handler see it; options of an
         earlier configuration are removed. Needs the ``rotate`` permission and is audited.
@@ -588,16 +589,11 @@ class SecretsAdapter:
         return self._rotation
 
     def jwt_keys(self, name: str, *, refresh: bool = False) -> JwtKeySet:
-        """The JWT key set of ``name``: its current version's keys plus those of a rotation's
-        pending version (what a verifier must accept; ``active`` is the key that signs)."""
+        """The JWT key set of ``name``: ``active`` signs; the pending key (published one
+        rotation ahead) and previous keys in grace verify. Read through the cache."""
         from secrets_adapter.rotation.rotators.jwt import JwtKeySet
 
-        keys = JwtKeySet.from_value(self.get(name, refresh=refresh).value)
-        try:
-            pending = self.get(name, stage=Stage.PENDING, refresh=refresh)
-        except SecretsAdapterError:
-            return keys  # no rotation under way (or its version is gone): the current set
-        return keys.merged(JwtKeySet.from_value(pending.value))
+        return JwtKeySet.from_value(self.get(name, refresh=refresh).value)
 
     def jwt_verifier(self, name: str, **options: Any) -> JwtVerifier:
         """A ``JwtVerifier`` over ``jwt_keys(name)`` (options: audience, issuer, leeway, ...)."""

@@ -4,8 +4,8 @@ still in grace — through the extension's own hooks, so views keep ``@jwt_requi
 - ``encode_key_loader`` → the current key (the HMAC secret text, or the PEM private key);
 - ``additional_headers_loader`` → its ``kid``, so a verifier knows which key signed;
 - ``decode_key_loader`` → the key the token's ``kid`` names, if the set still accepts it: the
-  pending key published for the next rotation and the keys of a rotation under way are accepted,
-  so a token a peer worker signs right after it rotated never meets an unknown kid; a retired key
+  pending key published for the next rotation is accepted, so a token a peer worker signs right
+  after it rotated never meets an unknown kid; a retired key
   past its grace, an unknown kid, ``alg: none`` or an algorithm other than the key's is refused
   (Flask-JWT-Extended answers with its invalid-token response). A token with no ``kid`` (signed
   before migration) is checked against the migrated key while it is in grace.

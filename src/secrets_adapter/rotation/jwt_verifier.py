@@ -6,16 +6,16 @@
   cannot choose its own algorithm, and ``alg: none`` is always refused;
 - a token signed by a retired key verifies until that key's ``verify_until`` (the grace window),
   measured on an injected clock, then is refused;
-- the pending key (published one rotation ahead) and the keys of a rotation's pending version
-  verify too, so a token a peer signs right after it rotated never meets an unknown ``kid``;
+- the pending key (published one rotation ahead) verifies too, so a token a peer signs right
+  after it rotated never meets an unknown ``kid``;
 - an unknown ``kid`` reloads the key set, at most once per ``reload_interval``, so a flood of
   forged kids cannot hammer the secret store; the set is also reloaded when older than
   ``max_age`` so that retirements are seen (keep ``max_age`` below the rotation interval);
 - a token with no ``kid`` (signed before migration, by an app that knew one key) is checked
   against the ``legacy`` key while it is in the set.
 
-``load`` returns the key set: ``adapter.jwt_keys(name, refresh=True)`` (current and pending
-versions together), or a ``SecretValue`` holding one; ``peek`` (optional) the cached set, which
+``load`` returns the key set: ``adapter.jwt_keys(name, refresh=True)``, or a ``SecretValue``
+holding one; ``peek`` (optional) the cached set, which
 an unknown kid between reloads consults — so a rotation done by this very process is seen at
 once, with no backend call.
 """

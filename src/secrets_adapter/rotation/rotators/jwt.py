@@ -180,18 +180,6 @@ class JwtKeySet:
     def by_kid(self) -> Mapping[str, JwtKey]:
         return {key.kid: key for key in self.keys}
 
-    def merged(self, other: JwtKeySet) -> JwtKeySet:
-        """Both sets' keys (``self`` wins on a kid in both): what a verifier accepts while a
-        rotation's pending version exists beside the current one."""
-        known = self.by_kid()
-        # the other set's keys only verify: signing stays with this set's current key
-        extra = tuple(
-            replace(key, pending=True) if key.active else key
-            for key in other.keys
-            if key.kid not in known
-        )
-        return JwtKeySet(keys=(*self.keys, *extra))
-
     def rotated(
         self, *, now: datetime, grace: timedelta, make_key: Callable[[datetime], JwtKey]
     ) -> JwtKeySet:
