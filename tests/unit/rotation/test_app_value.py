@@ -83,3 +83,29 @@ def test_the_plain_key_is_masked_by_the_redaction_filter(
     with caplog.at_level(logging.INFO, logger="test.app_value"):
         logger.info("signing with %s", text)
     assert text not in caplog.text
+
+
+def test_key_material_never_shows_in_reprs_or_errors() -> None:
+    from secrets_adapter import KeyRing, RotationError, SecretValue
+    from tests.sentinel import SENTINEL
+
+    provider = InMemoryProvider({JWT_NAME: SENTINEL, KEY_NAME: SENTINEL})
+    provider.set_tags(JWT_NAME, rotation_config_tags(rotator="jwt", every=None, options={}))
+    provider.set_tags(KEY_NAME, rotation_config_tags(rotator="keyring", every=None, options={}))
+    adapter = SecretsAdapter(provider=provider, prefix=PREFIX)
+    adapter.rotate_secret("jwt-secret-key")
+    keys = adapter.jwt_keys("jwt-secret-key")
+    texts = [repr(keys), repr(keys.keys), repr(adapter.keyring("encryption-key"))]
+    texts.append(repr(KeyRing.from_value(SecretValue(SENTINEL))))
+    with pytest.raises(Exception) as not_a_key:  # the sentinel is not base64 of 32 bytes
+        adapter.keyring("encryption-key").encrypt(b"x")
+    texts += [str(not_a_key.value), repr(not_a_key.value.args)]
+    # a keyring rotation from that value still keeps it, and its errors stay clean
+    adapter.rotate_secret("encryption-key")
+    provider.put(
+        KEY_NAME, SecretValue('{"format": "secrets-adapter/keyring", "keys": "' + SENTINEL + '"}')
+    )
+    with pytest.raises(RotationError) as broken:
+        adapter.rotate_secret("encryption-key")
+    texts += [str(broken.value), repr(broken.value.__cause__)]
+    assert not any(SENTINEL in text for text in texts), texts
