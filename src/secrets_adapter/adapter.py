@@ -624,7 +624,7 @@ class SecretsAdapter:
         return Keyring(lambda: KeyRing.from_value(self.get(name).value), reload=reload)
 
     def retire_key(
-        self, name: str, key_id: str, *, still_in_use: Sequence[bytes] = (), force: bool = False
+        self, name: str, key_id: str, *, still_in_use: Iterable[bytes] = (), force: bool = False
     ) -> VersionInfo:
         """Remove ``key_id`` from the key ring ``name`` (a new version; the old one stays
         ``previous``). The primary key is never retired. ``still_in_use``: tokens the app still

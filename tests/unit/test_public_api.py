@@ -163,7 +163,7 @@ EXPECTED_SIGNATURES: dict[str, tuple[list[Param], str]] = {
             SELF,
             Param("name", POSITIONAL, "str"),
             Param("key_id", POSITIONAL, "str"),
-            _kw("still_in_use", "Sequence[bytes]", ()),
+            _kw("still_in_use", "Iterable[bytes]", ()),
             _kw("force", "bool", False),
         ],
         "VersionInfo",
