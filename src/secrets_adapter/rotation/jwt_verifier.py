@@ -8,8 +8,9 @@
   measured on an injected clock, then is refused;
 - the pending key (published one rotation ahead) verifies too, so a token a peer signs right
   after it rotated never meets an unknown ``kid``;
-- an unknown ``kid`` reloads the key set, at most once per ``reload_interval``, so a flood of
-  forged kids cannot hammer the secret store; the set is also reloaded when older than
+- an unknown ``kid`` reloads the key set, at most once per ``reload_interval`` (1 s), so a
+  flood of forged kids cannot hammer the secret store — this also covers the first rotation of a
+  migrated key, which had no key published ahead; the set is also reloaded when older than
   ``max_age`` so that retirements are seen (keep ``max_age`` below the rotation interval);
 - a token with no ``kid`` (signed before migration, by an app that knew one key) is checked
   against the ``legacy`` key while it is in the set.
@@ -70,7 +71,7 @@ class JwtVerifier:
         audience: str | None = None,
         issuer: str | None = None,
         leeway: timedelta = timedelta(0),
-        reload_interval: timedelta = timedelta(seconds=30),
+        reload_interval: timedelta = timedelta(seconds=1),
         max_age: timedelta = timedelta(minutes=5),
         clock: WallClock = utcnow,
         monotonic_clock: MonotonicClock = monotonic,
