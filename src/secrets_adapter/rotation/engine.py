@@ -230,10 +230,12 @@ class RotationEngine:
         if failure is not None:
             # Raised outside the ``except`` block: a foreign exception's message might hold a
             # value, and even a suppressed ``__context__`` keeps it reachable.
+            # our errors never hold a value: their message says what was wrong
+            why = failure.message if isinstance(failure, SecretsAdapterError) else ""
             error = RotationError(
                 f"Rotation of secret {name!r} failed at step {step.value!r} "
-                f"({type(failure).__name__}); the current version still serves, and the next "
-                "rotation resumes at this step.",
+                f"({type(failure).__name__}{': ' + why if why else ''}); the current version "
+                "still serves, and the next rotation resumes at this step.",
                 secret_name=name,
                 provider=self._provider.kind,
                 step=step.value,
