@@ -25,16 +25,28 @@ from secrets_adapter.models import Secret, SecretMetadata, SecretValue, Stage, V
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 
 if TYPE_CHECKING:
+    from secrets_adapter.rotation.connections import (
+        CredentialSource,
+        RotatingConnector,
+        database_credentials,
+        rotating_sqlalchemy_engine,
+    )
     from secrets_adapter.rotation.jwt_verifier import JwtVerifier, sign_token
     from secrets_adapter.rotation.keyring import Keyring
     from secrets_adapter.rotation.rotators.jwt import JwtKey, JwtKeySet
     from secrets_adapter.rotation.rotators.keyring import KeyRing
+    from secrets_adapter.rotation.rotators.postgres import DatabaseCredentials
 
 __version__ = "0.1.0"
 
-# Key-set types, loaded on first use: a reader never imports the rotators, and PyJWT (the ``jwt``
-# extra) is needed only by whoever uses JwtVerifier / sign_token.
+# Rotation types, loaded on first use: a reader never imports the rotators, and PyJWT (the ``jwt``
+# extra) or psycopg (``postgres``) is needed only by whoever uses what needs it.
 _LAZY = {
+    "CredentialSource": "secrets_adapter.rotation.connections",
+    "DatabaseCredentials": "secrets_adapter.rotation.rotators.postgres",
+    "RotatingConnector": "secrets_adapter.rotation.connections",
+    "database_credentials": "secrets_adapter.rotation.connections",
+    "rotating_sqlalchemy_engine": "secrets_adapter.rotation.connections",
     "JwtKey": "secrets_adapter.rotation.rotators.jwt",
     "JwtKeySet": "secrets_adapter.rotation.rotators.jwt",
     "JwtVerifier": "secrets_adapter.rotation.jwt_verifier",
@@ -58,6 +70,8 @@ __all__ = [
     "AuditUnavailableError",
     "ConfigurationError",
     "ConflictError",
+    "CredentialSource",
+    "DatabaseCredentials",
     "DecryptionError",
     "IntegrityError",
     "JwtKey",
@@ -70,6 +84,7 @@ __all__ = [
     "Provider",
     "ProviderError",
     "ProviderUnavailableError",
+    "RotatingConnector",
     "RotationError",
     "Secret",
     "SecretFormatError",
@@ -85,6 +100,8 @@ __all__ = [
     "VersionedProvider",
     "WritableProvider",
     "__version__",
+    "database_credentials",
+    "rotating_sqlalchemy_engine",
     "secret_as_dict",
     "sign_token",
 ]
