@@ -371,11 +371,16 @@ class SecretsAdapter:
         before rotation (``get`` / ``jwt_keys`` / ``keyring`` give the whole set).
         """
         secret = self.get(name, version=version, stage=stage, refresh=refresh)
-        if key is not None:
-            return secret_field(secret, key)
+        return self._app_text(secret) if key is None else secret_field(secret, key)
+
+    def _app_text(self, secret: Secret) -> str:
+        """The text an app reads: a key set's current key, any other value as it is."""
+        text = secret.value.reveal_text()
+        if not text.startswith("{"):  # the common case: no key set, nothing more to do
+            return text
         value = app_value(secret.value)
         if value is not secret.value:
-            self._served.remember(value)
+            self._served.remember(value)  # the plain key is masked in logs like the set
         return value.reveal_text()
 
     def get_many(self, names: Sequence[str]) -> dict[str, Secret]:

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 from secrets_adapter import KeyRing, SecretsAdapter
 from secrets_adapter.cli.main import cli
 from secrets_adapter.clock import utcnow
+from secrets_adapter.providers.local import LocalProvider
 from secrets_adapter.rotation.schedule import TAG_EVERY, TAG_LAST_ROTATED
 
 STRIPE = "gaara/prod/stripe-api-key"
@@ -42,9 +43,9 @@ def test_rotate_refuses_a_secret_without_rotator_and_leaves_it(cli_store: Path) 
 
 def test_rotate_due_refuses_a_due_secret_without_rotator(cli_store: Path) -> None:
     sa("put", STRIPE, stdin=STRIPE_KEY)
-    with SecretsAdapter("local", path=cli_store, cache=False) as adapter:
+    with LocalProvider.open(cli_store) as provider:  # an interval, but no rotator chosen
         long_ago = (utcnow() - timedelta(days=40)).isoformat()
-        adapter.provider.set_tags(STRIPE, {TAG_EVERY: "30d", TAG_LAST_ROTATED: long_ago})  # type: ignore[attr-defined]
+        provider.set_tags(STRIPE, {TAG_EVERY: "30d", TAG_LAST_ROTATED: long_ago})
     result = sa("rotate", "--due", "--json")
     assert result.exit_code == 1
     (outcome,) = json.loads(result.stdout)
