@@ -36,6 +36,7 @@ from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import Settings, load_settings
 from secrets_adapter.errors import SecretNotFoundError, SecretsAdapterError, ValidationError
 from secrets_adapter.events import CacheResult, EventBus, EventSource, Listener
+from secrets_adapter.key_sets import KeySetMethods
 from secrets_adapter.management import SecretsManagement
 from secrets_adapter.models import Secret, SecretMetadata, SecretValue, Stage, stage_or_label
 from secrets_adapter.policy import Policy
@@ -55,7 +56,7 @@ _SERVED_TEXT_SIZE = 4096  # names; cleared when full, so dynamic names cannot gr
 BatchErrors = Literal["raise", "return"]
 
 
-class SecretsAdapter(SecretsManagement):
+class SecretsAdapter(SecretsManagement, KeySetMethods):
     """One object for reading and managing secrets, whatever the backend.
 
     ``SecretsAdapter()`` opens the embedded store in ``.secrets/``;
@@ -301,7 +302,7 @@ class SecretsAdapter(SecretsManagement):
                     entry.last_used = now
                     return text
         secret = self.get(name, version=version, stage=stage, refresh=refresh)
-        text = secret.value.reveal_text() if key is None else secret_field(secret, key)
+        text = self._app_text(secret) if key is None else secret_field(secret, key)
         if key is None and version is None and stage is _CURRENT and self._cache is not None:
             self._keep_served_text(name, secret, text)
         return text

@@ -268,7 +268,6 @@ class SecretsManagement:
             self._rotation = RotationEngine(
                 self._versioned("rotate"),
                 builtin_rotators(),
-                default_rotator="random",
                 events=self._events,
                 clock=self._clock,
             )

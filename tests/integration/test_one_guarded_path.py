@@ -10,6 +10,7 @@ under an allow-all policy (done, and a success record with its event).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -27,7 +28,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from secrets_adapter import PolicyDeniedError, SecretsAdapter, SecretsAdapterError
+from secrets_adapter import PolicyDeniedError, SecretsAdapter, SecretsAdapterError, sign_token
 from secrets_adapter.cli.main import cli
 from tests.sentinel import SENTINEL
 
@@ -109,6 +110,10 @@ AUDITED_COMMANDS: dict[str, list[Run]] = {
         Run(("rotation", "configure", "app/key", "--rotator", "random"), "TagResource")
     ],
     "rotation status": [Run(("rotation", "status", "app/key"), "DescribeSecret")],
+    # an unknown key id: read (and recorded), then refused by the key ring itself (exit 2)
+    "rotation retire": [
+        Run(("rotation", "retire", "app/ring", "no-such-key", "--force"), "GetSecretValue", done=2)
+    ],
     "status": [Run(("status",), "ListSecrets")],
     "versions": [Run(("versions", "app/db"), "DescribeSecret")],
 }
@@ -156,8 +161,11 @@ def workplace(
     with SecretsAdapter("local", path=cli_store, cache=False) as admin:
         admin.put_secret("app/db", {"user": "u", "password": "p" * 16})
         admin.put_secret("app/db-password", "in-the-store-" + "x" * 8)
-        admin.put_secret("app/key", "k" * 32)
+        admin.put_secret("app/key", "key:" + "k" * 28)  # not base64: random may replace it
         admin.configure_rotation("app/key", rotator="random")
+        admin.put_secret("app/ring", base64.b64encode(b"r" * 32).decode())  # a data key
+        admin.configure_rotation("app/ring", rotator="keyring")
+        admin.rotate_secret("app/ring")  # a ring of two: the first key may be retired
         admin.put_secret("app/gone", "g" * 16)
         admin.delete_secret("app/gone")
     monkeypatch.chdir(tmp_path)
@@ -314,6 +322,22 @@ AUDITED_METHODS: dict[str, list[tuple[Call, str]]] = {
     ],
     "resolve_env": [(lambda a: a.resolve_env({"DB": "secret://app/db#user"}), "GetSecretValue")],
     "restore_secret": [(lambda a: a.restore_secret("app/gone"), "RestoreSecret")],
+    "keyring": [(lambda a: a.keyring("app/ring").encrypt(b"order"), "GetSecretValue")],
+    "jwt_keys": [(lambda a: a.jwt_keys("app/key"), "GetSecretValue")],
+    "jwt_verifier": [
+        (
+            lambda a: a.jwt_verifier("app/key").verify(
+                sign_token(a.jwt_keys("app/key"), {"sub": "1"})
+            ),
+            "GetSecretValue",
+        )
+    ],
+    "retire_key": [
+        (
+            lambda a: a.retire_key("app/ring", a.get_secret("app/ring")["keys"][0]["id"]),
+            "GetSecretValue",
+        )
+    ],
     "rotate_secret": [
         (lambda a: a.rotate_secret("app/key"), "RotateSecret"),
         (lambda a: a.rotate_secret("app/key", restart=True), "RotateSecret"),

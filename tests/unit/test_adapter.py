@@ -134,6 +134,7 @@ def test_a_dict_json_cannot_encode_is_a_format_error_naming_the_secret() -> None
 def test_rotate_secret_makes_a_new_current_and_keeps_previous() -> None:
     adapter = _adapter(**{"encryption-key": "k" * 44})
     before = adapter.get("encryption-key")
+    adapter.configure_rotation("encryption-key", rotator="random")  # rotation is opt-in
     info = adapter.rotate_secret("encryption-key")
     after = adapter.get("encryption-key")
     assert after.version_id == info.version_id != before.version_id

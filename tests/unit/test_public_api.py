@@ -28,13 +28,21 @@ EXPECTED_ALL = {
     "AuditUnavailableError",
     "ConfigurationError",
     "ConflictError",
+    "CredentialSource",
+    "DatabaseCredentials",
     "DecryptionError",
     "IntegrityError",
+    "JwtKey",
+    "JwtKeySet",
+    "JwtVerifier",
+    "KeyRing",
+    "Keyring",
     "MigrationError",
     "PolicyDeniedError",
     "Provider",
     "ProviderError",
     "ProviderUnavailableError",
+    "RotatingConnector",
     "RotationError",
     "Secret",
     "SecretFormatError",
@@ -51,7 +59,10 @@ EXPECTED_ALL = {
     "VersionedProvider",
     "WritableProvider",
     "__version__",
+    "database_credentials",
+    "rotating_sqlalchemy_engine",
     "secret_as_dict",
+    "sign_token",
 }
 
 
@@ -157,6 +168,25 @@ EXPECTED_SIGNATURES: dict[str, tuple[list[Param], str]] = {
     "list_secrets": ([SELF, Param("prefix", POSITIONAL, "str | None", None)], "list[str]"),
     "rotate_secret": (
         [SELF, Param("name", POSITIONAL, "str"), _kw("restart", "bool", False)],
+        "VersionInfo",
+    ),
+    "keyring": ([SELF, Param("name", POSITIONAL, "str")], "Keyring"),
+    "jwt_keys": (
+        [SELF, Param("name", POSITIONAL, "str"), _kw("refresh", "bool", False)],
+        "JwtKeySet",
+    ),
+    "jwt_verifier": (
+        [SELF, Param("name", POSITIONAL, "str"), Param("options", VAR_KEYWORD, "Any")],
+        "JwtVerifier",
+    ),
+    "retire_key": (
+        [
+            SELF,
+            Param("name", POSITIONAL, "str"),
+            Param("key_id", POSITIONAL, "str"),
+            _kw("still_in_use", "Iterable[bytes]", ()),
+            _kw("force", "bool", False),
+        ],
         "VersionInfo",
     ),
     "from_env": (
