@@ -12,8 +12,14 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from secrets_adapter.audit.chain import ChainHead, Checkpoint, VerifyReport, verify_lines
-from secrets_adapter.audit.fingerprint import fingerprint, load_key
+from secrets_adapter.audit.chain import (
+    ChainHead,
+    ChainProblem,
+    Checkpoint,
+    VerifyReport,
+    verify_lines,
+)
+from secrets_adapter.audit.fingerprint import fingerprint, load_checkpoint_key, load_key
 from secrets_adapter.audit.logfiles import iter_log_lines
 from secrets_adapter.audit.sinks import (
     AuditSink,
@@ -37,6 +43,7 @@ __all__ = [
     "VerifyReport",
     "fingerprint",
     "iter_log_lines",
+    "load_checkpoint_key",
     "load_key",
     "open_trail",
     "sink_for",
@@ -94,7 +101,27 @@ def sink_for(log: str | os.PathLike[str]) -> AuditSink:
 
 
 def verify_log(
-    log: str | os.PathLike[str], *, checkpoint: Checkpoint | None = None
+    log: str | os.PathLike[str],
+    *,
+    checkpoint: Checkpoint | None = None,
+    checkpoint_key: bytes | None = None,
 ) -> VerifyReport:
-    """Verify the whole chain of a file log (every rotated segment, then the active file)."""
+    """Verify the whole chain of a file log (every rotated segment, then the active file).
+
+    With ``checkpoint_key``, a checkpoint not signed with that key is a problem in itself: a
+    log cut short and a checkpoint rewritten to match it do not pass.
+    """
+    if checkpoint is not None and checkpoint_key is not None:
+        if not checkpoint.signature_ok(checkpoint_key):
+            return VerifyReport(
+                head=ChainHead(),
+                problem=ChainProblem(
+                    index=0,
+                    source=None,
+                    reason=(
+                        "the checkpoint's signature does not match the checkpoint key: it was "
+                        "forged or edited (or another key was given)"
+                    ),
+                ),
+            )
     return verify_lines(iter_log_lines(Path(log)), checkpoint=checkpoint)

@@ -11,6 +11,7 @@ a checkpoint (``Checkpoint``) kept elsewhere.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,20 +47,50 @@ class ChainHead:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Checkpoint:
-    """A head seen at some time, stored apart from the log so that truncation shows."""
+    """A head seen at some time, stored apart from the log so that truncation shows.
+
+    ``signature`` is an HMAC-SHA256 of the other fields under a key kept outside the log: whoever
+    can rewrite the log and the checkpoint but lacks the key cannot forge a matching one.
+    """
 
     count: int
     head_hash: str
     time: str
+    signature: str | None = None
+
+    def _signed_text(self) -> bytes:
+        fields = {"count": self.count, "headHash": self.head_hash, "time": self.time}
+        return canonical_json(fields).encode("ascii")
+
+    def signed(self, key: bytes) -> Checkpoint:
+        mac = hmac.new(key, self._signed_text(), hashlib.sha256).hexdigest()
+        return Checkpoint(count=self.count, head_hash=self.head_hash, time=self.time, signature=mac)
+
+    def signature_ok(self, key: bytes) -> bool:
+        if self.signature is None:
+            return False
+        expected = hmac.new(key, self._signed_text(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, self.signature)
 
     def to_json(self) -> str:
-        return canonical_json({"count": self.count, "headHash": self.head_hash, "time": self.time})
+        fields: dict[str, Any] = {
+            "count": self.count,
+            "headHash": self.head_hash,
+            "time": self.time,
+        }
+        if self.signature is not None:
+            fields["signature"] = self.signature
+        return canonical_json(fields)
 
     @classmethod
     def from_json(cls, text: str) -> Checkpoint:
         data = json.loads(text)
+        signature = data.get("signature")
         return cls(
-            count=int(data["count"]), head_hash=str(data["headHash"]), time=str(data["time"])
+            count=int(data["count"]),
+            head_hash=str(data["headHash"]),
+            time=str(data["time"]),
+            signature=str(signature) if signature is not None else None,
         )
 
 

@@ -4,12 +4,21 @@ Not an ``EventBus`` listener, because it must be able to refuse the access: ``re
 ``AuditUnavailableError`` when the record could not be written (durable mode) or queued
 (buffered mode), and the adapter then returns no value.
 
-One writer thread drains a bounded queue into the sink, so a sink that hangs cannot hang the
-caller: a durable caller waits at most ``timeout`` for its record to be written (records of
-concurrent callers share one write and one fsync); a buffered caller only waits for room in the
-queue, and the writer flushes every ``flush_interval``, when ``batch_size`` records are waiting,
-on ``flush()``/``close()`` and at interpreter exit. A buffered batch the sink refused is kept and
-retried; until a write succeeds again, new accesses are refused (fail closed).
+The caller's thread only appends a compact entry (the event's fields and the value object) to a
+queue; formatting, the value's fingerprint (once per value object), hashing, chaining and
+writing happen on one writer thread. What a caller is promised:
+
+- durable: the record is written (and fsynced by the file sink) before ``record`` returns;
+  concurrent callers' records share one write and one fsync (group commit). A caller waits at
+  most ``timeout``.
+- buffered: the record is queued; the writer writes every ``flush_interval``, when
+  ``batch_size`` records wait, on ``flush()``/``close()`` and at interpreter exit.
+- both modes refuse (``AuditUnavailableError``) while the last write failed, once one write has
+  been stuck in the sink for longer than ``timeout``, when the queue holds ``max_pending``
+  records for ``timeout``, and after ``close()``.
+- a refused read is still recorded, as refused (``outcome: error``, ``errorCode:
+  AuditUnavailableError``), once the sink works again; a durable read whose record was being
+  written when its wait ran out gets a second record with the same ``requestID`` saying so.
 
 A process forked after the trail started (gunicorn's ``preload_app``) gets a fresh queue and
 writer of its own on its first record; records still queued in the parent stay the parent's.
@@ -21,23 +30,36 @@ import atexit
 import logging
 import os
 import threading
+import time
 import weakref
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from secrets_adapter.audit.fingerprint import fingerprint
-from secrets_adapter.audit.records import rotation_record, to_record
+from secrets_adapter.audit.records import (
+    AccessFields,
+    access_record,
+    fields_of_event,
+    new_request_id,
+    rotation_record,
+)
 from secrets_adapter.audit.sinks import AuditSink
 from secrets_adapter.errors import AuditUnavailableError, ConfigurationError
-from secrets_adapter.events import AccessEvent, Event, Listener, RotationEvent
+from secrets_adapter.events import AccessEvent, CacheResult, Event, Listener, Outcome, RotationEvent
 from secrets_adapter.models import SecretValue
 
 __all__ = ["AuditMode", "AuditTrail"]
 
 _log = logging.getLogger(__name__)
+_monotonic = time.monotonic
+_now = time.time
+_getpid = os.getpid
+
+_FINGERPRINT_MEMO = 4096  # value objects whose fingerprint is remembered (a cache's worth)
 
 
 class AuditMode(StrEnum):
@@ -45,12 +67,24 @@ class AuditMode(StrEnum):
     BUFFERED = "buffered"  # the record is queued before the value is returned
 
 
-@dataclass(slots=True)
-class _Ticket:
-    """A durable caller's wait for its batch to be written."""
+class _State:
+    QUEUED = 0  # waiting in the queue
+    CLAIMED = 1  # taken by the writer, being written as it is
+    REFUSED = 2  # the caller was refused before the writer took it: written as refused
+    LATE = 3  # the caller was refused while it was being written: a correction follows
 
-    done: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
+
+class _Ticket:
+    """A durable caller's wait for its record; ``state`` changes under the trail's lock."""
+
+    __slots__ = ("done", "error", "reason", "request_id", "state")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.state = _State.QUEUED
+        self.reason = ""
+        self.request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +94,11 @@ class _RotationStep:
     provider: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    event: AccessEvent | _RotationStep
-    value_hmac: str | None
-    ticket: _Ticket | None
+# A queued entry: (what happened, the value or None, refusal reason or "", ticket or None).
+# "What happened" is an ``AccessFields`` tuple, an ``AccessEvent`` or a ``_RotationStep``.
+_Entry = tuple[Any, SecretValue | None, str, _Ticket | None]
 
-    def body(self) -> dict[str, Any]:
-        if isinstance(self.event, _RotationStep):
-            step = self.event
-            return rotation_record(step.event, principal=step.principal, provider=step.provider)
-        return to_record(self.event, value_hmac=self.value_hmac)
+_READ_ACTIONS = frozenset({"get", "get_many", "describe", "list"})
 
 
 class AuditTrail:
@@ -94,6 +122,7 @@ class AuditTrail:
             raise ConfigurationError(
                 f"Audit mode {mode!r} is not one of {', '.join(m.value for m in AuditMode)}."
             ) from None
+        self._durable = self._mode is AuditMode.DURABLE
         self._sink = sink
         self._timeout = timeout.total_seconds()
         self._interval = flush_interval.total_seconds()
@@ -101,15 +130,23 @@ class AuditTrail:
         self._max_pending = max_pending
         self._fail_open = fail_open
         self._key = fingerprint_key
-        self._cond = threading.Condition()
-        self._pending: list[_Pending] = []
-        self._writing = 0  # records handed to the sink and not yet settled
+        self._fingerprints: dict[int, tuple[SecretValue, str]] = {}  # the writer's alone
+        self._fresh_state()
+
+    def _fresh_state(self) -> None:
+        self._lock = threading.Lock()
+        self._settled = threading.Condition(self._lock)  # a batch was settled
+        self._wake = threading.Event()  # the writer has work
+        self._queue: deque[_Entry] = deque()
+        self._writing = 0  # entries handed to the sink and not yet settled
+        self._busy_since = 0.0  # monotonic time the current sink call started; 0 when idle
+        self._failure: BaseException | None = None  # the last write's error, until one succeeds
         self._flush_requested = False
-        self._broken: BaseException | None = None  # last buffered write failure
         self._closing = False
+        self._lost_refusals = 0  # refusals not recorded because the queue was full
         self._writer: threading.Thread | None = None
         self._at_exit: Callable[[], None] | None = None
-        self._pid = os.getpid()
+        self._pid = _getpid()
 
     @property
     def mode(self) -> AuditMode:
@@ -128,14 +165,43 @@ class AuditTrail:
         """Write (durable) or queue (buffered) ``event``; raise if that failed, unless fail-open.
 
         ``value``, when given and a fingerprint key is configured, is recorded as its keyed
-        HMAC only.
+        HMAC only (computed on the writer, once per value object).
         """
-        try:
-            self._record(event, value)
-        except AuditUnavailableError as exc:
-            if not self._fail_open:
-                raise
-            _log.warning("audit record not written (fail-open): %s", exc.message)
+        self._submit(event, value, event.secret_name, event.action)
+
+    def record_access(
+        self,
+        action: str,
+        name: str,
+        *,
+        principal: str,
+        provider: str,
+        outcome: Outcome = Outcome.SUCCESS,
+        version_id: str | None = None,
+        stage: str | None = None,
+        cache: CacheResult | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        duration_s: float = 0.0,
+        value: SecretValue | None = None,
+    ) -> None:
+        """``record`` without building an ``AccessEvent``: the read path's compact hand-over."""
+        fields = (
+            _now(),
+            action,
+            name,
+            provider,
+            principal,
+            outcome,
+            version_id,
+            stage,
+            cache,
+            error_code,
+            error_message,
+            duration_s,
+            None,
+        )
+        self._submit(fields, value, name, action)
 
     def rotation_listener(self, *, principal: str, provider: str) -> Listener:
         """An ``EventBus`` listener that records rotation steps (started, each step, finished,
@@ -144,84 +210,127 @@ class AuditTrail:
 
         def record_rotation(event: Event) -> None:
             if isinstance(event, RotationEvent):
-                self._record(_RotationStep(event, principal, provider), None)
+                step = _RotationStep(event, principal, provider)
+                self._submit(step, None, event.secret_name, "rotate", fail_open=True)
 
         return record_rotation
 
-    def _record(self, event: AccessEvent | _RotationStep, value: SecretValue | None) -> None:
-        value_hmac = (
-            fingerprint(self._key, value.reveal_bytes())
-            if self._key is not None and value is not None
-            else None
-        )
-        name = event.event.secret_name if isinstance(event, _RotationStep) else event.secret_name
-        ticket = _Ticket() if self._mode is AuditMode.DURABLE else None
-        if self._pid != os.getpid():
+    def _submit(
+        self,
+        source: Any,
+        value: SecretValue | None,
+        name: str,
+        action: str,
+        *,
+        fail_open: bool = False,
+    ) -> None:
+        if self._pid != _getpid():
             self._after_fork()
-        with self._cond:
-            if self._closing:
-                raise AuditUnavailableError(
-                    "The audit trail is closed; the access was refused.",
-                    secret_name=name,
-                )
-            if self._broken is not None:
-                raise AuditUnavailableError(
-                    "The audit sink is failing "
-                    f"({type(self._broken).__name__}); the access was refused.",
-                    secret_name=name,
-                ) from self._broken
-            if len(self._pending) >= self._max_pending and not self._cond.wait_for(
-                lambda: len(self._pending) < self._max_pending or self._closing,
-                timeout=self._timeout,
-            ):
-                raise AuditUnavailableError(
-                    f"The audit queue stayed full for {self._timeout:g}s; the access was refused.",
-                    secret_name=name,
-                )
-            self._start_writer()
-            self._pending.append(_Pending(event, value_hmac, ticket))
-            if ticket is not None or len(self._pending) >= self._batch_size:
-                self._cond.notify_all()
-        if ticket is None:
+        reason = self._refusal()
+        queue = self._queue
+        if not reason and len(queue) >= self._max_pending:
+            reason = self._wait_for_room()
+        if reason:
+            self._refuse(source, name, action, reason, fail_open=fail_open)
             return
-        if not ticket.done.wait(self._timeout):
-            raise AuditUnavailableError(
-                f"The audit sink did not write the record within {self._timeout:g}s; the "
-                "access was refused.",
-                secret_name=name,
+        if self._writer is None:
+            self._start_writer()
+        if not self._durable:
+            queue.append((source, value, "", None))
+            if len(queue) >= self._batch_size:
+                self._wake.set()
+            return
+        ticket = _Ticket()
+        queue.append((source, value, "", ticket))
+        self._wake.set()
+        if ticket.done.wait(self._timeout):
+            if ticket.error is None:
+                return
+            reason = f"The audit sink failed ({type(ticket.error).__name__})"
+        else:
+            reason = self._give_up(ticket)
+            if not reason:
+                return
+        message = f"{reason}; the access to {name!r} was refused."
+        if fail_open or self._fail_open:
+            _log.warning("audit record not written (fail-open): %s", message)
+            return
+        raise AuditUnavailableError(message, secret_name=name) from ticket.error
+
+    def _refusal(self) -> str:
+        """Why a new access must be refused right now, or ""."""
+        if self._closing:
+            return "The audit trail is closed"
+        failure = self._failure
+        if failure is not None:
+            return f"The audit sink is failing ({type(failure).__name__})"
+        busy = self._busy_since
+        if busy and _monotonic() - busy > self._timeout:
+            return f"The audit sink has not finished a write for over {self._timeout:g}s"
+        return ""
+
+    def _wait_for_room(self) -> str:
+        with self._settled:
+            roomy = self._settled.wait_for(
+                lambda: len(self._queue) < self._max_pending or self._closing,
+                timeout=self._timeout,
             )
-        if ticket.error is not None:
-            raise AuditUnavailableError(
-                f"The audit sink failed ({type(ticket.error).__name__}); the access was refused.",
-                secret_name=name,
-            ) from ticket.error
+        if not roomy:
+            return f"The audit queue stayed full for {self._timeout:g}s"
+        return self._refusal()
+
+    def _give_up(self, ticket: _Ticket) -> str:
+        """A durable wait ran out: mark the record refused (or late), or "" if it just landed."""
+        with self._lock:
+            if ticket.done.is_set():
+                if ticket.error is None:
+                    return ""
+                return f"The audit sink failed ({type(ticket.error).__name__})"
+            reason = f"The audit sink did not write the record within {self._timeout:g}s"
+            ticket.reason = reason
+            ticket.state = _State.REFUSED if ticket.state == _State.QUEUED else _State.LATE
+            return reason
+
+    def _refuse(self, source: Any, name: str, action: str, reason: str, *, fail_open: bool) -> None:
+        """Queue a record saying the access was refused (if there is room), then refuse it."""
+        if fail_open or self._fail_open:
+            _log.warning("audit record not written (fail-open): %s", reason)
+            if not self._closing:
+                self._queue.append((source, None, "", None))
+            return
+        if self._closing:
+            pass  # nothing will write it any more
+        elif len(self._queue) < self._max_pending + self._batch_size:
+            self._queue.append((source, None, reason, None))
+        else:
+            self._lost_refusals += 1
+        raise AuditUnavailableError(
+            f"{reason}; the access to {name!r} was refused.", secret_name=name
+        ) from self._failure
 
     def flush(self, timeout: timedelta | None = None) -> bool:
         """Write everything queued; True if the queue drained within ``timeout``."""
         limit = self._timeout if timeout is None else timeout.total_seconds()
-        with self._cond:
+        with self._settled:
             if self._writer is None:
-                return not self._pending
+                return not self._queue
             self._flush_requested = True
-            self._cond.notify_all()
-            drained = self._cond.wait_for(
-                lambda: (not self._pending and not self._writing) or self._broken is not None,
-                timeout=limit,
+            self._wake.set()
+            return self._settled.wait_for(
+                lambda: not self._queue and not self._writing, timeout=limit
             )
-            return drained and not self._pending and not self._writing
 
     def close(self) -> None:
         """Flush what is queued (waiting at most ``timeout``), stop the writer, close the sink."""
-        with self._cond:
+        with self._lock:
             if self._closing:
                 return
             self._closing = True
-            self._cond.notify_all()
             writer = self._writer
+        self._wake.set()
         if writer is not None:
             writer.join(self._timeout)
-        with self._cond:
-            lost = len(self._pending) + self._writing
+        lost = len(self._queue) + self._writing
         if lost:
             _log.error("%d audit record(s) could not be written before close", lost)
         if self._at_exit is not None:
@@ -234,20 +343,16 @@ class AuditTrail:
     def _after_fork(self) -> None:
         """In a forked child: the parent's writer thread and queue are not ours (its lock may
         even have been held at the fork), so start over with empty ones."""
-        self._cond = threading.Condition()
-        self._pending = []
-        self._writing = 0
-        self._flush_requested = False
-        self._broken = None
-        self._writer = None
-        self._at_exit = None
-        self._pid = os.getpid()
+        self._fresh_state()
 
     def _start_writer(self) -> None:
-        if self._writer is not None:
-            return
-        self._writer = threading.Thread(target=self._run, name="secrets-adapter-audit", daemon=True)
-        self._writer.start()
+        with self._lock:
+            if self._writer is not None:
+                return
+            self._writer = threading.Thread(
+                target=self._run, name="secrets-adapter-audit", daemon=True
+            )
+            self._writer.start()
         reference = weakref.ref(self)
 
         def close_at_exit() -> None:
@@ -258,45 +363,120 @@ class AuditTrail:
         self._at_exit = close_at_exit
         atexit.register(close_at_exit)
 
-    def _ready(self) -> bool:
-        if self._closing or self._flush_requested or len(self._pending) >= self._batch_size:
-            return True
-        return any(item.ticket is not None for item in self._pending)
+    def _urgent(self) -> bool:
+        return self._closing or self._flush_requested or len(self._queue) >= self._batch_size
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                self._cond.wait_for(lambda: bool(self._pending) or self._closing)
-                if not self._pending and self._closing:
+            if self._failure is not None or not self._durable:
+                if not self._urgent():
+                    self._wake.wait(self._interval)
+            elif not self._queue and not self._closing:
+                self._wake.wait()
+            self._wake.clear()
+            batch = self._take()
+            if not batch:
+                if self._closing:
                     return
-                if not self._ready():
-                    self._cond.wait_for(self._ready, timeout=self._interval)
-                batch, self._pending = self._pending, []
-                self._writing = len(batch)
-                self._flush_requested = False
-            error = self._write(batch)
-            with self._cond:
-                self._writing = 0
-                if error is not None and self._mode is AuditMode.BUFFERED:
-                    self._pending = batch + self._pending  # kept, in order, for a retry
-                    self._broken = error
-                else:
-                    self._broken = None
-                self._cond.notify_all()
-            for item in batch:
-                if item.ticket is not None:
-                    item.ticket.error = error
-                    item.ticket.done.set()
-            if error is not None:
-                with self._cond:
-                    if self._closing:
-                        return
-                    self._cond.wait(self._interval)  # back off before retrying
+                continue
+            self._settle(batch, self._write(batch))
+            if self._closing and self._failure is not None:
+                return  # closing with a broken sink: give up rather than spin
 
-    def _write(self, batch: list[_Pending]) -> BaseException | None:
+    def _take(self) -> list[_Entry]:
+        """Everything queued, with each durable ticket claimed (or its refusal noted)."""
+        queue = self._queue
+        with self._lock:
+            batch = [queue.popleft() for _ in range(len(queue))]
+            for _, _, _, ticket in batch:
+                if ticket is not None and ticket.state == _State.QUEUED:
+                    ticket.state = _State.CLAIMED
+            self._writing = len(batch)
+            self._flush_requested = False
+        return batch
+
+    def _write(self, batch: list[_Entry]) -> BaseException | None:
+        bodies = [self._body(entry) for entry in batch]
+        self._busy_since = _monotonic()
         try:
-            self._sink.append([item.body() for item in batch])
+            self._sink.append(bodies)
         except Exception as exc:  # noqa: BLE001 - any sink failure must refuse, not crash
             _log.error("audit sink %s failed: %s", type(self._sink).__name__, type(exc).__name__)
             return exc
+        finally:
+            self._busy_since = 0.0
         return None
+
+    def _settle(self, batch: list[_Entry], error: BaseException | None) -> None:
+        corrections: list[_Entry] = []
+        with self._lock:
+            self._writing = 0
+            self._failure = error
+            if error is not None:
+                # nothing was written: keep every record, in order; a refused caller's says so
+                kept = [self._refused_if_waiting(entry, error) for entry in batch]
+                self._queue.extendleft(reversed(kept))
+            else:
+                for source, _, _, ticket in batch:
+                    if ticket is not None and ticket.state == _State.LATE:
+                        corrections.append((source, None, ticket.reason, ticket))
+                self._queue.extend(corrections)
+                if self._lost_refusals:
+                    _log.error(
+                        "%d refused access(es) went unrecorded: the audit queue was full",
+                        self._lost_refusals,
+                    )
+                    self._lost_refusals = 0
+            self._settled.notify_all()
+        for _, _, _, ticket in batch:
+            if ticket is not None and not ticket.done.is_set():
+                ticket.error = error
+                ticket.done.set()
+
+    @staticmethod
+    def _refused_if_waiting(entry: _Entry, error: BaseException) -> _Entry:
+        source, value, _, ticket = entry
+        if ticket is None or ticket.done.is_set():
+            return entry
+        if isinstance(source, tuple) and ticket.request_id is not None:
+            source = (*source[:12], ticket.request_id)
+        return (source, value, f"The audit sink failed ({type(error).__name__})", None)
+
+    def _body(self, entry: _Entry) -> dict[str, Any]:
+        source, value, reason, ticket = entry
+        if isinstance(source, _RotationStep):
+            return rotation_record(
+                source.event, principal=source.principal, provider=source.provider
+            )
+        fields: AccessFields = source if isinstance(source, tuple) else fields_of_event(source)
+        if ticket is not None:
+            if ticket.state == _State.REFUSED:
+                reason = ticket.reason
+            if ticket.request_id is None:  # kept: a late record's correction repeats it
+                ticket.request_id = fields[12] or new_request_id()
+            fields = (*fields[:12], ticket.request_id)
+        if reason and fields[1] in _READ_ACTIONS and fields[5] is Outcome.SUCCESS:
+            refused: AccessFields = (
+                *fields[:5],
+                Outcome.ERROR,
+                *fields[6:9],
+                AuditUnavailableError.__name__,
+                f"{reason}; the access was refused.",
+                *fields[11:],
+            )
+            return access_record(refused)
+        value_hmac = self._fingerprint(value) if value is not None else None
+        return access_record(fields, value_hmac=value_hmac)
+
+    def _fingerprint(self, value: SecretValue) -> str | None:
+        if self._key is None:
+            return None
+        memo = self._fingerprints
+        known = memo.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        made = fingerprint(self._key, value.reveal_bytes())
+        if len(memo) >= _FINGERPRINT_MEMO:
+            memo.clear()
+        memo[id(value)] = (value, made)
+        return made

@@ -68,8 +68,16 @@ def test_durable_mode_refuses_when_the_sink_raises(sink: MemorySink) -> None:
         trail.record(access(0))
     assert isinstance(caught.value.__cause__, OSError)
     sink.failing = False
-    trail.record(access(1))  # recovers once the sink works again
-    assert [r["requestID"] for r in sink.records] == ["req-1"]
+    assert trail.flush(LONG)  # the writer retries the refused read's record
+    trail.record(access(1))  # and accepts accesses again once a write succeeded
+    first, second = sink.records
+    assert (first["requestID"], first["outcome"], first["errorCode"]) == (
+        "req-0",
+        "error",
+        "AuditUnavailableError",
+    )
+    assert "refused" in str(first["errorMessage"])
+    assert (second["requestID"], second["outcome"]) == ("req-1", "success")
     trail.close()
 
 
@@ -118,7 +126,7 @@ def test_buffered_failure_keeps_the_records_and_refuses_new_ones(sink: MemorySin
     trail = AuditTrail(sink, mode="buffered", flush_interval=SHORT, timeout=LONG)
     sink.failing = True
     trail.record(access(0))  # queued: accepted
-    assert not trail.flush(LONG)  # the write failed
+    assert not trail.flush(SHORT)  # the write failed
     with pytest.raises(AuditUnavailableError, match="failing"):
         trail.record(access(1))
     sink.failing = False
@@ -126,7 +134,8 @@ def test_buffered_failure_keeps_the_records_and_refuses_new_ones(sink: MemorySin
     closer.start()
     closer.join(LONG.total_seconds())
     assert not closer.is_alive()
-    assert [r["requestID"] for r in sink.records] == ["req-0"]  # retried, not lost
+    outcomes = [(r["requestID"], r["outcome"]) for r in sink.records]
+    assert outcomes == [("req-0", "success"), ("req-1", "error")]  # retried, not lost
 
 
 def test_buffered_mode_refuses_when_the_queue_stays_full(sink: MemorySink) -> None:
