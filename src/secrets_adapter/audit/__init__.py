@@ -111,17 +111,21 @@ def verify_log(
     With ``checkpoint_key``, a checkpoint not signed with that key is a problem in itself: a
     log cut short and a checkpoint rewritten to match it do not pass.
     """
-    if checkpoint is not None and checkpoint_key is not None:
-        if not checkpoint.signature_ok(checkpoint_key):
-            return VerifyReport(
-                head=ChainHead(),
-                problem=ChainProblem(
-                    index=0,
-                    source=None,
-                    reason=(
-                        "the checkpoint's signature does not match the checkpoint key: it was "
-                        "forged or edited (or another key was given)"
-                    ),
+    forged = (
+        checkpoint is not None
+        and checkpoint_key is not None
+        and not checkpoint.signature_ok(checkpoint_key)
+    )
+    if forged:
+        return VerifyReport(
+            head=ChainHead(),
+            problem=ChainProblem(
+                index=0,
+                source=None,
+                reason=(
+                    "the checkpoint's signature does not match the checkpoint key: it was "
+                    "forged or edited (or another key was given)"
                 ),
-            )
+            ),
+        )
     return verify_lines(iter_log_lines(Path(log)), checkpoint=checkpoint)

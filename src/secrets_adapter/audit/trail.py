@@ -156,6 +156,11 @@ class AuditTrail:
     def sink(self) -> AuditSink:
         return self._sink
 
+    @property
+    def problem(self) -> str | None:
+        """Why accesses are being refused right now (for health checks), or None."""
+        return self._refusal() or None
+
     def __repr__(self) -> str:
         return f"AuditTrail(mode={self._mode.value!r}, sink={type(self._sink).__name__})"
 
@@ -419,7 +424,7 @@ class AuditTrail:
             else:
                 for source, _, _, ticket in batch:
                     if ticket is not None and ticket.state == _State.LATE:
-                        corrections.append((source, None, ticket.reason, ticket))
+                        corrections.append((_with_id(source, ticket), None, ticket.reason, None))
                 self._queue.extend(corrections)
                 if self._lost_refusals:
                     _log.error(
@@ -438,9 +443,8 @@ class AuditTrail:
         source, value, _, ticket = entry
         if ticket is None or ticket.done.is_set():
             return entry
-        if isinstance(source, tuple) and ticket.request_id is not None:
-            source = (*source[:12], ticket.request_id)
-        return (source, value, f"The audit sink failed ({type(error).__name__})", None)
+        reason = f"The audit sink failed ({type(error).__name__})"
+        return (_with_id(source, ticket), value, reason, None)
 
     def _body(self, entry: _Entry) -> dict[str, Any]:
         source, value, reason, ticket = entry
@@ -480,3 +484,10 @@ class AuditTrail:
             memo.clear()
         memo[id(value)] = (value, made)
         return made
+
+
+def _with_id(source: Any, ticket: _Ticket) -> Any:
+    """``source`` carrying the request id its first writing attempt gave it."""
+    if isinstance(source, tuple) and ticket.request_id is not None:
+        return (*source[:12], ticket.request_id)
+    return source

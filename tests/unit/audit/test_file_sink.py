@@ -139,7 +139,7 @@ def test_a_log_shorter_than_its_checkpoint_is_not_extended(tmp_path: Path) -> No
     first.append([to_record(access(n)) for n in range(3)])
     log.unlink()  # deleted while no writer runs
     later = JsonlFileSink(log, checkpoint=checkpoint_file, checkpoint_key=CHECKPOINT_KEY)
-    with pytest.raises(IntegrityError, match="has 0 record.* saw 3"):
+    with pytest.raises(IntegrityError, match=r"has 0 record.* saw 3"):
         later.append([to_record(access(3))])
     assert not log.exists()
 

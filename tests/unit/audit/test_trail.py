@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,35 +13,10 @@ from secrets_adapter.audit import AuditTrail, JsonlFileSink, verify_log
 from secrets_adapter.errors import AuditUnavailableError, ConfigurationError
 from secrets_adapter.models import SecretValue
 from tests.unit.audit.events import access
+from tests.unit.audit.faulty import MemorySink, wait_until
 
 SHORT = timedelta(milliseconds=50)
 LONG = timedelta(seconds=5)
-
-
-class MemorySink:
-    """Keeps what it is given; can be made to fail or to hang until released."""
-
-    def __init__(self) -> None:
-        self.batches: list[list[Mapping[str, Any]]] = []
-        self.failing = False
-        self.hang: threading.Event | None = None
-        self.entered = threading.Event()
-        self.closed = False
-
-    @property
-    def records(self) -> list[Mapping[str, Any]]:
-        return [record for batch in self.batches for record in batch]
-
-    def append(self, bodies: Sequence[Mapping[str, Any]]) -> None:
-        self.entered.set()
-        if self.hang is not None:
-            self.hang.wait()
-        if self.failing:
-            raise OSError("disk full")
-        self.batches.append(list(bodies))
-
-    def close(self) -> None:
-        self.closed = True
 
 
 @pytest.fixture
@@ -126,7 +100,7 @@ def test_buffered_failure_keeps_the_records_and_refuses_new_ones(sink: MemorySin
     trail = AuditTrail(sink, mode="buffered", flush_interval=SHORT, timeout=LONG)
     sink.failing = True
     trail.record(access(0))  # queued: accepted
-    assert not trail.flush(SHORT)  # the write failed
+    wait_until(lambda: trail.problem is not None)  # the write failed
     with pytest.raises(AuditUnavailableError, match="failing"):
         trail.record(access(1))
     sink.failing = False

@@ -1,0 +1,156 @@
+"""Fault injection, in both modes: a sink that hangs or errors refuses reads within the bound
+and the refused reads are recorded as refused; a log deleted underneath keeps its chain."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from secrets_adapter.audit import AuditTrail, JsonlFileSink, verify_log
+from secrets_adapter.errors import AuditUnavailableError
+from tests.unit.audit.events import access
+from tests.unit.audit.faulty import MemorySink, wait_until
+
+BOUND = timedelta(milliseconds=300)
+MODES = ["durable", "buffered"]
+# How late past the bound a refusal may come on this (loaded, 2-core) machine.
+SLACK = 1.5
+
+
+@pytest.fixture
+def sink() -> Iterator[MemorySink]:
+    memory = MemorySink()
+    yield memory
+    if memory.hang is not None:
+        memory.hang.set()  # release the writer thread
+
+
+def trail_for(sink: object, mode: str) -> AuditTrail:
+    return AuditTrail(
+        sink,  # type: ignore[arg-type]
+        mode=mode,
+        timeout=BOUND,
+        flush_interval=timedelta(milliseconds=10),
+        batch_size=10_000,
+    )
+
+
+def read_until_refused(trail: AuditTrail, first: int = 0) -> tuple[int, float]:
+    """Record accesses until one is refused: (how many were accepted, seconds it took)."""
+    started = time.monotonic()
+    number = first
+    while True:
+        try:
+            trail.record(access(number))
+        except AuditUnavailableError:
+            return number - first, time.monotonic() - started
+        number += 1
+        assert time.monotonic() - started < 30, "never refused"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_hung_sink_refuses_reads_within_the_bound(sink: MemorySink, mode: str) -> None:
+    sink.hang = threading.Event()
+    trail = trail_for(sink, mode)
+    accepted, waited = read_until_refused(trail)
+    assert waited < BOUND.total_seconds() + SLACK
+    if mode == "durable":
+        assert accepted == 0  # the first record never got written: refused after the bound
+    # every later access is refused at once, without waiting for the bound again
+    started = time.monotonic()
+    with pytest.raises(AuditUnavailableError, match="has not finished a write"):
+        trail.record(access(10**6))
+    assert time.monotonic() - started < BOUND.total_seconds()
+    problem_before = trail.problem
+    assert problem_before is not None
+    sink.hang.set()
+    assert trail.flush(timedelta(seconds=10))
+    assert trail.problem is None  # recovered once the sink answered
+    trail.close()
+    refused = [r for r in sink.records if r["outcome"] == "error"]
+    assert refused, "the refused reads left no record"
+    assert {r["errorCode"] for r in refused} == {"AuditUnavailableError"}
+    assert all("refused" in str(r["errorMessage"]) for r in refused)
+    assert "req-1000000" in {r["requestID"] for r in refused}
+    if mode == "durable":
+        # record 0 was being written when its caller gave up: written as it was, then corrected
+        outcomes = [r["outcome"] for r in sink.records if r["requestID"] == "req-0"]
+        assert outcomes == ["success", "error"]
+    else:
+        served = [r["requestID"] for r in sink.records if r["outcome"] == "success"]
+        assert len(served) == accepted  # each value served has its record, none was lost
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_erroring_sink_refuses_reads_and_records_the_refusals(
+    sink: MemorySink, mode: str
+) -> None:
+    sink.failing = True
+    trail = trail_for(sink, mode)
+    accepted, waited = read_until_refused(trail)
+    assert waited < BOUND.total_seconds() + SLACK
+    with pytest.raises(AuditUnavailableError, match="failing"):
+        trail.record(access(10**6))
+    sink.failing = False
+    assert trail.flush(timedelta(seconds=10))
+    trail.record(access(2 * 10**6))  # accepted again once a write succeeded
+    trail.close()
+    by_id = {r["requestID"]: r for r in sink.records}
+    assert by_id["req-1000000"]["outcome"] == "error"
+    assert by_id["req-1000000"]["errorCode"] == "AuditUnavailableError"
+    assert by_id["req-2000000"]["outcome"] == "success"
+    served = [r for r in sink.records if r["outcome"] == "success"]
+    assert len(served) == accepted + 1  # what was served, and only that, is a success
+
+
+def test_a_refused_write_is_not_recorded_as_refused(sink: MemorySink) -> None:
+    """A write has happened when its record is refused: its record must not deny that."""
+    sink.failing = True
+    trail = trail_for(sink, "durable")
+    with pytest.raises(AuditUnavailableError):
+        trail.record(access(0, action="put", cache=None))
+    sink.failing = False
+    assert trail.flush(timedelta(seconds=10))
+    trail.close()
+    (record,) = sink.records
+    assert (record["eventName"], record["outcome"]) == ("PutSecretValue", "success")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_log_deleted_underneath_is_not_a_new_chain(tmp_path: Path, mode: str) -> None:
+    log = tmp_path / "audit" / "access.jsonl"
+    trail = trail_for(JsonlFileSink(log, fsync=False), mode)
+    for number in range(3):
+        trail.record(access(number))
+    assert trail.flush()
+    log.unlink()
+    trail.record(access(3))
+    trail.close()
+    sequences = [json.loads(line)["sequence"] for line in log.read_text().splitlines()]
+    assert sequences == [3]
+    report = verify_log(log)
+    assert not report.ok
+    assert report.problem is not None
+    assert "3 record(s) removed" in report.problem.reason
+
+
+def test_a_refusal_is_never_waited_for_twice(sink: MemorySink) -> None:
+    """Once the sink is known hung, buffered readers are refused at once, not after a wait."""
+    sink.hang = threading.Event()
+    trail = trail_for(sink, "buffered")
+    trail.record(access(0))
+    assert trail.flush(timedelta(milliseconds=1)) is False
+    wait_until(lambda: trail.problem is not None)
+    started = time.monotonic()
+    for number in range(100):
+        with pytest.raises(AuditUnavailableError):
+            trail.record(access(number + 1))
+    assert time.monotonic() - started < BOUND.total_seconds()
+    sink.hang.set()
+    trail.close()
