@@ -7,6 +7,7 @@ then ``.2``, ... (the highest number is the newest), and the chain carries on in
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,9 +56,16 @@ def last_line(path: Path) -> str | None:
     it would corrupt the chain, so it is an ``IntegrityError``.
     """
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise IntegrityError(
+                f"The audit log file {str(path)!r} is a symbolic link, which is not followed: "
+                "it was replaced; run 'secrets-adapter audit verify'."
+            ) from None
+        raise
     try:
         size = os.fstat(fd).st_size
         if size == 0:

@@ -104,6 +104,12 @@ class JsonlFileSink:
         self._thread_lock = threading.Lock()
         self._known: tuple[int, int, ChainHead] | None = None  # (inode, size, head)
         private_folder(self._path.parent)
+        for own in (self._path, self._lock_path):
+            if own.is_symlink():  # checked again, race-free, by O_NOFOLLOW on every open
+                raise ConfigurationError(
+                    f"The audit log file {str(own)!r} is a symbolic link, which is not "
+                    "followed: remove it, or point the audit log at the real file."
+                )
         os.close(open_private(self._lock_path, os.O_RDWR))  # unusable paths fail here, not later
 
     @property

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import click
 
-from secrets_adapter.audit import Checkpoint, fingerprint, iter_log_lines, load_key, verify_log
+from secrets_adapter.audit import (
+    Checkpoint,
+    fingerprint,
+    iter_log_lines,
+    load_checkpoint_key,
+    load_key,
+    verify_log,
+)
+from secrets_adapter.audit.fingerprint import CHECKPOINT_KEY_ENV, CHECKPOINT_KEY_FILE_ENV
 from secrets_adapter.audit.query import RecordFilter, parse_moment
 from secrets_adapter.audit.records import format_time
 from secrets_adapter.audit.sinks import write_checkpoint
@@ -43,6 +51,26 @@ def _read_checkpoint(path: Path) -> Checkpoint:
         ) from None
 
 
+def _checkpoint_key(key_file: Path | None) -> bytes:
+    key = load_checkpoint_key(key_file)
+    if key is None:
+        raise ConfigurationError(
+            "Checkpoints are signed: pass --checkpoint-key-file or set "
+            f"{CHECKPOINT_KEY_FILE_ENV} (a 0600 file) or {CHECKPOINT_KEY_ENV}, kept where "
+            "whoever can write the log cannot read it."
+        )
+    return key
+
+
+_CHECKPOINT_KEY_FILE = click.option(
+    "--checkpoint-key-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help=f"The key checkpoints are signed with (default: ${CHECKPOINT_KEY_FILE_ENV} or "
+    f"${CHECKPOINT_KEY_ENV}).",
+)
+
+
 @click.group("audit")
 def audit_group() -> None:
     """Check and search the audit log of secret accesses."""
@@ -54,11 +82,13 @@ def audit_group() -> None:
     "--checkpoint",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="A checkpoint file (from 'audit checkpoint'): also detects a truncated log.",
+    help="A signed checkpoint file (from 'audit checkpoint'): also detects a truncated log.",
 )
+@_CHECKPOINT_KEY_FILE
 @handle_errors
-def verify_command(log: Path, checkpoint: Path | None) -> None:
-    """Walk the chain of LOG (and its rotated segments); exit 4 at the first bad record."""
+def verify_command(log: Path, checkpoint: Path | None, checkpoint_key_file: Path | None) -> None:
+    """Walk the chain of LOG (and its rotated segments); exit 4 at the first bad record, or
+    when the checkpoint is not signed with the checkpoint key."""
     if not log.exists() and not list(log.parent.glob(log.name + ".*")):
         raise UserError(
             f"No audit log at {str(log)!r} (nor rotated segments beside it): give the file "
@@ -66,7 +96,8 @@ def verify_command(log: Path, checkpoint: Path | None) -> None:
             EXIT_USAGE,
         )
     seen = _read_checkpoint(checkpoint) if checkpoint is not None else None
-    report = verify_log(log, checkpoint=seen)
+    key = _checkpoint_key(checkpoint_key_file) if seen is not None else None
+    report = verify_log(log, checkpoint=seen, checkpoint_key=key)
     if report.problem is not None:
         where = f" ({report.problem.source})" if report.problem.source is not None else ""
         raise UserError(
@@ -79,9 +110,12 @@ def verify_command(log: Path, checkpoint: Path | None) -> None:
 @audit_group.command("checkpoint")
 @click.argument("log", type=_LOG)
 @click.argument("output", type=click.Path(path_type=Path, dir_okay=False))
+@_CHECKPOINT_KEY_FILE
 @handle_errors
-def checkpoint_command(log: Path, output: Path) -> None:
-    """Verify LOG, then write its head (hash, count, time) to OUTPUT; keep OUTPUT elsewhere."""
+def checkpoint_command(log: Path, output: Path, checkpoint_key_file: Path | None) -> None:
+    """Verify LOG, then write its head (hash, count, time), signed, to OUTPUT; keep OUTPUT
+    elsewhere."""
+    key = _checkpoint_key(checkpoint_key_file)
     report = verify_log(log)
     if report.problem is not None:
         raise UserError(
@@ -91,7 +125,7 @@ def checkpoint_command(log: Path, output: Path) -> None:
         )
     head = report.head
     seen = Checkpoint(count=head.count, head_hash=head.hash, time=format_time(utcnow()))
-    write_checkpoint(output, seen)
+    write_checkpoint(output, seen.signed(key))
     click.echo(f"checkpoint written: {seen.count} records, head {seen.head_hash}")
 
 
