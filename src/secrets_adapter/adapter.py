@@ -203,11 +203,6 @@ class SecretsAdapter:
             provider if provider is not None else build_provider(self._settings)
         )
         self._events = EventBus(listeners)
-        if self._audit is not None:
-            kind = self._provider.kind
-            self._events.subscribe(
-                self._audit.rotation_listener(principal=self._principal, provider=kind)
-            )
         self._clock = clock
         self._served = ServedValues()
         self._qualified: dict[str, str] = {}
@@ -565,11 +560,17 @@ class SecretsAdapter:
             from secrets_adapter.rotation.engine import RotationEngine
             from secrets_adapter.rotation.rotators import builtin_rotators
 
+            events = self._events
+            if self._audit is not None:  # rotation steps reach the trail, not every read's bus
+                step_recorder = self._audit.rotation_listener(
+                    principal=self._principal, provider=self._provider.kind
+                )
+                events = EventBus([self._events.emit, step_recorder])
             self._rotation = RotationEngine(
                 self._versioned("rotate"),
                 builtin_rotators(),
                 default_rotator="random",
-                events=self._events,
+                events=events,
                 clock=self._clock,
             )
         return self._rotation
@@ -633,7 +634,28 @@ class SecretsAdapter:
 
         ``value`` reaches the audit trail only, which logs its keyed HMAC if so configured.
         """
-        if not self._events and self._audit is None:
+        if not self._events.active:
+            if self._audit is not None:  # only the trail listens: hand it the fields, no event
+                self._audit.record_access(
+                    action,
+                    name,
+                    principal=self._principal,
+                    provider=self._provider.kind,
+                    outcome=(
+                        Outcome.SUCCESS
+                        if error is None
+                        else Outcome.DENIED
+                        if isinstance(error, PolicyDeniedError)
+                        else Outcome.ERROR
+                    ),
+                    version_id=version_id,
+                    stage=stage.value if stage is not None else None,
+                    cache=cache,
+                    error_code=type(error).__name__ if error is not None else None,
+                    error_message=error.message if error is not None else None,
+                    duration_s=time.perf_counter() - started,
+                    value=value,
+                )
             return
         event = AccessEvent(
             time=self._clock(),

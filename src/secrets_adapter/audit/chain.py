@@ -1,21 +1,26 @@
 """The hash chain: pure functions over record bodies and lines, no I/O.
 
-Each record carries ``sequence`` (0, 1, 2, ...), ``previousHash`` (the ``hash`` of the record
-before it; 64 zeros for the first) and ``hash`` = SHA-256 of the record's canonical JSON without
-``hash``. A line is exactly that canonical JSON with ``,"hash":"<hex>"`` added as the last
-member (one serialisation per record, on writing and on verifying), so any edited byte, removed
-record or reordering breaks the chain at a precise place; truncation at the end is caught against
-a checkpoint (``Checkpoint``) kept elsewhere.
+Each record carries ``sequence`` (0, 1, 2, ...) and ``hash``: the SHA-256 of the previous
+record's ``hash`` followed by the record's canonical JSON without ``hash`` (192 bits kept, in
+base64url). A line is exactly that canonical JSON with ``,"hash":"<digest>"`` added as the last
+member, so the hash covers the very bytes on disk: any edited byte, removed record or
+reordering breaks the chain at a precise place, and verifying needs no re-serialisation.
+Truncation at the end is caught against a signed checkpoint (``Checkpoint``) kept elsewhere.
+
+Lines of the first format (``eventVersion`` 1.0, a ``previousHash`` member, hex hashes over
+re-serialised JSON) still verify, and a log of them is continued in the current format.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, Sequence, ValuesView
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "GENESIS_HASH",
@@ -23,18 +28,77 @@ __all__ = [
     "ChainProblem",
     "Checkpoint",
     "LineSource",
+    "PreparedRecord",
     "VerifyReport",
     "canonical_json",
+    "chain_digest",
     "head_of_line",
     "link",
-    "record_hash",
-    "seal",
     "verify_lines",
     "verify_records",
 ]
 
-GENESIS_HASH = "0" * 64
+GENESIS_HASH = "0" * 64  # the "previous hash" of record 0
 _CHAIN_FIELDS = ("sequence", "previousHash", "hash")
+_HASH_MARK = ',"hash":"'
+_SEQUENCE = re.compile(r'"sequence":(\d+)[,}]')
+
+
+if TYPE_CHECKING:
+    _MappingBase = Mapping[str, Any]
+else:
+    _MappingBase = object
+
+
+class PreparedRecord(_MappingBase):
+    """A record body already in canonical JSON, split where its ``sequence`` goes: the writer
+    formats it once and the sink only inserts the number. Reads as the body's mapping (parsed
+    on first use) for sinks that want fields. A registered ``Mapping`` rather than a subclass:
+    the writer makes one per record, and an ABC subclass costs more to make."""
+
+    __slots__ = ("_parsed", "prefix", "suffix")
+
+    def __init__(self, prefix: str, suffix: str) -> None:
+        self.prefix = prefix  # '{...,"sequence":'
+        self.suffix = suffix  # ',"userIdentity":...}'
+        self._parsed: dict[str, Any] | None = None
+
+    def _body(self) -> dict[str, Any]:
+        if self._parsed is None:
+            parsed = json.loads(f"{self.prefix}0{self.suffix}")
+            del parsed["sequence"]
+            self._parsed = parsed
+        return self._parsed
+
+    def __getitem__(self, key: str) -> Any:
+        return self._body()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._body())
+
+    def __len__(self) -> int:
+        return len(self._body())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._body()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._body().get(key, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._body().keys()
+
+    def items(self) -> ItemsView[str, Any]:
+        return self._body().items()
+
+    def values(self) -> ValuesView[Any]:
+        return self._body().values()
+
+    def __repr__(self) -> str:
+        return f"PreparedRecord({self.prefix}…{self.suffix})"
+
+
+Mapping.register(PreparedRecord)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,22 +193,11 @@ def canonical_json(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-def record_hash(record: Mapping[str, Any]) -> str:
-    """SHA-256 (hex) of the record's canonical JSON without its ``hash`` field."""
-    body = {key: value for key, value in record.items() if key != "hash"}
-    return hashlib.sha256(canonical_json(body).encode("ascii")).hexdigest()
-
-
-def seal(record: Mapping[str, Any]) -> str:
-    """The line (without newline) for a record: its canonical JSON, ``hash`` last."""
-    body = {key: value for key, value in record.items() if key != "hash"}
-    return _sealed_line(canonical_json(body))[0]
-
-
-def _sealed_line(unsealed: str) -> tuple[str, str]:
-    """(line without newline, hash) for the canonical JSON of a record without ``hash``."""
-    digest = hashlib.sha256(unsealed.encode("ascii")).hexdigest()
-    return f'{unsealed[:-1]},"hash":"{digest}"}}', digest
+def chain_digest(previous: str, unsealed: str) -> str:
+    """The ``hash`` of a record: SHA-256 of the previous hash then the line without ``hash``,
+    its first 192 bits in base64url (32 characters; 2^192 work to forge a record in place)."""
+    digest = hashlib.sha256(f"{previous}{unsealed}".encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode("ascii")
 
 
 def link(bodies: Iterable[Mapping[str, Any]], head: ChainHead) -> tuple[list[str], ChainHead]:
@@ -153,12 +206,14 @@ def link(bodies: Iterable[Mapping[str, Any]], head: ChainHead) -> tuple[list[str
     lines: list[str] = []
     count, previous = head.count, head.hash
     for body in bodies:
-        if any(key in body for key in _CHAIN_FIELDS):
+        if isinstance(body, PreparedRecord):
+            unsealed = f"{body.prefix}{count}{body.suffix}"
+        elif any(key in body for key in _CHAIN_FIELDS):
             raise ValueError("a record body must not carry chain fields")
-        line, previous = _sealed_line(
-            canonical_json({**body, "sequence": count, "previousHash": previous})
-        )
-        lines.append(line + "\n")
+        else:
+            unsealed = canonical_json({**body, "sequence": count})
+        previous = chain_digest(previous, unsealed)
+        lines.append(f'{unsealed[:-1]},"hash":"{previous}"}}\n')
         count += 1
     return lines, ChainHead(count=count, hash=previous)
 
@@ -171,6 +226,49 @@ def head_of_line(line: str) -> ChainHead:
 
 def _check(text: str, index: int, previous: str) -> tuple[str | None, str]:
     """(problem or None, this record's hash) for the line expected at ``index``."""
+    cut = text.rfind(_HASH_MARK)
+    if cut < 0 or not text.endswith('"}') or text[0] != "{":
+        return _malformed(text), ""
+    if '"previousHash":"' in text:
+        return _check_first_format(text, index, previous)
+    unsealed = f"{text[:cut]}}}"
+    stored = text[cut + len(_HASH_MARK) : -2]
+    found = _SEQUENCE.search(unsealed)
+    if found is None:
+        return _malformed(text), ""
+    problem = _sequence_problem(int(found.group(1)), index)
+    if problem is not None:
+        return problem, ""
+    if not hmac.compare_digest(chain_digest(previous, unsealed), stored):
+        return (
+            "the record does not match its hash: it was edited, or the record before it was "
+            "replaced",
+            "",
+        )
+    return None, stored
+
+
+def _malformed(text: str) -> str:
+    try:
+        json.loads(text)
+    except ValueError:
+        return "the line is not valid JSON (edited or cut)"
+    return "the line is not a chained audit record"
+
+
+def _sequence_problem(sequence: object, index: int) -> str | None:
+    if sequence == index:
+        return None
+    if isinstance(sequence, int) and sequence > index:
+        return (
+            f"sequence {sequence} where {index} was expected: "
+            f"{sequence - index} record(s) removed before it, or records reordered"
+        )
+    return f"sequence {sequence} where {index} was expected: records reordered or repeated"
+
+
+def _check_first_format(text: str, index: int, previous: str) -> tuple[str | None, str]:
+    """A line of the first format: hex SHA-256 of the re-serialised record, ``previousHash``."""
     try:
         record = json.loads(text)
     except ValueError:
@@ -178,20 +276,15 @@ def _check(text: str, index: int, previous: str) -> tuple[str | None, str]:
     if not isinstance(record, dict) or not all(key in record for key in _CHAIN_FIELDS):
         return "the line is not a chained audit record", ""
     stored = record.pop("hash")
-    line, digest = _sealed_line(canonical_json(record))
-    if line != text:
+    unsealed = canonical_json(record)
+    digest = hashlib.sha256(unsealed.encode("ascii")).hexdigest()
+    if f'{unsealed[:-1]},"hash":"{digest}"}}' != text:
         if digest != stored:
             return "the record does not match its hash (edited)", ""
         return "the line is not in canonical form (edited)", ""
-    sequence = record["sequence"]
-    if sequence != index:
-        if isinstance(sequence, int) and sequence > index:
-            return (
-                f"sequence {sequence} where {index} was expected: "
-                f"{sequence - index} record(s) removed before it, or records reordered",
-                "",
-            )
-        return f"sequence {sequence} where {index} was expected: records reordered or repeated", ""
+    problem = _sequence_problem(record["sequence"], index)
+    if problem is not None:
+        return problem, ""
     if record["previousHash"] != previous:
         return "previousHash does not match the record before it (removed or reordered)", ""
     return None, str(stored)

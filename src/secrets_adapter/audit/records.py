@@ -7,6 +7,7 @@ read this log the same way; the additions are ``cache``, ``versionId``, ``outcom
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,9 @@ from secrets_adapter.events import AccessEvent, CacheResult, Outcome, RotationEv
 __all__ = [
     "EVENT_NAMES",
     "AccessFields",
+    "DEFAULT_STAGE",
     "RECORD_VERSION",
+    "REQUEST_ID_BYTES",
     "ROTATION_EVENT_NAMES",
     "access_record",
     "event_name",
@@ -27,7 +30,8 @@ __all__ = [
     "to_record",
 ]
 
-RECORD_VERSION = "1.0"
+RECORD_VERSION = "1.1"  # 1.1: compact records, hash over the line (see chain.py)
+DEFAULT_STAGE = "current"
 
 # Adapter action → CloudTrail eventName. A batch item is logged as GetSecretValue, as AWS logs
 # one GetSecretValue per secret of a BatchGetSecretValue call.
@@ -64,15 +68,18 @@ def event_name(action: str) -> str:
 
 
 def format_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` and microseconds, sortable as text."""
+    """ISO 8601 in UTC with a ``Z`` and milliseconds, sortable as text."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+REQUEST_ID_BYTES = 9  # 72 random bits: 12 base64url characters
 
 
 def new_request_id() -> str:
-    """A random request id: 128 bits as 32 hex digits (a UUID without its dashes)."""
-    return os.urandom(16).hex()
+    """A random request id: 72 bits as 12 base64url characters (unique, not a secret)."""
+    return base64.urlsafe_b64encode(os.urandom(REQUEST_ID_BYTES)).decode("ascii")
 
 
 # What the read path hands the writer, in this order: time (epoch seconds or a datetime),
@@ -118,11 +125,17 @@ def _format_epoch(seconds: float) -> str:
 
 
 def access_record(fields: AccessFields, *, value_hmac: str | None = None) -> dict[str, Any]:
-    """The record body (before chaining). Only names, ids and codes, never a value."""
+    """The record body (before chaining). Only names, ids and codes, never a value.
+
+    Compact by omission: ``versionStage`` only when not the default ``current`` (as CloudTrail
+    logs it only when asked), ``cache``, ``versionId``, ``errorCode``/``errorMessage`` and
+    ``valueHmac`` only when they have a value, ``durationMs`` only when the backend was asked
+    (not for a cache hit, which takes microseconds).
+    """
     (moment, action, name, provider, principal, outcome, version_id, stage, cache) = fields[:9]
     error_code, error_message, duration_s, request_id = fields[9:]
     parameters: dict[str, Any] = {"secretId": name}
-    if stage is not None:
+    if stage is not None and stage != DEFAULT_STAGE:
         parameters["versionStage"] = stage
     if action == "get_many":
         parameters["batch"] = True
@@ -135,14 +148,17 @@ def access_record(fields: AccessFields, *, value_hmac: str | None = None) -> dic
         ),
         "eventSource": provider,
         "eventName": EVENT_NAMES.get(action) or event_name(action),
-        "userIdentity": {"type": "Component", "principalId": principal},
+        "userIdentity": {"principalId": principal},
         "requestParameters": parameters,
         "requestID": request_id if request_id is not None else new_request_id(),
         "outcome": outcome.value,
-        "cache": cache.value if cache is not None else None,
-        "versionId": version_id,
-        "durationMs": round(duration_s * 1000, 3),
     }
+    if cache is not None:
+        record["cache"] = cache.value
+    if version_id is not None:
+        record["versionId"] = version_id
+    if cache is not CacheResult.HIT:
+        record["durationMs"] = round(duration_s * 1000, 3)
     if error_code is not None:
         record["errorCode"] = error_code
         record["errorMessage"] = error_message
@@ -168,13 +184,13 @@ def rotation_record(event: RotationEvent, *, principal: str, provider: str) -> d
         "eventTime": format_time(event.time),
         "eventSource": provider,
         "eventName": ROTATION_EVENT_NAMES.get(event.status, event_name(event.status)),
-        "userIdentity": {"type": "Component", "principalId": principal},
+        "userIdentity": {"principalId": principal},
         "requestParameters": parameters,
         "requestID": new_request_id(),
         "outcome": "error" if event.status == "failed" else "success",
-        "cache": None,
-        "versionId": event.version_id,
     }
+    if event.version_id is not None:
+        record["versionId"] = event.version_id
     if event.error_code is not None:
         record["errorCode"] = event.error_code
         record["errorMessage"] = event.error_message

@@ -33,16 +33,16 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from secrets_adapter.audit.fingerprint import fingerprint
+from secrets_adapter.audit.lines import AccessLineFormatter
 from secrets_adapter.audit.records import (
     AccessFields,
-    access_record,
     fields_of_event,
     new_request_id,
     rotation_record,
@@ -131,6 +131,7 @@ class AuditTrail:
         self._fail_open = fail_open
         self._key = fingerprint_key
         self._fingerprints: dict[int, tuple[SecretValue, str]] = {}  # the writer's alone
+        self._formatter = AccessLineFormatter()  # the writer's alone
         self._fresh_state()
 
     def _fresh_state(self) -> None:
@@ -446,7 +447,7 @@ class AuditTrail:
         reason = f"The audit sink failed ({type(error).__name__})"
         return (_with_id(source, ticket), value, reason, None)
 
-    def _body(self, entry: _Entry) -> dict[str, Any]:
+    def _body(self, entry: _Entry) -> Mapping[str, Any]:
         source, value, reason, ticket = entry
         if isinstance(source, _RotationStep):
             return rotation_record(
@@ -468,9 +469,9 @@ class AuditTrail:
                 f"{reason}; the access was refused.",
                 *fields[11:],
             )
-            return access_record(refused)
+            return self._formatter.format(refused)
         value_hmac = self._fingerprint(value) if value is not None else None
-        return access_record(fields, value_hmac=value_hmac)
+        return self._formatter.format(fields, value_hmac=value_hmac)
 
     def _fingerprint(self, value: SecretValue) -> str | None:
         if self._key is None:
