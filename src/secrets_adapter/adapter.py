@@ -203,6 +203,11 @@ class SecretsAdapter:
             provider if provider is not None else build_provider(self._settings)
         )
         self._events = EventBus(listeners)
+        self._record_read = (  # the audited hit path's hand-over to the trail
+            self._audit.read_recorder(principal=self._principal, provider=self._provider.kind)
+            if self._audit is not None
+            else None
+        )
         self._clock = clock
         self._served = ServedValues()
         self._qualified: dict[str, str] = {}
@@ -322,6 +327,10 @@ class SecretsAdapter:
             self._emit_access("get", full, started, error=exc, stage=stage)
             raise
         self._served.remember(secret.value)
+        if self._record_read is not None and not self._events.active:  # only the trail listens
+            duration = time.perf_counter() - started
+            self._record_read("get", full, secret.version_id, stage, result, secret.value, duration)
+            return secret
         self._emit_access(
             "get",
             full,
@@ -649,7 +658,7 @@ class SecretsAdapter:
                         else Outcome.ERROR
                     ),
                     version_id=version_id,
-                    stage=stage.value if stage is not None else None,
+                    stage=stage,  # a Stage is a str: no slow .value
                     cache=cache,
                     error_code=type(error).__name__ if error is not None else None,
                     error_message=error.message if error is not None else None,

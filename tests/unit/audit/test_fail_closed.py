@@ -154,3 +154,55 @@ def test_a_refusal_is_never_waited_for_twice(sink: MemorySink) -> None:
     assert time.monotonic() - started < BOUND.total_seconds()
     sink.hang.set()
     trail.close()
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_an_adapter_over_a_hung_sink_stops_serving_within_the_bound(
+    sink: MemorySink, mode: str
+) -> None:
+    """Through the adapter's read path (the short hand-over included), not the trail alone."""
+    from secrets_adapter import SecretsAdapter
+    from secrets_adapter.testing import InMemoryProvider
+
+    sink.hang = threading.Event()
+    trail = trail_for(sink, mode)
+    adapter = SecretsAdapter(provider=InMemoryProvider({"app/db": "v"}), audit_log=trail)
+    started = time.monotonic()
+    served = 0
+    with pytest.raises(AuditUnavailableError):
+        while time.monotonic() - started < 30:
+            adapter.get_secret_value("app/db")
+            served += 1
+            if mode == "buffered" and served == 1:
+                trail.flush(timedelta(milliseconds=1))  # the writer takes it and hangs
+    assert time.monotonic() - started < BOUND.total_seconds() + SLACK
+    sink.hang.set()
+    assert trail.flush(timedelta(seconds=10))
+    adapter.close()
+    outcomes = [r["outcome"] for r in sink.records if r["requestID"]]
+    assert outcomes.count("success") >= served
+    assert "error" in outcomes
+
+
+def test_a_value_is_fingerprinted_once_per_value_object(
+    sink: MemorySink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secrets_adapter.audit import trail as trail_module
+    from secrets_adapter.models import SecretValue
+
+    calls: list[int] = []
+    from secrets_adapter.audit.fingerprint import fingerprint as real
+
+    def counting(key: bytes, value: bytes) -> str:
+        calls.append(1)
+        return real(key, value)
+
+    monkeypatch.setattr(trail_module, "fingerprint", counting)
+    trail = AuditTrail(sink, mode="buffered", fingerprint_key=b"k" * 32, timeout=BOUND)
+    one, other = SecretValue("first-value"), SecretValue("first-value")
+    for _ in range(50):
+        trail.record(access(0), value=one)
+    trail.record(access(1), value=other)  # equal, but another object: fingerprinted again
+    trail.close()
+    assert len(calls) == 2
+    assert len({r["valueHmac"] for r in sink.records}) == 1
