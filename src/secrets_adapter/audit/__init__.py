@@ -17,10 +17,9 @@ from secrets_adapter.audit.chain import (
     ChainProblem,
     Checkpoint,
     VerifyReport,
-    verify_lines,
 )
 from secrets_adapter.audit.fingerprint import fingerprint, load_checkpoint_key, load_key
-from secrets_adapter.audit.logfiles import iter_log_lines
+from secrets_adapter.audit.logfiles import iter_log_byte_lines, iter_log_lines
 from secrets_adapter.audit.sinks import (
     AuditSink,
     JsonlFileSink,
@@ -29,6 +28,7 @@ from secrets_adapter.audit.sinks import (
     write_checkpoint,
 )
 from secrets_adapter.audit.trail import AuditMode, AuditTrail
+from secrets_adapter.audit.verification import verify_byte_lines
 from secrets_adapter.errors import ConfigurationError
 
 __all__ = [
@@ -128,4 +128,4 @@ def verify_log(
                 ),
             ),
         )
-    return verify_lines(iter_log_lines(Path(log)), checkpoint=checkpoint)
+    return verify_byte_lines(iter_log_byte_lines(Path(log)), checkpoint=checkpoint)

@@ -15,7 +15,14 @@ from pathlib import Path
 from secrets_adapter.audit.chain import ChainHead, LineSource, head_of_line
 from secrets_adapter.errors import IntegrityError
 
-__all__ = ["iter_log_lines", "last_line", "log_files", "read_head", "segments"]
+__all__ = [
+    "iter_log_byte_lines",
+    "iter_log_lines",
+    "last_line",
+    "log_files",
+    "read_head",
+    "segments",
+]
 
 _TAIL_BYTES = 256 * 1024
 
@@ -44,9 +51,19 @@ def log_files(active: Path) -> list[Path]:
 def iter_log_lines(active: Path) -> Iterator[tuple[LineSource, str]]:
     """Each line of the whole log with where it came from."""
     for path in log_files(active):
+        name = str(path)
         with path.open("r", encoding="ascii", errors="replace", newline="\n") as handle:
             for number, line in enumerate(handle, start=1):
-                yield LineSource(file=str(path), line=number), line
+                yield LineSource(name, number), line
+
+
+def iter_log_byte_lines(active: Path) -> Iterator[tuple[LineSource, bytes]]:
+    """``iter_log_lines`` as bytes (what ``verify`` reads: no decoding)."""
+    for path in log_files(active):
+        name = str(path)
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                yield LineSource(name, number), line
 
 
 def last_line(path: Path) -> str | None:

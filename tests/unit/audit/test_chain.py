@@ -14,10 +14,10 @@ from secrets_adapter.audit.chain import (
     chain_digest,
     head_of_line,
     link,
-    verify_records,
 )
-from secrets_adapter.audit.chain import verify_lines as verify
 from secrets_adapter.audit.records import to_record
+from secrets_adapter.audit.verification import verify_lines as verify
+from secrets_adapter.audit.verification import verify_records
 from tests.unit.audit.events import access
 
 

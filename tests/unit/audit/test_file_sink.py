@@ -238,7 +238,7 @@ def test_processes_appending_make_one_chain(tmp_path: Path) -> None:
 def test_stream_sink_chains_in_memory() -> None:
     import io
 
-    from secrets_adapter.audit.chain import verify_records
+    from secrets_adapter.audit.verification import verify_records
 
     stream = io.StringIO()
     sink = StreamSink(stream)
@@ -250,8 +250,8 @@ def test_stream_sink_chains_in_memory() -> None:
 def test_syslog_sink_sends_chained_records_to_a_local_socket(tmp_path: Path) -> None:
     import socket
 
-    from secrets_adapter.audit.chain import verify_records
     from secrets_adapter.audit.sinks import SyslogSink
+    from secrets_adapter.audit.verification import verify_records
 
     address = str(tmp_path / "log.sock")
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as daemon:
