@@ -58,6 +58,7 @@ _log = logging.getLogger(__name__)
 _monotonic = time.monotonic
 _now = time.time
 
+_MAX_GATHER_S = 0.002  # the longest a durable write waits for more records to join it
 _FINGERPRINT_MEMO = 4096  # value objects whose fingerprint is remembered (a cache's worth)
 
 
@@ -159,6 +160,8 @@ class AuditTrail:
         self._writer: threading.Thread | None = None
         self._at_exit: Callable[[], None] | None = None
         self._fast = False  # buffered, writer running, no failure, not closing: see _update
+        self._last_batch = 0  # records in the last write, and how long it took (group commit)
+        self._last_write = 0.0
 
     @property
     def mode(self) -> AuditMode:
@@ -452,14 +455,34 @@ class AuditTrail:
             elif not self._queue and not self._closing:
                 self._wake.wait()
             self._wake.clear()
+            if self._durable:
+                self._gather()
             batch = self._take()
             if not batch:
                 if self._closing:
                     return
                 continue
+            started = _monotonic()
             self._settle(batch, self._write(batch))
+            self._last_batch, self._last_write = len(batch), _monotonic() - started
             if self._closing and self._failure is not None:
                 return  # closing with a broken sink: give up rather than spin
+
+    def _gather(self) -> None:
+        """Group commit: the callers the last write released are likely reading again; give
+        them up to one write's time (at most 2 ms) to join the next one, so a write carries
+        many records rather than only the first to arrive. A caller waits at most that much
+        longer; a lone caller (last write of one record) never waits."""
+        wanted = self._last_batch
+        if wanted < 2 or self._closing:
+            return
+        deadline = _monotonic() + min(self._last_write, _MAX_GATHER_S)
+        while len(self._queue) < wanted and not self._closing:
+            remaining = deadline - _monotonic()
+            if remaining <= 0:
+                return
+            self._wake.wait(remaining)
+            self._wake.clear()
 
     def _take(self) -> list[_Entry]:
         """Everything queued, with each durable ticket claimed (or its refusal noted)."""
