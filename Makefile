@@ -43,6 +43,7 @@ demo: $(DEMO_STAMP)
 bench: setup
 	$(BIN)/python bench/cache_bench.py
 	$(BIN)/python bench/memory_bench.py
+	$(BIN)/python bench/audit_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
