@@ -32,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,11 @@ BURST = 2_000  # reads per burst (the writer waits meanwhile)
 THREADS = 8
 MANY_THREADS = 64
 THREAD_SECONDS = 1.0
+DURABLE_LABELS = {
+    1: "durable + policy, 1 thread (one fsync per read)",
+    THREADS: f"durable + policy, {THREADS} threads",
+    MANY_THREADS: f"durable + policy, {MANY_THREADS} threads",
+}
 VERIFY_RECORDS = 200_000
 VERSION_ID = "3f2a9c1e-5d4b-4c2a-9e8f-0a1b2c3d4e5f"  # the shape of the local store's and AWS's
 
@@ -159,6 +164,23 @@ class StubSecretsManagerClient:
         return {"Name": SecretId, "VersionIdsToStages": {VERSION_ID: ["AWSCURRENT"]}}
 
 
+class CountingSink:
+    """A file sink that counts its writes (each one write and one fsync) and their records."""
+
+    def __init__(self, path: Path) -> None:
+        self._sink = JsonlFileSink(path)
+        self.writes = 0
+        self.records = 0
+
+    def append(self, bodies: Sequence[Mapping[str, Any]]) -> None:
+        self._sink.append(bodies)
+        self.writes += 1
+        self.records += len(bodies)
+
+    def close(self) -> None:
+        self._sink.close()
+
+
 def seeded_provider() -> InMemoryProvider:
     return InMemoryProvider({name: f"made-up-value-for-{name}" for name in NAMES})
 
@@ -216,8 +238,9 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, read top to bottom
     fingerprinted = trail(
         "fingerprinted", "buffered", fingerprint_key=b"bench-fingerprint-key-0123"
     )
-    adapter(audit_log=fingerprinted)
-    durable = adapter(audit_log=trail("durable", "durable"), policy=POLICY)
+    keyed = adapter(audit_log=fingerprinted)
+    durable_sink = CountingSink(workdir / "durable.jsonl")
+    durable = adapter(audit_log=AuditTrail(durable_sink, mode="durable"), policy=POLICY)
     aws_cache = AwsSecretCache(client=StubSecretsManagerClient())
     powertools = SecretsProvider(boto3_client=StubSecretsManagerClient())
     store = workdir / "store"
@@ -229,6 +252,7 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, read top to bottom
 
     timed: Samples = {}
     rates: Samples = {}
+    per_write: Samples = {}
 
     def add(samples: Samples, label: str, value: float) -> None:
         samples.setdefault(label, []).append(value)
@@ -262,21 +286,12 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, read top to bottom
             "uncached read, embedded store",
             per_call_ns(round_robin(uncached.get_secret_value), 500),
         )
-        add(
-            rates,
-            "durable + policy, 1 thread (one fsync per read)",
-            reads_per_second(durable.get_secret_value, 1),
-        )
-        add(
-            rates,
-            f"durable + policy, {THREADS} threads",
-            reads_per_second(durable.get_secret_value, THREADS),
-        )
-        add(
-            rates,
-            f"durable + policy, {MANY_THREADS} threads",
-            reads_per_second(durable.get_secret_value, MANY_THREADS),
-        )
+        for threads in (1, THREADS, MANY_THREADS):
+            label = DURABLE_LABELS[threads]
+            durable_sink.writes = durable_sink.records = 0
+            add(rates, label, reads_per_second(durable.get_secret_value, threads))
+            add(per_write, label, durable_sink.records / max(1, durable_sink.writes))
+        round_robin(keyed.get_secret_value)(BURST)  # records with valueHmac, to size
         fingerprinted.flush()
         print(f"  round {number + 1}/{RUNS} done", flush=True)
 
@@ -334,12 +349,16 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, read top to bottom
         ratios = [value / base for value, base in zip(values, floor_runs, strict=True)]
         print(f"  {label:<42} {spread(values):>28}   x dict {statistics.median(ratios):>7,.1f}")
 
-    one = rates["durable + policy, 1 thread (one fsync per read)"]
+    one = rates[DURABLE_LABELS[1]]
     print(f"\ndurable audit, reads/s: median [min-max] of {RUNS} rounds of {THREAD_SECONDS:g} s")
     for label, values in rates.items():
         gains = [value / base for value, base in zip(values, one, strict=True)]
         gain = statistics.median(gains)
-        print(f"  {label:<48} {spread(values):>28}   x one fsync per read {gain:>5,.1f}")
+        shared = statistics.median(per_write[label])
+        print(
+            f"  {label:<48} {spread(values):>28}   x one fsync per read {gain:>5,.1f}"
+            f"   records per fsync {shared:>5,.1f}"
+        )
     latency = [1e6 / rate for rate in one]
     embedded = [ns / 1000 for ns in timed["uncached read, embedded store"]]
     print(f"  single-thread durable read latency, us {spread(latency, 1)}")
