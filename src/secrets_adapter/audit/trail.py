@@ -150,6 +150,7 @@ class AuditTrail:
         self._lock = threading.Lock()
         self._settled = threading.Condition(self._lock)  # a batch was settled
         self._wake = threading.Event()  # the writer has work
+        self._stop = threading.Event()  # set by close(): ends a back-off at once
         self._queue: deque[_Entry] = deque()
         self._writing = 0  # entries handed to the sink and not yet settled
         self._busy_since = 0.0  # monotonic time the current sink call started; 0 when idle
@@ -399,6 +400,7 @@ class AuditTrail:
             self._update()
             writer = self._writer
         self._wake.set()
+        self._stop.set()
         if writer is not None:
             writer.join(self._timeout)
         lost = len(self._queue) + self._writing
@@ -449,7 +451,9 @@ class AuditTrail:
 
     def _run(self) -> None:
         while True:
-            if self._failure is not None or not self._durable:
+            if self._failure is not None:
+                self._stop.wait(self._interval)  # back off before retrying a failing sink
+            elif not self._durable:
                 if not self._urgent():
                     self._wake.wait(self._interval)
             elif not self._queue and not self._closing:

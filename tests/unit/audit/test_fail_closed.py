@@ -3,12 +3,14 @@ and the refused reads are recorded as refused; a log deleted underneath keeps it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -206,3 +208,28 @@ def test_a_value_is_fingerprinted_once_per_value_object(
     trail.close()
     assert len(calls) == 2
     assert len({r["valueHmac"] for r in sink.records}) == 1
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_failing_sink_is_retried_with_back_off_not_in_a_loop(sink: MemorySink, mode: str) -> None:
+    attempts: list[int] = []
+    failing_append = sink.append
+
+    def counted(bodies: Sequence[Mapping[str, Any]]) -> None:
+        attempts.append(len(bodies))
+        failing_append(bodies)
+
+    sink.append = counted  # type: ignore[method-assign]
+    sink.failing = True
+    trail = AuditTrail(
+        sink, mode=mode, timeout=BOUND, flush_interval=timedelta(milliseconds=100), batch_size=1
+    )
+    for number in range(500):  # many refused reads queue their records: the writer must not spin
+        with contextlib.suppress(AuditUnavailableError):
+            trail.record(access(number))
+    time.sleep(0.5)  # a span of wall time over which to count the retries
+    assert len(attempts) <= 12  # about one attempt per 100 ms, not thousands
+    sink.failing = False
+    assert trail.flush(timedelta(seconds=10))
+    trail.close()
+    assert len(sink.records) == 500  # every read has its record, served or refused
