@@ -33,19 +33,19 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from secrets_adapter.audit.fingerprint import fingerprint
-from secrets_adapter.audit.lines import AccessLineFormatter
-from secrets_adapter.audit.records import (
-    AccessFields,
-    fields_of_event,
-    new_request_id,
-    rotation_record,
+from secrets_adapter.audit.entries import (
+    Entry,
+    RecordMaker,
+    RotationStep,
+    State,
+    Ticket,
+    refused_if_waiting,
+    with_id,
 )
 from secrets_adapter.audit.sinks import AuditSink
 from secrets_adapter.errors import AuditUnavailableError, ConfigurationError
@@ -59,7 +59,6 @@ _monotonic = time.monotonic
 _now = time.time
 
 _MAX_GATHER_S = 0.002  # the longest a durable write waits for more records to join it
-_FINGERPRINT_MEMO = 4096  # value objects whose fingerprint is remembered (a cache's worth)
 
 
 class AuditMode(StrEnum):
@@ -67,42 +66,9 @@ class AuditMode(StrEnum):
     BUFFERED = "buffered"  # the record is queued before the value is returned
 
 
-class _State:
-    QUEUED = 0  # waiting in the queue
-    CLAIMED = 1  # taken by the writer, being written as it is
-    REFUSED = 2  # the caller was refused before the writer took it: written as refused
-    LATE = 3  # the caller was refused while it was being written: a correction follows
-
-
-class _Ticket:
-    """A durable caller's wait for its record; ``state`` changes under the trail's lock."""
-
-    __slots__ = ("done", "error", "reason", "request_id", "state")
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.error: BaseException | None = None
-        self.state = _State.QUEUED
-        self.reason = ""
-        self.request_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _RotationStep:
-    event: RotationEvent
-    principal: str
-    provider: str
-
-
-# A queued entry: (what happened, the value or None, refusal reason or "", ticket or None).
-# "What happened" is an ``AccessFields`` tuple, an ``AccessEvent`` or a ``_RotationStep``.
-_Entry = tuple[Any, SecretValue | None, str, _Ticket | None]
-
 ReadRecorder = Callable[
     [str, str, str | None, str | None, CacheResult | None, SecretValue | None, float], None
 ]
-
-_READ_ACTIONS = frozenset({"get", "get_many", "describe", "list"})
 
 
 class AuditTrail:
@@ -133,9 +99,7 @@ class AuditTrail:
         self._batch_size = batch_size
         self._max_pending = max_pending
         self._fail_open = fail_open
-        self._key = fingerprint_key
-        self._fingerprints: dict[int, tuple[SecretValue, str]] = {}  # the writer's alone
-        self._formatter = AccessLineFormatter()  # the writer's alone
+        self._maker = RecordMaker(fingerprint_key)  # the writer's alone
         self._fresh_state()
         reference = weakref.ref(self)
 
@@ -151,7 +115,7 @@ class AuditTrail:
         self._settled = threading.Condition(self._lock)  # a batch was settled
         self._wake = threading.Event()  # the writer has work
         self._stop = threading.Event()  # set by close(): ends a back-off at once
-        self._queue: deque[_Entry] = deque()
+        self._queue: deque[Entry] = deque()
         self._writing = 0  # entries handed to the sink and not yet settled
         self._busy_since = 0.0  # monotonic time the current sink call started; 0 when idle
         self._failure: BaseException | None = None  # the last write's error, until one succeeds
@@ -283,7 +247,7 @@ class AuditTrail:
 
         def record_rotation(event: Event) -> None:
             if isinstance(event, RotationEvent):
-                step = _RotationStep(event, principal, provider)
+                step = RotationStep(event, principal, provider)
                 self._submit(step, None, event.secret_name, "rotate", fail_open=True)
 
         return record_rotation
@@ -311,7 +275,7 @@ class AuditTrail:
             if len(queue) >= self._batch_size:
                 self._wake.set()
             return
-        ticket = _Ticket()
+        ticket = Ticket()
         queue.append((source, value, "", ticket))
         self._wake.set()
         if ticket.done.wait(self._timeout):
@@ -350,7 +314,7 @@ class AuditTrail:
             return f"The audit queue stayed full for {self._timeout:g}s"
         return self._refusal()
 
-    def _give_up(self, ticket: _Ticket) -> str:
+    def _give_up(self, ticket: Ticket) -> str:
         """A durable wait ran out: mark the record refused (or late), or "" if it just landed."""
         with self._lock:
             if ticket.done.is_set():
@@ -359,7 +323,7 @@ class AuditTrail:
                 return f"The audit sink failed ({type(ticket.error).__name__})"
             reason = f"The audit sink did not write the record within {self._timeout:g}s"
             ticket.reason = reason
-            ticket.state = _State.REFUSED if ticket.state == _State.QUEUED else _State.LATE
+            ticket.state = State.REFUSED if ticket.state == State.QUEUED else State.LATE
             return reason
 
     def _refuse(self, source: Any, name: str, action: str, reason: str, *, fail_open: bool) -> None:
@@ -488,20 +452,20 @@ class AuditTrail:
             self._wake.wait(remaining)
             self._wake.clear()
 
-    def _take(self) -> list[_Entry]:
+    def _take(self) -> list[Entry]:
         """Everything queued, with each durable ticket claimed (or its refusal noted)."""
         queue = self._queue
         with self._lock:
             batch = [queue.popleft() for _ in range(len(queue))]
             for _, _, _, ticket in batch:
-                if ticket is not None and ticket.state == _State.QUEUED:
-                    ticket.state = _State.CLAIMED
+                if ticket is not None and ticket.state == State.QUEUED:
+                    ticket.state = State.CLAIMED
             self._writing = len(batch)
             self._flush_requested = False
         return batch
 
-    def _write(self, batch: list[_Entry]) -> BaseException | None:
-        bodies = [self._body(entry) for entry in batch]
+    def _write(self, batch: list[Entry]) -> BaseException | None:
+        bodies = [self._maker.body(entry) for entry in batch]
         self._busy_since = _monotonic()
         try:
             self._sink.append(bodies)
@@ -512,20 +476,20 @@ class AuditTrail:
             self._busy_since = 0.0
         return None
 
-    def _settle(self, batch: list[_Entry], error: BaseException | None) -> None:
-        corrections: list[_Entry] = []
+    def _settle(self, batch: list[Entry], error: BaseException | None) -> None:
+        corrections: list[Entry] = []
         with self._lock:
             self._writing = 0
             self._failure = error
             self._update()
             if error is not None:
                 # nothing was written: keep every record, in order; a refused caller's says so
-                kept = [self._refused_if_waiting(entry, error) for entry in batch]
+                kept = [refused_if_waiting(entry, error) for entry in batch]
                 self._queue.extendleft(reversed(kept))
             else:
                 for source, _, _, ticket in batch:
-                    if ticket is not None and ticket.state == _State.LATE:
-                        corrections.append((_with_id(source, ticket), None, ticket.reason, None))
+                    if ticket is not None and ticket.state == State.LATE:
+                        corrections.append((with_id(source, ticket), None, ticket.reason, None))
                 self._queue.extend(corrections)
                 if self._lost_refusals:
                     _log.error(
@@ -538,57 +502,3 @@ class AuditTrail:
             if ticket is not None and not ticket.done.is_set():
                 ticket.error = error
                 ticket.done.set()
-
-    @staticmethod
-    def _refused_if_waiting(entry: _Entry, error: BaseException) -> _Entry:
-        source, value, _, ticket = entry
-        if ticket is None or ticket.done.is_set():
-            return entry
-        reason = f"The audit sink failed ({type(error).__name__})"
-        return (_with_id(source, ticket), value, reason, None)
-
-    def _body(self, entry: _Entry) -> Mapping[str, Any]:
-        source, value, reason, ticket = entry
-        if isinstance(source, _RotationStep):
-            return rotation_record(
-                source.event, principal=source.principal, provider=source.provider
-            )
-        fields: AccessFields = source if isinstance(source, tuple) else fields_of_event(source)
-        if ticket is not None:
-            if ticket.state == _State.REFUSED:
-                reason = ticket.reason
-            if ticket.request_id is None:  # kept: a late record's correction repeats it
-                ticket.request_id = fields[12] or new_request_id()
-            fields = (*fields[:12], ticket.request_id)
-        if reason and fields[1] in _READ_ACTIONS and fields[5] is Outcome.SUCCESS:
-            refused: AccessFields = (
-                *fields[:5],
-                Outcome.ERROR,
-                *fields[6:9],
-                AuditUnavailableError.__name__,
-                f"{reason}; the access was refused.",
-                *fields[11:],
-            )
-            return self._formatter.format(refused)
-        value_hmac = self._fingerprint(value) if value is not None else None
-        return self._formatter.format(fields, value_hmac=value_hmac)
-
-    def _fingerprint(self, value: SecretValue) -> str | None:
-        if self._key is None:
-            return None
-        memo = self._fingerprints
-        known = memo.get(id(value))
-        if known is not None and known[0] is value:
-            return known[1]
-        made = fingerprint(self._key, value.reveal_bytes())
-        if len(memo) >= _FINGERPRINT_MEMO:
-            memo.clear()
-        memo[id(value)] = (value, made)
-        return made
-
-
-def _with_id(source: Any, ticket: _Ticket) -> Any:
-    """``source`` carrying the request id its first writing attempt gave it."""
-    if isinstance(source, tuple) and ticket.request_id is not None:
-        return (*source[:12], ticket.request_id)
-    return source

@@ -189,7 +189,7 @@ def test_an_adapter_over_a_hung_sink_stops_serving_within_the_bound(
 def test_a_value_is_fingerprinted_once_per_value_object(
     sink: MemorySink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from secrets_adapter.audit import trail as trail_module
+    from secrets_adapter.audit import entries as trail_module
     from secrets_adapter.models import SecretValue
 
     calls: list[int] = []
