@@ -265,10 +265,17 @@ class SecretsManagement:
             from secrets_adapter.rotation.engine import RotationEngine
             from secrets_adapter.rotation.rotators import builtin_rotators
 
+            events = self._events
+            audit = self._access.audit
+            if audit is not None:  # rotation steps reach the trail, not every read's bus
+                step_recorder = audit.rotation_listener(
+                    principal=self._access.principal, provider=self._provider.kind
+                )
+                events = EventBus([self._events.emit, step_recorder])
             self._rotation = RotationEngine(
                 self._versioned("rotate"),
                 builtin_rotators(),
-                events=self._events,
+                events=events,
                 clock=self._clock,
             )
         return self._rotation

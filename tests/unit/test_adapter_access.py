@@ -107,7 +107,7 @@ def test_every_read_is_recorded_with_cloudtrail_fields(
     first = records[0]
     assert first["userIdentity"]["principalId"] == "api"
     assert first["eventSource"] == "memory"
-    assert first["requestParameters"] == {"secretId": "app/db", "versionStage": "current"}
+    assert first["requestParameters"] == {"secretId": "app/db"}  # current: the default stage
     assert first["versionId"] == provider.describe("app/db").current_version
     assert first["outcome"] == "success"
     assert records[1]["requestParameters"]["batch"] is True

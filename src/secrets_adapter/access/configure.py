@@ -94,8 +94,8 @@ def open_pipeline(
     events: EventBus,
     clock: WallClock,
 ) -> AccessPipeline:
-    """The pipeline for these settings; an explicit argument wins over its setting. The audit
-    trail also hears the rotation events on ``events``."""
+    """The pipeline for these settings; an explicit argument wins over its setting. (The
+    rotation engine tells the trail its steps itself: reads do not pay for a listener.)"""
     access = settings.audit
     who = principal or access.principal
     rules = open_policy(policy if policy is not None else access.policy)
@@ -110,8 +110,6 @@ def open_pipeline(
         if log is not None
         else None
     )
-    if audit is not None:
-        events.subscribe(audit.rotation_listener(principal=who, provider=provider_kind))
     return AccessPipeline(
         prefix=settings.prefix,
         principal=who,

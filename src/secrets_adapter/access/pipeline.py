@@ -38,6 +38,7 @@ class AccessPipeline:
         "_clock",
         "_prefix",
         "_qualified",
+        "_record_read",
         "audit",
         "events",
         "principal",
@@ -63,6 +64,11 @@ class AccessPipeline:
         self.principal = principal
         self.provider_kind = provider_kind
         self.audit = audit
+        self._record_read = (  # the audited hit path's hand-over to the trail
+            audit.read_recorder(principal=principal, provider=provider_kind)
+            if audit is not None
+            else None
+        )
         self.events = events
         self.served = ServedValues()
 
@@ -166,6 +172,12 @@ class AccessPipeline:
     ) -> None:
         """A value was served: remember it, then record the access (the trail may refuse)."""
         self.served.remember(secret.value)
+        if self._record_read is not None and not self.events.active:  # only the trail listens
+            duration = time.perf_counter() - started
+            self._record_read(
+                operation, full, secret.version_id, stage, cache, secret.value, duration
+            )
+            return
         self.record(
             operation,
             full,
@@ -204,7 +216,29 @@ class AccessPipeline:
 
         ``value`` reaches the audit trail only, which logs its keyed HMAC if so configured.
         """
-        if not self.events and self.audit is None:
+        outcome = (
+            Outcome.SUCCESS
+            if error is None
+            else Outcome.DENIED
+            if isinstance(error, PolicyDeniedError)
+            else Outcome.ERROR
+        )
+        if not self.events.active:
+            if self.audit is not None:  # only the trail listens: hand it the fields, no event
+                self.audit.record_access(
+                    operation,
+                    full,
+                    principal=self.principal,
+                    provider=self.provider_kind,
+                    outcome=outcome,
+                    version_id=version_id,
+                    stage=stage,  # a Stage is a str: no slow .value
+                    cache=cache,
+                    error_code=type(error).__name__ if error is not None else None,
+                    error_message=error.message if error is not None else None,
+                    duration_s=time.perf_counter() - started,
+                    value=value,
+                )
             return
         event = AccessEvent(
             time=self._clock(),
@@ -212,13 +246,7 @@ class AccessPipeline:
             secret_name=full,
             provider=self.provider_kind,
             principal=self.principal,
-            outcome=(
-                Outcome.SUCCESS
-                if error is None
-                else Outcome.DENIED
-                if isinstance(error, PolicyDeniedError)
-                else Outcome.ERROR
-            ),
+            outcome=outcome,
             request_id=str(uuid.uuid4()),
             version_id=version_id,
             stage=stage.value if stage is not None else None,

@@ -79,5 +79,5 @@ def test_finish_work_sees_the_new_current_and_the_old_value_and_is_resumed() -> 
     engine.rotate(NAME)  # resumes at finish: the old key is retired this time
     assert rotator.seen[-1] == (new, "sk_test:the-first-key.value:0001")
     assert provider.get(NAME).value.reveal_text() == new
-    assert provider.get(NAME, stage=Stage.PREVIOUS).value.reveal_text().startswith("sk_test_")
+    assert provider.get(NAME, stage=Stage.PREVIOUS).value.reveal_text().startswith("sk_test:")
     assert not provider.describe(NAME).tags.get(TAG_STATE)
