@@ -55,6 +55,10 @@ def stage_or_label(value: Stage | str) -> Stage | str:
         return value
 
 
+LEASE_LABEL = "secrets-adapter-lease."
+"""The start of the label of a version that holds a rotation lease (on AWS, where the lease's
+version carries ``AWSPENDING`` as the lock): not a rotation's pending version."""
+
 _KINDS = {True: "binary", False: "text"}
 
 

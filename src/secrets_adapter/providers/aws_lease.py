@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from secrets_adapter.errors import ConflictError, SecretNotFoundError, ValidationError
-from secrets_adapter.models import Stage, VersionInfo
+from secrets_adapter.models import LEASE_LABEL, Stage, VersionInfo
 from secrets_adapter.providers.aws_errors import PROVIDER, translate_aws_errors
 from secrets_adapter.providers.aws_stages import AWS_STAGE
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LEASE_LABEL_PREFIX", "acquire_lease", "lease_label", "lease_of", "release_lease"]
 
-LEASE_LABEL_PREFIX = "secrets-adapter-lease."
+LEASE_LABEL_PREFIX = LEASE_LABEL
 _OWNER = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _STAGE_MOVED = frozenset({"InvalidParameterException", "InvalidRequestException"})
 PENDING = AWS_STAGE[Stage.PENDING]

@@ -60,6 +60,7 @@ from secrets_adapter.rotation.state import (
     active_lease,
     failure_count,
     lease_tag,
+    parse_state,
     plan_rotation,
     state_tag,
 )
@@ -190,7 +191,11 @@ class RotationEngine:
             chosen = self._rotator_for(metadata, override)
             if isinstance(chosen, GuardedRotator):
                 chosen.check(name, rotation_options(metadata.tags))
-            if not self._acquire_lease(name, owner, now):
+            state = parse_state(metadata.tags.get(TAG_STATE))
+            resuming_failed = (
+                plan.resumed and state is not None and state.status is StepStatus.FAILED
+            )
+            if not self._acquire_lease(name, owner, now, resuming_failed=resuming_failed):
                 raise RotationError(
                     f"A rotation of secret {name!r} is already in progress (another run took "
                     "the lease at the same moment).",
@@ -205,9 +210,19 @@ class RotationEngine:
         previous = metadata.current_version if metadata.current_version != plan.token else None
         return plan, chosen, previous
 
-    def _acquire_lease(self, name: str, owner: str, now: datetime) -> bool:
+    def _acquire_lease(
+        self, name: str, owner: str, now: datetime, *, resuming_failed: bool = False
+    ) -> bool:
+        """The provider's own lease where it has one (one transaction, a check-and-set write,
+        AWSPENDING moved with RemoveFromVersionId), else the lease tag. A failed rotation's
+        pending version can hold the provider's lock itself (AWSPENDING on AWS): resuming it
+        falls back to the tag, as two resumers of one failed run at the same instant only
+        repeat idempotent steps (create is keyed on the token, finish checks from_version)."""
         if isinstance(self._provider, RotationLeaseHolder):
-            return self._provider.acquire_rotation_lease(name, owner=owner, ttl=self._lease_ttl)
+            if self._provider.acquire_rotation_lease(name, owner=owner, ttl=self._lease_ttl):
+                return True
+            if not resuming_failed:
+                return False
         self._provider.set_tags(name, {TAG_LEASE: lease_tag(owner, now, self._lease_ttl)})
         confirmed = active_lease(self._provider.describe(name).tags, now)
         return confirmed is not None and confirmed.owner == owner
@@ -216,8 +231,7 @@ class RotationEngine:
         if isinstance(self._provider, RotationLeaseHolder):
             with contextlib.suppress(SecretsAdapterError):  # it expires by itself
                 self._provider.release_rotation_lease(name, owner=owner)
-            return
-        try:
+        try:  # the lease tag too (ours if a resume of a failed run fell back to it)
             tags = self._provider.describe(name).tags
             lease = active_lease(tags, self._clock())
             if lease is not None and lease.owner == owner:

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from secrets_adapter.errors import RotationError
-from secrets_adapter.models import SecretMetadata, Stage
+from secrets_adapter.models import LEASE_LABEL, SecretMetadata, Stage
 
 __all__ = [
     "STEPS",
@@ -159,6 +159,10 @@ def plan_rotation(
     state = parse_state(metadata.tags.get(TAG_STATE))
     pending = metadata.version_for(Stage.PENDING)
     pending_id = pending.version_id if pending else None
+    if pending is not None and any(label.startswith(LEASE_LABEL) for label in pending.labels):
+        # On AWS the lease's own version holds AWSPENDING as the lock: not a stale rotation's
+        # version to unlabel (that would drop the lock); *create* moves the label to its version.
+        pending_id = None
     current = metadata.version_for(Stage.CURRENT)
     if state is not None and state.token:
         if current is not None and current.named(state.token):
