@@ -63,6 +63,14 @@ def test_agent_serves_openbao_and_notices_a_rotation_by_the_cli(
         status, body = get(connection, f"/v1/{vault_secret}-missing", auth)
         assert (status, json.loads(body)["__type"]) == (400, "ResourceNotFoundException")
 
+        configure = ["rotation", "configure", vault_secret, "--rotator", "random"]
+        subprocess.run(
+            [sys.executable, "-m", "secrets_adapter", *configure],
+            capture_output=True,
+            timeout=60,
+            check=True,
+            env={**os.environ, **env},
+        )
         rotated = subprocess.run(
             [sys.executable, "-m", "secrets_adapter", "rotate", vault_secret],
             capture_output=True,
@@ -90,6 +98,7 @@ def test_embedded_agent_serves_a_rotation_through_its_adapter_at_once(cli_store:
     token = "embedded-token-0123456789"
     with SecretsAdapter(backend="local", path=cli_store, cache_ttl=3600) as adapter:
         adapter.put_secret("gaara/prod/jwt-key", "v1-" + SENTINEL)
+        adapter.configure_rotation("gaara/prod/jwt-key", rotator="random")
         agent = SecretsAgent({"app": adapter}, TokenTable.of({"app": token}), port=free_port())
         with agent:
             connection = http.client.HTTPConnection(*agent.address, timeout=10)

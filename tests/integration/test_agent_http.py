@@ -154,6 +154,13 @@ def test_a_rotation_by_another_process_is_served_at_the_next_version_check(
         connection = agent.connection()
         auth = {TOKEN_HEADER: agent.token}
         before = _json(get(connection, "/v1/gaara/prod/jwt-key", auth)[1])
+        configure = ["rotation", "configure", "gaara/prod/jwt-key", "--rotator", "random"]
+        subprocess.run(
+            [sys.executable, "-m", "secrets_adapter", *configure],
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
         rotated = subprocess.run(
             [sys.executable, "-m", "secrets_adapter", "rotate", "gaara/prod/jwt-key"],
             capture_output=True,

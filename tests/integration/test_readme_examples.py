@@ -5,7 +5,8 @@ literally, top to bottom in README order, in one fresh temporary folder (what a 
 copies them one after the other): shell blocks with ``bash -euo pipefail``, Python blocks with this
 interpreter, each as its own process, with none of the caller's ``SECRETS_*``/``AWS_*``/``VAULT_*``
 variables and nothing set up beforehand. A block may rely only on what earlier blocks left in the
-folder. After a block, a few checks of what it promised may run in the same process (``CHECKS``):
+folder. After a section's first block, a few checks of what it promised may run in the same
+process (``CHECKS``):
 they add assertions, never names the block uses.
 """
 
@@ -115,9 +116,15 @@ def clean_environ() -> dict[str, str]:
     return environ
 
 
+def _first_of(section: str) -> Block:
+    """A section's checks follow its first block: later ones show other things."""
+    return next(b for b in TESTED if b.section == section)
+
+
 def run_block(block: Block, cwd: Path) -> subprocess.CompletedProcess[str]:
     if block.lang == "python":
-        args = [sys.executable, "-c", block.code + CHECKS.get(block.section, "")]
+        checks = CHECKS.get(block.section, "") if block is _first_of(block.section) else ""
+        args = [sys.executable, "-c", block.code + checks]
     else:
         args = ["bash", "-euo", "pipefail", "-c", block.code]
     return subprocess.run(

@@ -194,6 +194,7 @@ def test_a_rotation_through_the_same_adapter_rerenders_without_waiting(
     out = tmp_path / "key.pem"
     with SecretsAdapter(backend="local", path=cli_store) as adapter:
         adapter.put_secret("gaara/prod/signing-key", "v1-" + SENTINEL)
+        adapter.configure_rotation("gaara/prod/signing-key", rotator="random")
         renderer = TemplateRenderer(
             adapter, [TemplateJob(template=template, output=out)], interval=3600
         )
