@@ -2,6 +2,7 @@
 
 from secrets_adapter.access import SecretSnapshot
 from secrets_adapter.adapter import SecretsAdapter, secret_as_dict
+from secrets_adapter.async_adapter import AsyncSecretsAdapter
 from secrets_adapter.errors import (
     AccessDeniedError,
     AuditUnavailableError,
@@ -27,6 +28,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AccessDeniedError",
+    "AsyncSecretsAdapter",
     "AuditUnavailableError",
     "ConfigurationError",
     "ConflictError",

@@ -1,0 +1,441 @@
+"""``AsyncSecretsAdapter``: the asynchronous face — the same methods as ``SecretsAdapter``, awaited.
+
+Policy, audit, events and redaction are the same ``AccessPipeline`` steps as the synchronous face
+(``before`` → awaited read → ``after`` / ``failed``), and the cache is the same ``SecretCache``
+behind ``AsyncSecretCache``. Backend I/O never runs on the event loop: every backend — the
+embedded store, hvac, and boto3 for AWS — is called in a dedicated, bounded thread pool
+(``ThreadPoolExecutor``, 8 workers by default). A cache hit stays on the loop: a dict lookup, a
+clock read and the pipeline's ``before`` / ``remember``, nothing awaited. Writes, deletion and
+rotation run the synchronous management code (``SecretsManagement``, with its policy check and
+audit record) in the same pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+from secrets_adapter.access import (
+    AccessPipeline,
+    ValueInput,
+    face_settings,
+    open_pipeline,
+    raise_first,
+    secret_as_dict,
+    secret_field,
+    settle,
+    split,
+)
+from secrets_adapter.audit import AuditTrail
+from secrets_adapter.cache import Duration, SecretCache
+from secrets_adapter.cache.async_cache import AsyncSecretCache
+from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
+from secrets_adapter.config import Settings, load_settings
+from secrets_adapter.errors import ConfigurationError, SecretsAdapterError, ValidationError
+from secrets_adapter.events import CacheResult, EventBus, Listener
+from secrets_adapter.management import SecretsManagement
+from secrets_adapter.models import (
+    DEFAULT_RECOVERY_WINDOW,
+    Secret,
+    SecretMetadata,
+    SecretValue,
+    Stage,
+    VersionInfo,
+)
+from secrets_adapter.policy import Policy
+from secrets_adapter.providers.base import Provider
+from secrets_adapter.providers.factory import build_provider
+from secrets_adapter.redaction import RedactingFilter, ServedValues
+
+if TYPE_CHECKING:
+    from secrets_adapter.rotation.engine import RotationEngine
+
+__all__ = ["DEFAULT_WORKERS", "AsyncSecretsAdapter"]
+
+DEFAULT_WORKERS = 8
+"""Backend calls in flight at once per adapter; more wait in the pool's queue, not on the loop."""
+
+R = TypeVar("R")
+_BYPASS = CacheResult.BYPASS
+BatchErrors = Literal["raise", "return"]
+
+
+class _Management(SecretsManagement):
+    """The synchronous management code over the async face's pipeline, provider and cache; its
+    methods run in the face's thread pool."""
+
+    def __init__(
+        self,
+        access: AccessPipeline,
+        provider: Provider,
+        cache: SecretCache | None,
+        events: EventBus,
+        clock: WallClock,
+    ) -> None:
+        self._access = access
+        self._provider = provider
+        self._cache = cache
+        self._events = events
+        self._clock = clock
+        self._rotation: RotationEngine | None = None
+
+
+class AsyncSecretsAdapter:
+    """``SecretsAdapter`` for asyncio: ``async with AsyncSecretsAdapter(...) as secrets:
+    await secrets.get_secret_value("stripe-api-key")``. Takes the same arguments, plus
+    ``max_workers`` (the thread pool's size)."""
+
+    def __init__(
+        self,
+        backend: str | None = None,
+        *,
+        provider: Provider | None = None,
+        settings: Settings | None = None,
+        prefix: str | None = None,
+        path: str | os.PathLike[str] | None = None,
+        master_key: str | SecretValue | None = None,
+        env_file: str | os.PathLike[str] | None = None,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        kms_key_id: str | None = None,
+        url: str | None = None,
+        token: str | SecretValue | None = None,
+        mount: str | None = None,
+        namespace: str | None = None,
+        principal: str | None = None,
+        audit_log: str | os.PathLike[str] | AuditTrail | None = None,
+        audit_mode: str | None = None,
+        policy: str | os.PathLike[str] | Policy | None = None,
+        listeners: Iterable[Listener] = (),
+        clock: WallClock = utcnow,
+        cache: bool | None = None,
+        cache_ttl: Duration | None = None,
+        max_stale: Duration | None = None,
+        refresh_ahead: float | None = None,
+        max_entries: int | None = None,
+        cache_ttls: Mapping[str, Duration] | None = None,
+        monotonic_clock: MonotonicClock = monotonic,
+        max_workers: int = DEFAULT_WORKERS,
+    ) -> None:
+        if max_workers < 1:
+            raise ConfigurationError(f"max_workers must be at least 1, got {max_workers}.")
+        self._settings = face_settings(
+            settings,
+            backend=backend,
+            prefix=prefix,
+            connection=dict(
+                path=path,
+                master_key=master_key,
+                env_file=env_file,
+                region=region,
+                endpoint_url=endpoint_url,
+                kms_key_id=kms_key_id,
+                url=url,
+                token=token,
+                mount=mount,
+                namespace=namespace,
+            ),
+            cache=dict(
+                enabled=cache,
+                ttl=cache_ttl,
+                max_stale=max_stale,
+                refresh_ahead=refresh_ahead,
+                max_entries=max_entries,
+            ),
+        )
+        self._provider: Provider = (
+            provider if provider is not None else build_provider(self._settings)
+        )
+        self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="secrets-adapter-io")
+        self._events = EventBus(listeners)
+        self._access = open_pipeline(
+            self._settings,
+            provider_kind=self._provider.kind,
+            principal=principal,
+            audit_log=audit_log,
+            audit_mode=audit_mode,
+            policy=policy,
+            events=self._events,
+            clock=clock,
+        )
+        self._served = self._access.served
+        sync_cache: SecretCache | None = None
+        self._cache: AsyncSecretCache | None = None
+        options = self._settings.cache
+        if options.enabled and options.ttl > timedelta(0):
+            sync_cache = SecretCache(
+                self._provider,
+                ttl=options.ttl,
+                max_stale=options.max_stale,
+                refresh_ahead=options.refresh_ahead,
+                max_entries=options.max_entries,
+                stale_wait=options.stale_wait,
+                min_refresh_interval=options.min_refresh_interval,
+                ttl_overrides={self.qualify(n): ttl for n, ttl in (cache_ttls or {}).items()},
+                clock=monotonic_clock,
+                wall_clock=clock,
+                events=self._events,
+                background=self._pool.submit,  # refresh-ahead in the pool, never on the loop
+            )
+            self._cache = AsyncSecretCache(
+                sync_cache, self._pool, stale_wait=options.stale_wait.total_seconds()
+            )
+        self._manage = _Management(self._access, self._provider, sync_cache, self._events, clock)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> AsyncSecretsAdapter:
+        """Configure from ``ENVIRONMENT``, ``SECRETS_BACKEND``, ``SECRETS_MANAGER_PREFIX``, ..."""
+        settings = load_settings(os.environ if environ is None else environ)
+        return cls(settings=settings, **overrides)
+
+    # --- introspection (no value, no version) -------------------------------------------------
+
+    @property
+    def backend(self) -> str:
+        return self._provider.kind
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def prefix(self) -> str:
+        return self._settings.prefix
+
+    @property
+    def events(self) -> EventBus:
+        return self._events
+
+    @property
+    def served_values(self) -> ServedValues:
+        """The text values this adapter has served, for ``redaction_filter`` (never printed)."""
+        return self._served
+
+    def redaction_filter(self) -> RedactingFilter:
+        """A ``logging.Filter`` masking every value this adapter has served."""
+        return RedactingFilter(self._served)
+
+    def qualify(self, name: str) -> str:
+        """A relative name gets the configured prefix: ``db`` → ``gaara/prod/db``."""
+        return self._access.qualify(name)
+
+    def __repr__(self) -> str:
+        return f"AsyncSecretsAdapter(backend={self._provider.kind!r}, prefix={self.prefix!r})"
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def get(
+        self,
+        name: str,
+        *,
+        version: str | None = None,
+        stage: Stage = Stage.CURRENT,
+        refresh: bool = False,
+    ) -> Secret:
+        """The typed read: a ``Secret`` whose value is masked until ``reveal()``."""
+        access = self._access
+        full = access.before("get", name)
+        cache = self._cache
+        if cache is not None and access.audit is None and not access.events.active:
+            if version is None and stage is Stage.CURRENT and not refresh:
+                hit = cache.read_nowait(full)  # the hit path: nothing awaited
+                if hit is not None:
+                    access.remember(hit[0].value)
+                    return hit[0]
+            secret = (await cache.read(full, version=version, stage=stage, refresh=refresh))[0]
+            access.remember(secret.value)
+            return secret
+        started = time.perf_counter()
+        try:
+            if cache is not None:
+                secret, result = await cache.read(
+                    full, version=version, stage=stage, refresh=refresh
+                )
+            else:
+                call = functools.partial(self._provider.get, full, version=version, stage=stage)
+                secret, result = await self._in_pool(call), _BYPASS
+        except SecretsAdapterError as exc:
+            access.failed("get", full, started, exc, stage=stage)
+            raise
+        access.after("get", full, started, secret, stage=stage, cache=result)
+        return secret
+
+    async def get_secret(
+        self,
+        name: str,
+        *,
+        version: str | None = None,
+        stage: Stage = Stage.CURRENT,
+        refresh: bool = False,
+    ) -> dict[str, Any]:
+        """A JSON object secret as a dict; a string as ``{"value": s}``; binary as bytes."""
+        return secret_as_dict(await self.get(name, version=version, stage=stage, refresh=refresh))
+
+    async def get_secret_value(
+        self,
+        name: str,
+        key: str | None = None,
+        *,
+        version: str | None = None,
+        stage: Stage = Stage.CURRENT,
+        refresh: bool = False,
+    ) -> str:
+        """The value as text, or one key of a JSON object secret (a missing key raises)."""
+        secret = await self.get(name, version=version, stage=stage, refresh=refresh)
+        return secret.value.reveal_text() if key is None else secret_field(secret, key)
+
+    @overload
+    async def get_many(
+        self, names: Sequence[str], *, errors: Literal["raise"] = "raise"
+    ) -> dict[str, Secret]: ...
+    @overload
+    async def get_many(
+        self, names: Sequence[str], *, errors: Literal["return"]
+    ) -> dict[str, Secret | SecretsAdapterError]: ...
+    async def get_many(
+        self, names: Sequence[str], *, errors: BatchErrors = "raise"
+    ) -> dict[str, Secret] | dict[str, Secret | SecretsAdapterError]:
+        """Many secrets in one backend call where the backend allows; one record each. Raises
+        naming every name that failed, or with ``errors="return"`` gives each its own error."""
+        if errors not in ("raise", "return"):
+            raise ValidationError(f"errors={errors!r}: use 'raise' (the default) or 'return'.")
+        plan = split(self._access, names)
+        started = time.perf_counter()
+        served: Mapping[str, CacheResult] = {}
+        result: Mapping[str, Secret | SecretsAdapterError] = {}
+        try:
+            if plan.allowed and self._cache is not None:
+                result, served = await self._cache.read_many(plan.allowed)
+            elif plan.allowed:
+                result = await self._in_pool(
+                    functools.partial(self._provider.get_many, plan.allowed)
+                )
+        except SecretsAdapterError as exc:  # the whole batch failed: each name has that error
+            result = dict.fromkeys(plan.allowed, exc)
+        outcome = settle(self._access, plan, names, started, result, served)
+        return outcome if errors == "return" else raise_first(outcome)
+
+    async def preload(self, names: Sequence[str]) -> None:
+        """Warm the cache at start-up (one batch read); raises like ``get_many``."""
+        await self.get_many(names)
+
+    async def list_secrets(self, prefix: str | None = None) -> list[str]:
+        """Names of live secrets under ``prefix`` (default: the adapter's prefix folder) that
+        the policy lets this principal list."""
+        if prefix is None:
+            prefix = f"{self.prefix}/" if self.prefix else ""
+        access = self._access
+        access.before_listing(prefix)
+        started = time.perf_counter()
+        try:
+            names = await self._in_pool(functools.partial(self._provider.list_names, prefix))
+        except SecretsAdapterError as exc:
+            access.failed("list", prefix, started, exc)
+            raise
+        listed = [name for name in names if access.denial("list", name) is None]
+        access.record("list", prefix, started)
+        return listed
+
+    async def describe_secret(self, name: str) -> SecretMetadata:
+        """Versions, stages, tags and deletion state; never values."""
+        return await self._in_pool(functools.partial(self._describe, name))
+
+    def _describe(self, name: str) -> SecretMetadata:
+        manage = self._manage
+        return manage._guarded(
+            "describe", name, lambda full: manage._versioned("describe").describe(full)
+        )
+
+    # --- writes (the synchronous management code, in the pool) --------------------------------
+
+    async def put_secret(
+        self, name: str, value: ValueInput, *, expected_current: str | None = None
+    ) -> VersionInfo:
+        """Store a new current version (a dict is stored as a JSON object)."""
+        call = functools.partial(
+            self._manage.put_secret, name, value, expected_current=expected_current
+        )
+        return await self._write(name, call)
+
+    async def delete_secret(
+        self,
+        name: str,
+        *,
+        recovery_window: timedelta = DEFAULT_RECOVERY_WINDOW,
+        force: bool = False,
+    ) -> None:
+        """Schedule deletion (``delete``) or, with ``force``, delete now (``force-delete``)."""
+        call = functools.partial(
+            self._manage.delete_secret, name, recovery_window=recovery_window, force=force
+        )
+        await self._write(name, call)
+
+    async def restore_secret(self, name: str) -> None:
+        """Cancel a scheduled deletion."""
+        await self._write(name, functools.partial(self._manage.restore_secret, name))
+
+    async def configure_rotation(
+        self,
+        name: str,
+        *,
+        rotator: str,
+        every: timedelta | None = None,
+        options: Mapping[str, str] | None = None,
+    ) -> SecretMetadata:
+        """Choose how ``name`` rotates and how often (stored in its tags)."""
+        call = functools.partial(
+            self._manage.configure_rotation, name, rotator=rotator, every=every, options=options
+        )
+        return await self._write(name, call)
+
+    async def rotate_secret(self, name: str, *, restart: bool = False) -> VersionInfo:
+        """Rotate through the four steps; the cached value is forgotten at once."""
+        call = functools.partial(self._manage.rotate_secret, name, restart=restart)
+        return await self._write(name, call)
+
+    def invalidate(self, name: str) -> None:
+        """Forget what the adapter holds for ``name`` (its entries and the fetches under way);
+        the next read goes to the backend, checked and recorded."""
+        if self._cache is not None:
+            self._cache.invalidate(self.qualify(name))
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Forget cached values, release the provider's connections, write out queued audit
+        records, stop the thread pool."""
+        try:
+            if self._cache is not None:
+                self._cache.clear()
+            await self._in_pool(self._provider.close)
+        finally:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            if self._access.audit is not None:
+                self._access.audit.close()
+
+    async def __aenter__(self) -> AsyncSecretsAdapter:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # --- internals -----------------------------------------------------------------------------
+
+    async def _in_pool(self, call: Callable[[], R]) -> R:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+
+    async def _write(self, name: str, call: Callable[[], R]) -> R:
+        """A management call in the pool; then the fetches under way for ``name`` are dropped
+        too, so no task started after the write is handed the value from before it."""
+        try:
+            return await self._in_pool(call)
+        finally:
+            self.invalidate(name)
