@@ -63,6 +63,7 @@ DEFAULT_WORKERS = 8
 
 R = TypeVar("R")
 _BYPASS = CacheResult.BYPASS
+_CURRENT = Stage.CURRENT
 BatchErrors = Literal["raise", "return"]
 
 
@@ -186,6 +187,7 @@ class AsyncSecretsAdapter:
             self._cache = AsyncSecretCache(
                 sync_cache, self._pool, stale_wait=options.stale_wait.total_seconds()
             )
+        self._read_nowait = sync_cache.read_nowait if sync_cache is not None else None
         self._manage = _Management(self._access, self._provider, sync_cache, self._events, clock)
 
     @classmethod
@@ -245,8 +247,8 @@ class AsyncSecretsAdapter:
         full = access.before("get", name)
         cache = self._cache
         if cache is not None and access.audit is None and not access.events.active:
-            if version is None and stage is Stage.CURRENT and not refresh:
-                hit = cache.read_nowait(full)  # the hit path: nothing awaited
+            if version is None and stage is _CURRENT and not refresh:
+                hit = cache.read_nowait(full)  # the hit path (``_quiet_hit``, inlined)
                 if hit is not None:
                     access.remember(hit[0].value)
                     return hit[0]
@@ -277,7 +279,9 @@ class AsyncSecretsAdapter:
         refresh: bool = False,
     ) -> dict[str, Any]:
         """A JSON object secret as a dict; a string as ``{"value": s}``; binary as bytes."""
-        return secret_as_dict(await self.get(name, version=version, stage=stage, refresh=refresh))
+        hit = None if version or stage is not _CURRENT or refresh else self._quiet_hit(name)
+        secret = hit or await self.get(name, version=version, stage=stage, refresh=refresh)
+        return secret_as_dict(secret)
 
     async def get_secret_value(
         self,
@@ -289,7 +293,8 @@ class AsyncSecretsAdapter:
         refresh: bool = False,
     ) -> str:
         """The value as text, or one key of a JSON object secret (a missing key raises)."""
-        secret = await self.get(name, version=version, stage=stage, refresh=refresh)
+        hit = None if version or stage is not _CURRENT or refresh else self._quiet_hit(name)
+        secret = hit or await self.get(name, version=version, stage=stage, refresh=refresh)
         return secret.value.reveal_text() if key is None else secret_field(secret, key)
 
     @overload
@@ -428,6 +433,21 @@ class AsyncSecretsAdapter:
         await self.aclose()
 
     # --- internals -----------------------------------------------------------------------------
+
+    def _quiet_hit(self, name: str) -> Secret | None:
+        """The hit path, on the loop with nothing awaited: the current version when it is cached
+        and nobody needs a record of the read (no audit log, no listeners). The policy is asked
+        first, as on every read. None: the caller takes the full path (``get``)."""
+        read_nowait = self._read_nowait
+        access = self._access
+        if read_nowait is None or access.audit is not None or access.events.active:
+            return None
+        hit = read_nowait(access.before("get", name))
+        if hit is None:
+            return None
+        secret = hit[0]
+        access.remember(secret.value)
+        return secret
 
     async def _in_pool(self, call: Callable[[], R]) -> R:
         return await asyncio.get_running_loop().run_in_executor(self._pool, call)

@@ -37,22 +37,21 @@ FlightKey = tuple[str, str | None, Stage, bool]
 class AsyncSecretCache:
     """Awaitable reads through a ``SecretCache`` whose backend calls run in ``executor``."""
 
-    __slots__ = ("_cache", "_executor", "_flights", "_stale_wait")
+    __slots__ = ("_cache", "_executor", "_flights", "_stale_wait", "read_nowait")
 
     def __init__(self, cache: SecretCache, executor: Executor, *, stale_wait: float) -> None:
         self._cache = cache
         self._executor = executor
         self._stale_wait = stale_wait
         self._flights: dict[FlightKey, asyncio.Task[tuple[Secret, CacheResult]]] = {}
+        self.read_nowait: Callable[..., tuple[Secret, CacheResult] | None] = cache.read_nowait
+        """The hit path (``SecretCache.read_nowait``, bound: no extra call layer): a fresh or
+        refreshing-ahead current value, None on a miss."""
 
     @property
     def sync(self) -> SecretCache:
         """The synchronous cache underneath (writes and invalidation in the pool use it)."""
         return self._cache
-
-    def read_nowait(self, name: str) -> tuple[Secret, CacheResult] | None:
-        """The hit path: a fresh (or refreshing-ahead) current value, None on a miss."""
-        return self._cache.read_nowait(name)
 
     async def read(
         self,
