@@ -15,10 +15,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from starlette.requests import HTTPConnection
-
 from secrets_adapter.async_adapter import AsyncSecretsAdapter
 from secrets_adapter.errors import ConfigurationError
+
+try:
+    from starlette.requests import HTTPConnection
+except ImportError:
+    raise ConfigurationError(
+        "The FastAPI integration needs FastAPI (or Starlette): "
+        "pip install 'secrets-adapter[fastapi]'."
+    ) from None
 
 __all__ = ["STATE_KEY", "adapter_of", "secret", "secrets_lifespan"]
 

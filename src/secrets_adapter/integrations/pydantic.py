@@ -17,15 +17,20 @@ import types
 from collections.abc import Mapping
 from typing import Any, Union, get_args, get_origin
 
-from pydantic import SecretStr
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
-
 from secrets_adapter.access import secret_field
 from secrets_adapter.adapter import SecretsAdapter
-from secrets_adapter.errors import SecretNotFoundError, SecretsAdapterError
+from secrets_adapter.errors import ConfigurationError, SecretNotFoundError, SecretsAdapterError
 from secrets_adapter.models import Secret
 from secrets_adapter.references import SecretReference, parse_mapping_reference
+
+try:
+    from pydantic import SecretStr
+    from pydantic.fields import FieldInfo
+    from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+except ImportError:
+    raise ConfigurationError(
+        "The settings source needs pydantic-settings: pip install 'secrets-adapter[pydantic]'."
+    ) from None
 
 __all__ = ["SecretsAdapterSettingsSource"]
 

@@ -11,13 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
-
 from secrets_adapter.access import secret_field
 from secrets_adapter.adapter import SecretsAdapter
-from secrets_adapter.errors import SecretsAdapterError
+from secrets_adapter.errors import ConfigurationError, SecretsAdapterError
 from secrets_adapter.models import Secret
 from secrets_adapter.references import SecretReference, parse_reference
+
+try:
+    from django.core.exceptions import ImproperlyConfigured
+except ImportError:
+    raise ConfigurationError(
+        "The Django integration needs Django: pip install 'secrets-adapter[django]'."
+    ) from None
 
 __all__ = [
     "REFERENCES_SETTING",
