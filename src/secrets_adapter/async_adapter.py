@@ -86,6 +86,12 @@ class _Management(SecretsManagement):
         self._clock = clock
         self._rotation: RotationEngine | None = None
 
+    def describe_secret(self, name: str) -> SecretMetadata:
+        """``SecretsAdapter.describe_secret``: authorise, describe, record."""
+        return self._guarded(
+            "describe", name, lambda full: self._versioned("describe").describe(full)
+        )
+
 
 class AsyncSecretsAdapter:
     """``SecretsAdapter`` for asyncio: ``async with AsyncSecretsAdapter(...) as secrets:
@@ -351,13 +357,7 @@ class AsyncSecretsAdapter:
 
     async def describe_secret(self, name: str) -> SecretMetadata:
         """Versions, stages, tags and deletion state; never values."""
-        return await self._in_pool(functools.partial(self._describe, name))
-
-    def _describe(self, name: str) -> SecretMetadata:
-        manage = self._manage
-        return manage._guarded(
-            "describe", name, lambda full: manage._versioned("describe").describe(full)
-        )
+        return await self._in_pool(functools.partial(self._manage.describe_secret, name))
 
     # --- writes (the synchronous management code, in the pool) --------------------------------
 

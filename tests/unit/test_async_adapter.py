@@ -306,3 +306,22 @@ def test_a_cache_miss_can_be_cancelled_by_closing_and_nothing_leaks(
 def test_max_workers_must_be_positive() -> None:
     with pytest.raises(Exception, match="max_workers"):
         AsyncSecretsAdapter(provider=InMemoryProvider(), max_workers=0)
+
+
+def test_one_adapter_serves_successive_event_loops(provider: GatedProvider) -> None:
+    """A script calling ``asyncio.run`` more than once with one adapter: a fetch left pending
+    by a finished loop is never awaited from the next one."""
+    secrets = AsyncSecretsAdapter(provider=provider)
+
+    async def abandon() -> None:
+        provider.gate.clear()
+        asyncio.get_running_loop().create_task(secrets.get("app/db"))
+        await asyncio.sleep(0.02)  # the loop ends with the fetch under way
+
+    async def read() -> str:
+        return await secrets.get_secret_value("app/db")
+
+    asyncio.run(abandon())
+    provider.gate.set()
+    assert asyncio.run(read()) == SENTINEL
+    asyncio.run(secrets.aclose())

@@ -69,11 +69,12 @@ class AsyncSecretCache:
                 return hit
         key = (name, version, stage, refresh)
         flight = self._flights.get(key)
-        if flight is None:
+        loop = asyncio.get_running_loop()
+        if flight is None or flight.get_loop() is not loop:  # none, or left by a closed loop
             call = functools.partial(
                 self._cache.read, name, version=version, stage=stage, refresh=refresh
             )
-            flight = asyncio.get_running_loop().create_task(self.in_pool(call))
+            flight = loop.create_task(self.in_pool(call))
             self._flights[key] = flight
             flight.add_done_callback(functools.partial(self._landed, key))
         if current and name in self._cache:  # an expired value may stand in: wait boundedly
