@@ -6,24 +6,21 @@ behind ``AsyncSecretCache``. Backend I/O never runs on the event loop: every bac
 embedded store, hvac, and boto3 for AWS — is called in a dedicated, bounded thread pool
 (``ThreadPoolExecutor``, 8 workers by default). A cache hit stays on the loop: a dict lookup, a
 clock read and the pipeline's ``before`` / ``remember``, nothing awaited. Writes, deletion and
-rotation run the synchronous management code (``SecretsManagement``, with its policy check and
+rotation (``async_management``) run the synchronous management code, with its policy check and
 audit record) in the same pool.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import Any, Literal, overload
 
 from secrets_adapter.access import (
-    AccessPipeline,
-    ValueInput,
     face_settings,
     open_pipeline,
     raise_first,
@@ -32,6 +29,7 @@ from secrets_adapter.access import (
     settle,
     split,
 )
+from secrets_adapter.async_management import AsyncSecretsManagement, SyncManagement
 from secrets_adapter.audit import AuditTrail
 from secrets_adapter.cache import Duration, SecretCache
 from secrets_adapter.cache.async_cache import AsyncSecretCache
@@ -39,61 +37,28 @@ from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import Settings, load_settings
 from secrets_adapter.errors import ConfigurationError, SecretsAdapterError, ValidationError
 from secrets_adapter.events import CacheResult, EventBus, Listener
-from secrets_adapter.management import SecretsManagement
 from secrets_adapter.models import (
-    DEFAULT_RECOVERY_WINDOW,
     Secret,
     SecretMetadata,
     SecretValue,
     Stage,
-    VersionInfo,
 )
 from secrets_adapter.policy import Policy
 from secrets_adapter.providers.base import Provider
 from secrets_adapter.providers.factory import build_provider
 from secrets_adapter.redaction import RedactingFilter, ServedValues
 
-if TYPE_CHECKING:
-    from secrets_adapter.rotation.engine import RotationEngine
-
 __all__ = ["DEFAULT_WORKERS", "AsyncSecretsAdapter"]
 
 DEFAULT_WORKERS = 8
 """Backend calls in flight at once per adapter; more wait in the pool's queue, not on the loop."""
 
-R = TypeVar("R")
 _BYPASS = CacheResult.BYPASS
 _CURRENT = Stage.CURRENT
 BatchErrors = Literal["raise", "return"]
 
 
-class _Management(SecretsManagement):
-    """The synchronous management code over the async face's pipeline, provider and cache; its
-    methods run in the face's thread pool."""
-
-    def __init__(
-        self,
-        access: AccessPipeline,
-        provider: Provider,
-        cache: SecretCache | None,
-        events: EventBus,
-        clock: WallClock,
-    ) -> None:
-        self._access = access
-        self._provider = provider
-        self._cache = cache
-        self._events = events
-        self._clock = clock
-        self._rotation: RotationEngine | None = None
-
-    def describe_secret(self, name: str) -> SecretMetadata:
-        """``SecretsAdapter.describe_secret``: authorise, describe, record."""
-        return self._guarded(
-            "describe", name, lambda full: self._versioned("describe").describe(full)
-        )
-
-
-class AsyncSecretsAdapter:
+class AsyncSecretsAdapter(AsyncSecretsManagement):
     """``SecretsAdapter`` for asyncio: ``async with AsyncSecretsAdapter(...) as secrets:
     await secrets.get_secret_value("stripe-api-key")``. Takes the same arguments, plus
     ``max_workers`` (the thread pool's size)."""
@@ -194,7 +159,7 @@ class AsyncSecretsAdapter:
                 sync_cache, self._pool, stale_wait=options.stale_wait.total_seconds()
             )
         self._read_nowait = sync_cache.read_nowait if sync_cache is not None else None
-        self._manage = _Management(self._access, self._provider, sync_cache, self._events, clock)
+        self._manage = SyncManagement(self._access, self._provider, sync_cache, self._events, clock)
 
     @classmethod
     def from_env(
@@ -230,10 +195,6 @@ class AsyncSecretsAdapter:
     def redaction_filter(self) -> RedactingFilter:
         """A ``logging.Filter`` masking every value this adapter has served."""
         return RedactingFilter(self._served)
-
-    def qualify(self, name: str) -> str:
-        """A relative name gets the configured prefix: ``db`` → ``gaara/prod/db``."""
-        return self._access.qualify(name)
 
     def __repr__(self) -> str:
         return f"AsyncSecretsAdapter(backend={self._provider.kind!r}, prefix={self.prefix!r})"
@@ -359,59 +320,6 @@ class AsyncSecretsAdapter:
         """Versions, stages, tags and deletion state; never values."""
         return await self._in_pool(functools.partial(self._manage.describe_secret, name))
 
-    # --- writes (the synchronous management code, in the pool) --------------------------------
-
-    async def put_secret(
-        self, name: str, value: ValueInput, *, expected_current: str | None = None
-    ) -> VersionInfo:
-        """Store a new current version (a dict is stored as a JSON object)."""
-        call = functools.partial(
-            self._manage.put_secret, name, value, expected_current=expected_current
-        )
-        return await self._write(name, call)
-
-    async def delete_secret(
-        self,
-        name: str,
-        *,
-        recovery_window: timedelta = DEFAULT_RECOVERY_WINDOW,
-        force: bool = False,
-    ) -> None:
-        """Schedule deletion (``delete``) or, with ``force``, delete now (``force-delete``)."""
-        call = functools.partial(
-            self._manage.delete_secret, name, recovery_window=recovery_window, force=force
-        )
-        await self._write(name, call)
-
-    async def restore_secret(self, name: str) -> None:
-        """Cancel a scheduled deletion."""
-        await self._write(name, functools.partial(self._manage.restore_secret, name))
-
-    async def configure_rotation(
-        self,
-        name: str,
-        *,
-        rotator: str,
-        every: timedelta | None = None,
-        options: Mapping[str, str] | None = None,
-    ) -> SecretMetadata:
-        """Choose how ``name`` rotates and how often (stored in its tags)."""
-        call = functools.partial(
-            self._manage.configure_rotation, name, rotator=rotator, every=every, options=options
-        )
-        return await self._write(name, call)
-
-    async def rotate_secret(self, name: str, *, restart: bool = False) -> VersionInfo:
-        """Rotate through the four steps; the cached value is forgotten at once."""
-        call = functools.partial(self._manage.rotate_secret, name, restart=restart)
-        return await self._write(name, call)
-
-    def invalidate(self, name: str) -> None:
-        """Forget what the adapter holds for ``name`` (its entries and the fetches under way);
-        the next read goes to the backend, checked and recorded."""
-        if self._cache is not None:
-            self._cache.invalidate(self.qualify(name))
-
     # --- lifecycle -----------------------------------------------------------------------------
 
     async def aclose(self) -> None:
@@ -448,14 +356,3 @@ class AsyncSecretsAdapter:
         secret = hit[0]
         access.remember(secret.value)
         return secret
-
-    async def _in_pool(self, call: Callable[[], R]) -> R:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, call)
-
-    async def _write(self, name: str, call: Callable[[], R]) -> R:
-        """A management call in the pool; then the fetches under way for ``name`` are dropped
-        too, so no task started after the write is handed the value from before it."""
-        try:
-            return await self._in_pool(call)
-        finally:
-            self.invalidate(name)
