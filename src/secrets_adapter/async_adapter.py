@@ -5,9 +5,10 @@ Policy, audit, events and redaction are the same ``AccessPipeline`` steps as the
 behind ``AsyncSecretCache``. Backend I/O never runs on the event loop: every backend — the
 embedded store, hvac, and boto3 for AWS — is called in a dedicated, bounded thread pool
 (``ThreadPoolExecutor``, 8 workers by default). A cache hit stays on the loop: a dict lookup, a
-clock read and the pipeline's ``before`` / ``remember``, nothing awaited. Writes, deletion and
-rotation (``async_management``) run the synchronous management code, with its policy check and
-audit record) in the same pool.
+clock read and the pipeline's ``before`` / ``remember``, nothing awaited. With a durable audit
+trail (each record waits for its write and fsync) the recording steps run in the pool too.
+Writes, deletion and rotation (``async_management``) run the synchronous management code, with
+its policy check and audit record, in the same pool.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 from secrets_adapter.access import (
     face_settings,
@@ -30,7 +31,7 @@ from secrets_adapter.access import (
     split,
 )
 from secrets_adapter.async_management import AsyncSecretsManagement, SyncManagement
-from secrets_adapter.audit import AuditTrail
+from secrets_adapter.audit import AuditMode, AuditTrail
 from secrets_adapter.cache import Duration, SecretCache
 from secrets_adapter.cache.async_cache import AsyncSecretCache
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
@@ -53,6 +54,7 @@ __all__ = ["DEFAULT_WORKERS", "AsyncSecretsAdapter"]
 DEFAULT_WORKERS = 8
 """Backend calls in flight at once per adapter; more wait in the pool's queue, not on the loop."""
 
+R = TypeVar("R")
 _BYPASS = CacheResult.BYPASS
 _CURRENT = Stage.CURRENT
 BatchErrors = Literal["raise", "return"]
@@ -137,6 +139,8 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
             clock=clock,
         )
         self._served = self._access.served
+        audit = self._access.audit
+        self._durable_audit = audit is not None and audit.mode is AuditMode.DURABLE
         sync_cache: SecretCache | None = None
         self._cache: AsyncSecretCache | None = None
         options = self._settings.cache
@@ -211,9 +215,9 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
     ) -> Secret:
         """The typed read: a ``Secret`` whose value is masked until ``reveal()``."""
         access = self._access
-        full = access.before("get", name)
         cache = self._cache
         if cache is not None and access.audit is None and not access.events.active:
+            full = access.before("get", name)
             if version is None and stage is _CURRENT and not refresh:
                 hit = cache.read_nowait(full)  # the hit path (``_quiet_hit``, inlined)
                 if hit is not None:
@@ -222,6 +226,7 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
             secret = (await cache.read(full, version=version, stage=stage, refresh=refresh))[0]
             access.remember(secret.value)
             return secret
+        full = await self._before("get", name)
         started = time.perf_counter()
         try:
             if cache is not None:
@@ -232,9 +237,13 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
                 call = functools.partial(self._provider.get, full, version=version, stage=stage)
                 secret, result = await self._in_pool(call), _BYPASS
         except SecretsAdapterError as exc:
-            access.failed("get", full, started, exc, stage=stage)
+            await self._recorded(
+                functools.partial(access.failed, "get", full, started, exc, stage=stage)
+            )
             raise
-        access.after("get", full, started, secret, stage=stage, cache=result)
+        await self._recorded(
+            functools.partial(access.after, "get", full, started, secret, stage=stage, cache=result)
+        )
         return secret
 
     async def get_secret(
@@ -292,7 +301,9 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
                 )
         except SecretsAdapterError as exc:  # the whole batch failed: each name has that error
             result = dict.fromkeys(plan.allowed, exc)
-        outcome = settle(self._access, plan, names, started, result, served)
+        outcome = await self._recorded(
+            functools.partial(settle, self._access, plan, names, started, result, served)
+        )
         return outcome if errors == "return" else raise_first(outcome)
 
     async def preload(self, names: Sequence[str]) -> None:
@@ -305,15 +316,15 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
         if prefix is None:
             prefix = f"{self.prefix}/" if self.prefix else ""
         access = self._access
-        access.before_listing(prefix)
+        await self._recorded(functools.partial(access.before_listing, prefix))
         started = time.perf_counter()
         try:
             names = await self._in_pool(functools.partial(self._provider.list_names, prefix))
         except SecretsAdapterError as exc:
-            access.failed("list", prefix, started, exc)
+            await self._recorded(functools.partial(access.failed, "list", prefix, started, exc))
             raise
         listed = [name for name in names if access.denial("list", name) is None]
-        access.record("list", prefix, started)
+        await self._recorded(functools.partial(access.record, "list", prefix, started))
         return listed
 
     async def describe_secret(self, name: str) -> SecretMetadata:
@@ -325,14 +336,17 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
     async def aclose(self) -> None:
         """Forget cached values, release the provider's connections, write out queued audit
         records, stop the thread pool."""
+        audit = self._access.audit
         try:
             if self._cache is not None:
                 self._cache.clear()
             await self._in_pool(self._provider.close)
         finally:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            if self._access.audit is not None:
-                self._access.audit.close()
+            try:
+                if audit is not None:  # flushes the queue: a write, so in the pool
+                    await self._in_pool(audit.close)
+            finally:
+                self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def __aenter__(self) -> AsyncSecretsAdapter:
         return self
@@ -341,6 +355,29 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
         await self.aclose()
 
     # --- internals -----------------------------------------------------------------------------
+
+    async def _before(self, operation: str, name: str) -> str:
+        """The pipeline's ``before``; a refusal's record is written in the pool when the audit
+        trail is durable (it waits for the write), so the loop never waits on the log."""
+        access = self._access
+        if not self._durable_audit:
+            return access.before(operation, name)
+        full = access.qualify(name)
+        denial = access.denial(operation, full)
+        if denial is not None:
+            started = time.perf_counter()
+            await self._in_pool(
+                functools.partial(access.record, operation, full, started, error=denial)
+            )
+            raise denial
+        return full
+
+    async def _recorded(self, step: Callable[[], R]) -> R:
+        """A pipeline step that writes audit records: in the pool when the trail is durable
+        (each record waits for its write and fsync), here when it only queues them."""
+        if self._durable_audit:
+            return await self._in_pool(step)
+        return step()
 
     def _quiet_hit(self, name: str) -> Secret | None:
         """The hit path, on the loop with nothing awaited: the current version when it is cached

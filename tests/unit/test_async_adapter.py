@@ -13,6 +13,7 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from secrets_adapter import (
     SecretValue,
     Stage,
 )
+from secrets_adapter.audit import AuditTrail
 from secrets_adapter.events import CacheResult
 from secrets_adapter.testing import InMemoryProvider
 from tests.sentinel import SENTINEL
@@ -325,3 +327,52 @@ def test_one_adapter_serves_successive_event_loops(provider: GatedProvider) -> N
     provider.gate.set()
     assert asyncio.run(read()) == SENTINEL
     asyncio.run(secrets.aclose())
+
+
+class SlowSink:
+    """An audit sink whose every write takes 0.2 s (a slow disk or a remote collector)."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+    def append(self, bodies: Sequence[Mapping[str, Any]]) -> None:
+        time.sleep(0.2)
+        self.bodies.extend(dict(body) for body in bodies)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_durable_audit_write_never_holds_the_loop(tmp_path: Path) -> None:
+    """A durable trail makes each read wait for its record's write: the task waits, the loop
+    does not (the record is written from the pool)."""
+    (tmp_path / "policy.toml").write_text(POLICY)
+    sink = SlowSink()
+    trail = AuditTrail(sink, mode="durable")
+    provider = InMemoryProvider({"app/db": SENTINEL, "other/x": "x"})
+
+    async def main() -> tuple[int, int]:
+        async with AsyncSecretsAdapter(
+            provider=provider, principal="api", policy=tmp_path / "policy.toml", audit_log=trail
+        ) as secrets:
+            await secrets.get("app/db")  # warm: the next read is a cache hit, still recorded
+            ticks = 0
+
+            async def heartbeat() -> None:
+                nonlocal ticks
+                while True:
+                    await asyncio.sleep(0.01)
+                    ticks += 1
+
+            beat = asyncio.create_task(heartbeat())
+            await secrets.get("app/db")
+            while_reading = ticks
+            with pytest.raises(PolicyDeniedError):
+                await secrets.get("other/x")
+            beat.cancel()
+            return while_reading, ticks
+
+    while_reading, total = asyncio.run(main())
+    assert while_reading >= 10  # ~0.2 s of 10 ms ticks while the hit's record was written
+    assert total >= 2 * 10
+    assert [b["outcome"] for b in sink.bodies] == ["success", "success", "denied"]
