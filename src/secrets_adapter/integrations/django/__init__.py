@@ -14,17 +14,17 @@ and ``"secrets_adapter.integrations.django"`` in ``INSTALLED_APPS`` for the chec
 """
 
 from secrets_adapter.integrations.django.resolve import (
+    ADAPTER_SETTING,
     REFERENCES_SETTING,
     REQUIRED_SETTING,
     get_adapter,
     resolve_settings,
-    set_adapter,
 )
 
 __all__ = [
+    "ADAPTER_SETTING",
     "REFERENCES_SETTING",
     "REQUIRED_SETTING",
     "get_adapter",
     "resolve_settings",
-    "set_adapter",
 ]

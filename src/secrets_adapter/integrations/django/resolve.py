@@ -25,12 +25,16 @@ except ImportError:
     ) from None
 
 __all__ = [
+    "ADAPTER_SETTING",
     "REFERENCES_SETTING",
     "REQUIRED_SETTING",
     "get_adapter",
     "resolve_settings",
-    "set_adapter",
 ]
+
+ADAPTER_SETTING = "SECRETS_ADAPTER"
+"""The ``SecretsAdapter`` the settings were resolved with, kept in the settings themselves (where
+Django code looks for configuration) rather than in a module-level global."""
 
 REFERENCES_SETTING = "SECRETS_ADAPTER_REFERENCES"
 """Set by ``resolve_settings``: setting path → reference (names, never values), for the check."""
@@ -38,20 +42,21 @@ REFERENCES_SETTING = "SECRETS_ADAPTER_REFERENCES"
 REQUIRED_SETTING = "SECRETS_ADAPTER_REQUIRED"
 """Optional: more secret names the code reads at run time, for the check to look at too."""
 
-_adapter: list[SecretsAdapter] = []
-
 
 def get_adapter() -> SecretsAdapter:
-    """The adapter the settings were resolved with (default ``SecretsAdapter.from_env()``), for
-    the check, the command and the app's own run-time reads."""
-    if not _adapter:
-        _adapter.append(SecretsAdapter.from_env())
-    return _adapter[0]
+    """``settings.SECRETS_ADAPTER``: the adapter the settings were resolved with, for the check,
+    the command and the app's own run-time reads (``SecretsAdapter.from_env()`` if none was set)."""
+    from django.conf import settings
 
-
-def set_adapter(adapter: SecretsAdapter) -> None:
-    """Use ``adapter`` instead of ``SecretsAdapter.from_env()``."""
-    _adapter[:] = [adapter]
+    adapter = getattr(settings, ADAPTER_SETTING, None)
+    if adapter is None:
+        adapter = SecretsAdapter.from_env()
+        setattr(settings, ADAPTER_SETTING, adapter)
+    if not isinstance(adapter, SecretsAdapter):
+        raise ConfigurationError(
+            f"settings.{ADAPTER_SETTING} is a {type(adapter).__name__}, not a SecretsAdapter."
+        )
+    return adapter
 
 
 def resolve_settings(
@@ -59,8 +64,10 @@ def resolve_settings(
 ) -> None:
     """Replace every reference in the UPPER_CASE settings of ``namespace`` (nested dicts, lists
     and tuples too) by its text; raise ``ImproperlyConfigured`` naming every one that failed."""
-    if adapter is not None:
-        set_adapter(adapter)
+    if adapter is None:
+        existing = namespace.get(ADAPTER_SETTING)
+        adapter = existing if isinstance(existing, SecretsAdapter) else SecretsAdapter.from_env()
+    namespace[ADAPTER_SETTING] = adapter
     found = {
         path: reference
         for key in list(namespace)
@@ -70,7 +77,7 @@ def resolve_settings(
     namespace[REFERENCES_SETTING] = {path: str(ref) for path, ref in found.items()}
     if not found:
         return
-    outcome = get_adapter().get_many(
+    outcome = adapter.get_many(
         list(dict.fromkeys(ref.name for ref in found.values())), errors="return"
     )
     values: dict[str, str] = {}
@@ -87,7 +94,7 @@ def resolve_settings(
             "(store them, or fix the names):\n" + "\n".join(failures)
         )
     for key in list(namespace):
-        if key.isupper() and key != REFERENCES_SETTING:
+        if key.isupper() and key not in (REFERENCES_SETTING, ADAPTER_SETTING):
             namespace[key] = _replaced(namespace[key], key, values)
 
 
