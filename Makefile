@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/bulk_bench.py
 	$(BIN)/python bench/agent_bench.py
 	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/async_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

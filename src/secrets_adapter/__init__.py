@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from secrets_adapter.access import SecretSnapshot
 from secrets_adapter.adapter import SecretsAdapter, secret_as_dict
+from secrets_adapter.async_adapter import AsyncSecretsAdapter
 from secrets_adapter.errors import (
     AccessDeniedError,
     AuditUnavailableError,
@@ -68,6 +69,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AccessDeniedError",
+    "AsyncSecretsAdapter",
     "AuditUnavailableError",
     "ConfigurationError",
     "ConflictError",

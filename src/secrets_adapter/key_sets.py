@@ -23,7 +23,19 @@ if TYPE_CHECKING:
     from secrets_adapter.rotation.keyring import Keyring
     from secrets_adapter.rotation.rotators.jwt import JwtKeySet
 
-__all__ = ["KeySetMethods"]
+__all__ = ["KeySetMethods", "app_text"]
+
+
+def app_text(secret: Secret, served: ServedValues) -> str:
+    """The text an app reads (``get_secret_value``, every face): a key set's current key, any
+    other value as it is; the plain key is remembered for the redaction filter like the set."""
+    text = secret.value.reveal_text()
+    if not text.startswith("{"):  # the common case: no key set, nothing more to do
+        return text
+    value = app_value(secret.value)
+    if value is not secret.value:
+        served.remember(value)
+    return value.reveal_text()
 
 
 class KeySetMethods:
@@ -51,13 +63,7 @@ class KeySetMethods:
 
     def _app_text(self, secret: Secret) -> str:
         """The text an app reads: a key set's current key, any other value as it is."""
-        text = secret.value.reveal_text()
-        if not text.startswith("{"):  # the common case: no key set, nothing more to do
-            return text
-        value = app_value(secret.value)
-        if value is not secret.value:
-            self._served.remember(value)  # the plain key is masked in logs like the set
-        return value.reveal_text()
+        return app_text(secret, self._served)
 
     def jwt_keys(self, name: str, *, refresh: bool = False) -> JwtKeySet:
         """The JWT key set of ``name``: ``active`` signs; the pending key (published one

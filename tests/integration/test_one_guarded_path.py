@@ -1,5 +1,6 @@
-"""One guarded path: every CLI command and every public method of ``SecretsAdapter`` that
-touches a value or a version goes through the policy and the audit log.
+"""One guarded path: every CLI command and every public method of ``SecretsAdapter`` and of
+``AsyncSecretsAdapter`` that touches a value or a version goes through the policy and the audit
+log.
 
 Two explicit tables say, for each command and each public attribute, which audit event it leaves
 (or why it touches no secret). The tables must cover exactly what exists: adding a command or a
@@ -10,6 +11,7 @@ under an allow-all policy (done, and a success record with its event).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -19,7 +21,7 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +30,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from secrets_adapter import PolicyDeniedError, SecretsAdapter, SecretsAdapterError, sign_token
+from secrets_adapter import (
+    AsyncSecretsAdapter,
+    PolicyDeniedError,
+    SecretsAdapter,
+    SecretsAdapterError,
+    sign_token,
+)
 from secrets_adapter.cli.main import cli
 from tests.sentinel import SENTINEL
 
@@ -404,6 +412,96 @@ def test_each_method_is_done_and_logged_under_an_allowing_policy(
 ) -> None:
     with _adapter(workplace, "allow", cli_store) as adapter:
         call(adapter)
+    records = _records(workplace.log)
+    assert (event, "success") in records, records
+    assert all(outcome != "denied" for _, outcome in records), records
+
+
+# --- the asynchronous face -----------------------------------------------------------------------
+
+ASYNC_NO_VALUE_NO_VERSION = {
+    **{name: why for name, why in NO_VALUE_NO_VERSION.items() if name != "close"},
+    "aclose": "releases connections and the thread pool",
+}
+
+AsyncCall = Callable[[AsyncSecretsAdapter], Awaitable[Any]]
+
+
+async def _async_raise_any(pending: Awaitable[dict[str, Any]]) -> None:
+    _raise_any(await pending)
+
+
+ASYNC_AUDITED_METHODS: dict[str, list[tuple[AsyncCall, str]]] = {
+    "configure_rotation": [
+        (lambda a: a.configure_rotation("app/key", rotator="random"), "TagResource")
+    ],
+    "delete_secret": [
+        (lambda a: a.delete_secret("app/db"), "DeleteSecret"),
+        (lambda a: a.delete_secret("app/db", force=True), "DeleteSecret"),
+    ],
+    "describe_secret": [(lambda a: a.describe_secret("app/db"), "DescribeSecret")],
+    "get": [(lambda a: a.get("app/db"), "GetSecretValue")],
+    "get_many": [
+        (lambda a: a.get_many(["app/db"]), "GetSecretValue"),
+        (lambda a: _async_raise_any(a.get_many(["app/db"], errors="return")), "GetSecretValue"),
+    ],
+    "get_secret": [(lambda a: a.get_secret("app/db"), "GetSecretValue")],
+    "get_secret_value": [(lambda a: a.get_secret_value("app/db", "user"), "GetSecretValue")],
+    "list_secrets": [(lambda a: a.list_secrets(), "ListSecrets")],
+    "preload": [(lambda a: a.preload(["app/db"]), "GetSecretValue")],
+    "put_secret": [(lambda a: a.put_secret("app/db", "new-value"), "PutSecretValue")],
+    "restore_secret": [(lambda a: a.restore_secret("app/gone"), "RestoreSecret")],
+    "rotate_secret": [
+        (lambda a: a.rotate_secret("app/key"), "RotateSecret"),
+        (lambda a: a.rotate_secret("app/key", restart=True), "RotateSecret"),
+    ],
+}
+
+
+def test_the_async_method_table_covers_every_public_attribute() -> None:
+    public = {name for name in dir(AsyncSecretsAdapter) if not name.startswith("_")}
+    classified = ASYNC_AUDITED_METHODS.keys() | ASYNC_NO_VALUE_NO_VERSION.keys()
+    assert public - classified == set(), "classify the new public method in this module's tables"
+    assert classified - public == set(), "a classified method no longer exists"
+
+
+ASYNC_METHOD_ROWS = [
+    pytest.param(call, event, id=f"async-{name}-{index}")
+    for name, calls in ASYNC_AUDITED_METHODS.items()
+    for index, (call, event) in enumerate(calls)
+]
+
+
+def _run_async(workplace: Workplace, policy: str, store: Path, call: AsyncCall) -> None:
+    async def main() -> None:
+        async with AsyncSecretsAdapter(
+            "local",
+            path=store,
+            principal="tester",
+            policy=workplace.policies[policy],
+            audit_log=workplace.log,
+        ) as adapter:
+            await call(adapter)
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize(("call", "event"), ASYNC_METHOD_ROWS)
+def test_each_async_method_is_refused_and_logged_under_a_deny_all_policy(
+    call: AsyncCall, event: str, workplace: Workplace, cli_store: Path
+) -> None:
+    with pytest.raises(PolicyDeniedError):
+        _run_async(workplace, "deny", cli_store, call)
+    records = _records(workplace.log)
+    assert (event, "denied") in records, records
+    assert all(outcome != "success" for _, outcome in records), records
+
+
+@pytest.mark.parametrize(("call", "event"), ASYNC_METHOD_ROWS)
+def test_each_async_method_is_done_and_logged_under_an_allowing_policy(
+    call: AsyncCall, event: str, workplace: Workplace, cli_store: Path
+) -> None:
+    _run_async(workplace, "allow", cli_store, call)
     records = _records(workplace.log)
     assert (event, "success") in records, records
     assert all(outcome != "denied" for _, outcome in records), records

@@ -48,6 +48,21 @@ CHECKS = {
         "\nadapter.get_secret_value('stripe-api-key')"
         "\nassert b'secrets_adapter_accesses_total' in app.test_client().get('/metrics').data\n"
     ),
+    "asyncio": (
+        f"\nassert password == {DATABASE['password']!r}\nassert urls == [{DATABASE_URL!r}] * 1000\n"
+    ),
+    "FastAPI": (
+        "\nwith TestClient(api) as again:"
+        "\n    assert again.post('/charge').json() == {'authorised': True}\n"
+    ),
+    "Django": (
+        "\nassert settings.STRIPE_API_KEY and not settings.STRIPE_API_KEY.startswith('secret://')"
+        f"\nassert settings.DATABASES['default']['PASSWORD'] == {DATABASE['password']!r}\n"
+    ),
+    "pydantic-settings": (
+        f"\nassert app_settings.database_url.get_secret_value() == {DATABASE_URL!r}"
+        "\nassert app_settings.port == 8000\n"
+    ),
 }
 # Tested blocks of sections other engineers own that do not run on their own yet: each must
 # still fail (strict), so that the entry is removed once its block is made self-contained.

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import secrets_adapter
-from secrets_adapter import SecretsAdapter, Stage
+from secrets_adapter import AsyncSecretsAdapter, SecretsAdapter, Stage
 from secrets_adapter.clock import monotonic, utcnow
 
 EMPTY = inspect.Parameter.empty
@@ -25,6 +25,7 @@ VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 
 EXPECTED_ALL = {
     "AccessDeniedError",
+    "AsyncSecretsAdapter",
     "AuditUnavailableError",
     "ConfigurationError",
     "ConflictError",
@@ -239,3 +240,38 @@ def test_signature_is_locked(method: str) -> None:
 
 def test_from_env_is_a_classmethod() -> None:
     assert isinstance(inspect.getattr_static(SecretsAdapter, "from_env"), classmethod)
+
+
+ASYNC_METHODS = {
+    "get",
+    "get_secret",
+    "get_secret_value",
+    "get_many",
+    "preload",
+    "list_secrets",
+    "describe_secret",
+    "put_secret",
+    "delete_secret",
+    "restore_secret",
+    "configure_rotation",
+    "rotate_secret",
+}
+
+
+@pytest.mark.parametrize("method", sorted(ASYNC_METHODS))
+def test_the_async_face_mirrors_each_method_awaited(method: str) -> None:
+    """Same parameters as the synchronous method, the same result once awaited."""
+    sync = inspect.signature(getattr(SecretsAdapter, method))
+    awaited = getattr(AsyncSecretsAdapter, method)
+    assert inspect.iscoroutinefunction(awaited), method
+    assert inspect.signature(awaited) == sync
+
+
+def test_the_async_face_takes_the_sync_arguments_and_a_pool_size() -> None:
+    sync = list(inspect.signature(SecretsAdapter.__init__).parameters.values())
+    awaited = list(inspect.signature(AsyncSecretsAdapter.__init__).parameters.values())
+    assert awaited[:-1] == sync
+    assert (awaited[-1].name, awaited[-1].default) == ("max_workers", 8)
+    assert isinstance(inspect.getattr_static(AsyncSecretsAdapter, "from_env"), classmethod)
+    assert inspect.iscoroutinefunction(AsyncSecretsAdapter.aclose)
+    assert inspect.iscoroutinefunction(AsyncSecretsAdapter.invalidate) is False

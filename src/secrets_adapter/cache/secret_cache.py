@@ -89,6 +89,26 @@ class SecretCache(CacheCore):
                     return entry.hit
         return self._read(name, version, stage, refresh)
 
+    def read_nowait(self, name: str, *, stale: bool = False) -> tuple[Secret, CacheResult] | None:
+        """The current version of ``name`` if it can be served without waiting on the backend:
+        fresh, or in its refresh-ahead window (a background refresh is then started); with
+        ``stale=True`` also an expired value still within ``max_stale`` (a stale serve). None:
+        the caller must ``read``, which may wait. For an asynchronous face's hit path."""
+        entry = self._entries.get(name)
+        if entry is None:
+            return None
+        now = self._clock()
+        if now < entry.refresh_at:
+            entry.last_used = now
+            return entry.hit
+        if now < entry.expires_at:
+            entry.last_used = now
+            self._start_refresh(entry, name, None, _CURRENT, now)
+            return entry.hit
+        if stale and now < entry.stale_until:
+            return self._serve_stale(entry, now)
+        return None
+
     def get_many(self, names: Sequence[str]) -> BatchResult:
         """Fresh entries from the cache, the rest in ONE call to the provider's ``get_many``;
         what it returns fills the cache. Keys already being fetched are waited for instead."""
