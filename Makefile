@@ -44,6 +44,9 @@ bench: setup
 	$(BIN)/python bench/cache_bench.py
 	$(BIN)/python bench/memory_bench.py
 	$(BIN)/python bench/bulk_bench.py
+	$(BIN)/python bench/agent_bench.py
+	$(BIN)/python bench/audit_bench.py
+	$(BIN)/python bench/async_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,30 +1,39 @@
-"""Benchmark: what audit and policy add to a cached read, against the unaudited hit and the peers.
+"""Benchmark: what audit and policy cost a cached read, as ratios to a dict lookup in the same run.
 
-All reads are hot cache hits over ``InMemoryProvider`` (the backend never answers during the
-timed loops), so what is measured is the adapter's own cost per read:
+Every figure is the median of ``RUNS`` rounds (default 5, ``$AUDIT_BENCH_RUNS``) with the
+min-max beside it; each round measures every configuration once, interleaved, so all share the
+machine's conditions. Reads are hot cache hits over ``InMemoryProvider`` (the nine Gaara names,
+round-robin, tight loop, no sleep) unless said otherwise.
 
-- unaudited cached hit (the floor this feature adds to; a ``dict`` lookup is shown too);
-- policy only (pure evaluation of a 12-statement TOML policy before every read);
-- an ``EventBus`` listener that does nothing (the cost of building the access event);
-- audit, buffered (records queued; a writer thread appends them with fsync every 200 ms);
-- audit, durable without fsync, and durable with fsync (the record is on disk before the value
-  is returned), single-threaded and with 8 threads sharing the log (group commit);
-- audit buffered + policy: the full production stack.
+- the floor: a ``dict`` lookup; the unaudited cached ``get_secret_value``; + policy (12
+  statements);
+- + buffered audit + policy, two ways: what the read path itself pays (bursts of ``BURST`` reads
+  while the writer waits, then a flush outside the timing) and sustained (the writer formatting,
+  hashing and writing in the same process meanwhile: what a process that does nothing but read
+  pays per read);
+- + durable audit + policy (fsync before the value is returned): one thread, i.e. one fsync per
+  read, against ``THREADS`` threads sharing writes (group commit), with ``MANY_THREADS`` beside
+  it; a single thread's per-read latency beside an uncached read of the embedded store;
+- the record: bytes per line (Gaara names, uuid version ids), with and without a fingerprint key;
+- ``audit verify`` in-process (records/s over ``VERIFY_RECORDS`` records), and the CLI's fixed
+  start-up cost (``secrets-adapter audit verify`` of a one-record log) apart from it;
+- peers, unaudited hits: ``aws-secretsmanager-caching`` and Powertools.
 
-Peers, same hot-hit loop, both unaudited: ``aws-secretsmanager-caching``'s ``SecretCache`` and
-Powertools' ``SecretsProvider`` (each over a stub client that answers the first call only).
-Not a test: ``.venv/bin/python bench/audit_bench.py`` (about 30 s). Files go to a temp dir on the
-same disk as the checkout (``$AUDIT_BENCH_DIR`` to choose).
+Not a test: ``.venv/bin/python bench/audit_bench.py`` (about two minutes). Logs go to a temporary
+folder on the checkout's disk (``$AUDIT_BENCH_DIR`` to choose): fsync costs what that disk costs.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +42,27 @@ from aws_secretsmanager_caching import SecretCache as AwsSecretCache
 
 from secrets_adapter import SecretsAdapter
 from secrets_adapter.audit import AuditTrail, JsonlFileSink, verify_log
+from secrets_adapter.audit.lines import AccessLineFormatter
+from secrets_adapter.events import CacheResult, Outcome
 from secrets_adapter.integrations.flask import GAARA_STORE_SECRETS
-from secrets_adapter.policy import evaluate, parse_policy
+from secrets_adapter.localstore import init_store
+from secrets_adapter.policy import parse_policy
 from secrets_adapter.testing import InMemoryProvider
 
 NAMES = ["gaara/prod/" + name for name in GAARA_STORE_SECRETS]
-TIME_BUDGET = 1.0  # seconds per measurement
+RUNS = int(os.environ.get("AUDIT_BENCH_RUNS", "5"))
+LOOPS = 20_000  # reads per timed loop
+BURST = 2_000  # reads per burst (the writer waits meanwhile)
 THREADS = 8
+MANY_THREADS = 64
+THREAD_SECONDS = 1.0
+DURABLE_LABELS = {
+    1: "durable + policy, 1 thread (one fsync per read)",
+    THREADS: f"durable + policy, {THREADS} threads",
+    MANY_THREADS: f"durable + policy, {MANY_THREADS} threads",
+}
+VERIFY_RECORDS = 200_000
+VERSION_ID = "3f2a9c1e-5d4b-4c2a-9e8f-0a1b2c3d4e5f"  # the shape of the local store's and AWS's
 
 # A realistic policy: a dozen statements, the allow for "api" near the end, one explicit deny.
 POLICY = parse_policy(
@@ -70,30 +93,38 @@ POLICY = parse_policy(
     }
 )
 
+Samples = dict[str, list[float]]
 
-def per_call_ns(call: Callable[[], object], budget: float = TIME_BUDGET) -> float:
-    """Median of five timed runs, each sized to take about ``budget / 5``; ns per call."""
-    loops = 1
-    while True:
+
+def round_robin(read: Callable[[str], object]) -> Callable[[int], None]:
+    """``loops`` reads cycling over the nine names."""
+    names = NAMES
+
+    def run(loops: int) -> None:
+        for index in range(loops):
+            read(names[index % 9])
+
+    return run
+
+
+def per_call_ns(run: Callable[[int], None], loops: int = LOOPS) -> float:
+    started = time.perf_counter()
+    run(loops)
+    return (time.perf_counter() - started) / loops * 1e9
+
+
+def burst_ns(run: Callable[[int], None], trail: AuditTrail) -> float:
+    """The read path's own cost: reads timed while the writer waits, flushed afterwards."""
+    total = 0.0
+    for _ in range(LOOPS // BURST):
         started = time.perf_counter()
-        for _ in range(loops):
-            call()
-        elapsed = time.perf_counter() - started
-        if elapsed > budget / 50:
-            break
-        loops *= 4
-    loops = max(1, int(loops * (budget / 5) / max(elapsed, 1e-9)))
-    runs = []
-    for _ in range(5):
-        started = time.perf_counter()
-        for _ in range(loops):
-            call()
-        runs.append((time.perf_counter() - started) / loops)
-    return statistics.median(runs) * 1e9
+        run(BURST)
+        total += time.perf_counter() - started
+        trail.flush(timedelta(seconds=30))
+    return total / (LOOPS // BURST * BURST) * 1e9
 
 
-def threaded_per_read_ns(read: Callable[[], object], threads: int, budget: float) -> float:
-    """Wall time per read with ``threads`` readers running for ``budget`` seconds."""
+def reads_per_second(read: Callable[[str], object], threads: int) -> float:
     counts = [0] * threads
     stop = threading.Event()
     start = threading.Barrier(threads + 1)
@@ -102,7 +133,7 @@ def threaded_per_read_ns(read: Callable[[], object], threads: int, budget: float
         start.wait()
         done = 0
         while not stop.is_set():
-            read()
+            read(NAMES[done % 9])
             done += 1
         counts[slot] = done
 
@@ -111,11 +142,11 @@ def threaded_per_read_ns(read: Callable[[], object], threads: int, budget: float
         worker.start()
     start.wait()
     began = time.perf_counter()
-    time.sleep(budget)
+    time.sleep(THREAD_SECONDS)
     stop.set()
     for worker in workers:
         worker.join()
-    return (time.perf_counter() - began) / max(1, sum(counts)) * 1e9
+    return sum(counts) / (time.perf_counter() - began)
 
 
 class StubSecretsManagerClient:
@@ -125,32 +156,67 @@ class StubSecretsManagerClient:
         return {
             "Name": SecretId,
             "SecretString": f"made-up-value-for-{SecretId}",
-            "VersionId": "v1",
+            "VersionId": VERSION_ID,
             "VersionStages": ["AWSCURRENT"],
         }
 
     def describe_secret(self, SecretId: str) -> dict[str, Any]:  # noqa: N803
-        return {"Name": SecretId, "VersionIdsToStages": {"v1": ["AWSCURRENT"]}}
+        return {"Name": SecretId, "VersionIdsToStages": {VERSION_ID: ["AWSCURRENT"]}}
+
+
+class CountingSink:
+    """A file sink that counts its writes (each one write and one fsync) and their records."""
+
+    def __init__(self, path: Path) -> None:
+        self._sink = JsonlFileSink(path)
+        self.writes = 0
+        self.records = 0
+
+    def append(self, bodies: Sequence[Mapping[str, Any]]) -> None:
+        self._sink.append(bodies)
+        self.writes += 1
+        self.records += len(bodies)
+
+    def close(self) -> None:
+        self._sink.close()
 
 
 def seeded_provider() -> InMemoryProvider:
     return InMemoryProvider({name: f"made-up-value-for-{name}" for name in NAMES})
 
 
-def round_robin(read: Callable[[str], object]) -> Callable[[], object]:
-    names = NAMES
-    state = [0]
-
-    def call() -> object:
-        index = state[0] = (state[0] + 1) % len(names)
-        return read(names[index])
-
-    return call
+def line_sizes(log: Path, *, hits_only: bool = False) -> list[int]:
+    with log.open("rb") as handle:
+        return [len(line) for line in handle if not hits_only or b'"cache":"hit"' in line]
 
 
-def main() -> None:
+def write_verify_log(log: Path) -> None:
+    formatter = AccessLineFormatter()
+    sink = JsonlFileSink(log, fsync=False, max_bytes=1 << 40)
+    batch = 10_000
+    for start in range(0, VERIFY_RECORDS, batch):
+        fields = [
+            (time.time(), "get", NAMES[i % 9], "local", "api", Outcome.SUCCESS, VERSION_ID)
+            for i in range(start, start + batch)
+        ]
+        sink.append(
+            [
+                formatter.format((*f, "current", CacheResult.HIT, None, None, 0.0, None))
+                for f in fields
+            ]
+        )
+
+
+def cli_seconds(log: Path) -> float:
+    command = [str(Path(sys.executable).with_name("secrets-adapter")), "audit", "verify", str(log)]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, timeout=600)
+    return time.perf_counter() - started
+
+
+def main() -> None:  # noqa: PLR0915 - one benchmark, read top to bottom
     workdir = Path(tempfile.mkdtemp(prefix="audit-bench-", dir=os.environ.get("AUDIT_BENCH_DIR")))
-    results: list[tuple[str, float]] = []
+    os.chmod(workdir, 0o700)
     adapters: list[SecretsAdapter] = []
 
     def adapter(**options: Any) -> SecretsAdapter:
@@ -160,53 +226,74 @@ def main() -> None:
         adapters.append(made)
         return made
 
-    def measure(label: str, read: Callable[[str], object]) -> None:
-        results.append((label, per_call_ns(round_robin(read))))
-        print(f"  measured {label}", flush=True)
+    def trail(name: str, mode: str, **options: Any) -> AuditTrail:
+        return AuditTrail(JsonlFileSink(workdir / f"{name}.jsonl"), mode=mode, **options)
 
-    floor: dict[str, str] = {name: "v" for name in NAMES}
-    measure("dict lookup (floor)", floor.__getitem__)
-    measure("unaudited cached hit", adapter().get_secret_value)
-    measure("policy only", adapter(policy=POLICY).get_secret_value)
-    measure(
-        "no-op event listener",
-        adapter(listeners=[lambda event: None]).get_secret_value,
+    floor: dict[str, str] = dict.fromkeys(NAMES, "v")
+    plain = adapter()
+    policy_only = adapter(policy=POLICY)
+    quiet = trail("burst", "buffered", flush_interval=timedelta(hours=1), batch_size=10**6)
+    burst = adapter(audit_log=quiet, policy=POLICY)
+    sustained = adapter(audit_log=trail("sustained", "buffered"), policy=POLICY)
+    fingerprinted = trail(
+        "fingerprinted", "buffered", fingerprint_key=b"bench-fingerprint-key-0123"
     )
-
-    def trail(name: str, mode: str, fsync: bool) -> AuditTrail:
-        return AuditTrail(JsonlFileSink(workdir / f"{name}.jsonl", fsync=fsync), mode=mode)
-
-    measure(
-        "audit buffered",
-        adapter(audit_log=trail("buffered", "buffered", True)).get_secret_value,
-    )
-    measure(
-        "audit durable, no fsync",
-        adapter(audit_log=trail("durable-nofsync", "durable", False)).get_secret_value,
-    )
-    durable = adapter(audit_log=trail("durable", "durable", True))
-    measure("audit durable + fsync", durable.get_secret_value)
-    results.append(
-        (
-            f"audit durable + fsync, {THREADS} threads",
-            threaded_per_read_ns(round_robin(durable.get_secret_value), THREADS, TIME_BUDGET),
-        )
-    )
-    print(f"  measured durable with {THREADS} threads", flush=True)
-    measure(
-        "audit buffered + policy",
-        adapter(audit_log=trail("full", "buffered", True), policy=POLICY).get_secret_value,
-    )
-
-    evaluation = round_robin(
-        lambda name: evaluate(POLICY, principal="api", action="read", secret=name)
-    )
-    results.append(("policy evaluation alone", per_call_ns(evaluation)))
-
+    keyed = adapter(audit_log=fingerprinted)
+    durable_sink = CountingSink(workdir / "durable.jsonl")
+    durable = adapter(audit_log=AuditTrail(durable_sink, mode="durable"), policy=POLICY)
     aws_cache = AwsSecretCache(client=StubSecretsManagerClient())
-    measure("peer: aws-secretsmanager-caching hit", aws_cache.get_secret_string)
     powertools = SecretsProvider(boto3_client=StubSecretsManagerClient())
-    measure("peer: Powertools SecretsProvider hit", lambda name: powertools.get(name, max_age=300))
+    store = workdir / "store"
+    init_store(store)
+    uncached = SecretsAdapter(backend="local", path=store, cache=False, principal="api")
+    for name in NAMES:
+        uncached.put_secret(name, f"made-up-value-for-{name}")
+    adapters.append(uncached)
+
+    timed: Samples = {}
+    rates: Samples = {}
+    per_write: Samples = {}
+
+    def add(samples: Samples, label: str, value: float) -> None:
+        samples.setdefault(label, []).append(value)
+
+    for number in range(RUNS):
+        add(timed, "dict lookup (the floor)", per_call_ns(round_robin(floor.__getitem__)))
+        add(timed, "cached get_secret_value", per_call_ns(round_robin(plain.get_secret_value)))
+        add(timed, "+ policy", per_call_ns(round_robin(policy_only.get_secret_value)))
+        add(
+            timed,
+            "+ buffered audit + policy: read path",
+            burst_ns(round_robin(burst.get_secret_value), quiet),
+        )
+        add(
+            timed,
+            "+ buffered audit + policy: sustained",
+            per_call_ns(round_robin(sustained.get_secret_value)),
+        )
+        add(
+            timed,
+            "peer: aws-secretsmanager-caching hit",
+            per_call_ns(round_robin(aws_cache.get_secret_string)),
+        )
+        add(
+            timed,
+            "peer: Powertools SecretsProvider hit",
+            per_call_ns(round_robin(lambda name: powertools.get(name, max_age=300))),
+        )
+        add(
+            timed,
+            "uncached read, embedded store",
+            per_call_ns(round_robin(uncached.get_secret_value), 500),
+        )
+        for threads in (1, THREADS, MANY_THREADS):
+            label = DURABLE_LABELS[threads]
+            durable_sink.writes = durable_sink.records = 0
+            add(rates, label, reads_per_second(durable.get_secret_value, threads))
+            add(per_write, label, durable_sink.records / max(1, durable_sink.writes))
+        round_robin(keyed.get_secret_value)(BURST)  # records with valueHmac, to size
+        fingerprinted.flush()
+        print(f"  round {number + 1}/{RUNS} done", flush=True)
 
     for made in adapters:
         made.close()
@@ -214,12 +301,84 @@ def main() -> None:
         report = verify_log(log)
         assert report.ok, (log, report.problem)
 
-    baseline = dict(results)["unaudited cached hit"]
-    print()
-    print(f"{'per read':<42} {'ns':>10} {'vs unaudited hit':>18}")
-    for label, nanoseconds in results:
-        print(f"{label:<42} {nanoseconds:>10,.0f} {nanoseconds / baseline:>17.1f}x")
-    print(f"\n(logs verified; in {workdir})")
+    verify_file = workdir / "verify.jsonl"
+    write_verify_log(verify_file)
+    one_record = workdir / "one.jsonl"
+    JsonlFileSink(one_record).append(
+        [
+            AccessLineFormatter().format(
+                (
+                    time.time(),
+                    "get",
+                    NAMES[0],
+                    "local",
+                    "api",
+                    Outcome.SUCCESS,
+                    VERSION_ID,
+                    "current",
+                    CacheResult.HIT,
+                    None,
+                    None,
+                    0.0,
+                    None,
+                )
+            )
+        ]
+    )
+    verify_rates: list[float] = []
+    cli_startup: list[float] = []
+    cli_full: list[float] = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        assert verify_log(verify_file).head.count == VERIFY_RECORDS
+        verify_rates.append(VERIFY_RECORDS / (time.perf_counter() - started))
+        cli_startup.append(cli_seconds(one_record))
+        cli_full.append(cli_seconds(verify_file))
+
+    def spread(values: list[float], digits: int = 0) -> str:
+        def show(value: float) -> str:
+            return f"{value:,.{digits}f}"
+
+        return f"{show(statistics.median(values)):>10} [{show(min(values))}-{show(max(values))}]"
+
+    floor_runs = timed["dict lookup (the floor)"]
+    print(
+        f"\nper read, ns: median [min-max] of {RUNS} rounds; x dict: median of the per-round ratios"
+    )
+    for label, values in timed.items():
+        ratios = [value / base for value, base in zip(values, floor_runs, strict=True)]
+        print(f"  {label:<42} {spread(values):>28}   x dict {statistics.median(ratios):>7,.1f}")
+
+    one = rates[DURABLE_LABELS[1]]
+    print(f"\ndurable audit, reads/s: median [min-max] of {RUNS} rounds of {THREAD_SECONDS:g} s")
+    for label, values in rates.items():
+        gains = [value / base for value, base in zip(values, one, strict=True)]
+        gain = statistics.median(gains)
+        shared = statistics.median(per_write[label])
+        print(
+            f"  {label:<48} {spread(values):>28}   x one fsync per read {gain:>5,.1f}"
+            f"   records per fsync {shared:>5,.1f}"
+        )
+    latency = [1e6 / rate for rate in one]
+    embedded = [ns / 1000 for ns in timed["uncached read, embedded store"]]
+    print(f"  single-thread durable read latency, us {spread(latency, 1)}")
+    print(f"  uncached embedded-store read, us       {spread(embedded, 1)}")
+
+    print("\naudit record, bytes per line (newline included): mean, max")
+    for label, log in (("no fingerprint key", "sustained"), ("with valueHmac", "fingerprinted")):
+        hits = line_sizes(workdir / f"{log}.jsonl", hits_only=True)
+        every = line_sizes(workdir / f"{log}.jsonl")
+        print(
+            f"  {label:<20} cache hits {statistics.mean(hits):.0f}, {max(hits)};"
+            f"  all records {statistics.mean(every):.0f}, {max(every)}"
+        )
+
+    print(f"\naudit verify of {VERIFY_RECORDS:,} records")
+    print(f"  in-process, records/s                  {spread(verify_rates)}")
+    print(f"  CLI start-up (a one-record log), s     {spread(cli_startup, 2)}")
+    print(f"  CLI, the whole log, s                  {spread(cli_full, 2)}")
+    conditions = f"{RUNS} rounds, {LOOPS:,} reads per timed loop, bursts of {BURST:,}"
+    print(f"\n(conditions: {conditions}; logs in {workdir})")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,6 @@ from secrets_adapter.dotenv_file import (  # noqa: E402
     write_private_file,
 )
 from secrets_adapter.integrations.flask import GAARA_STORE_SECRETS  # noqa: E402
-from secrets_adapter.rotation.rotators import ROTATOR_NAMES  # noqa: E402
 
 ENV_EXAMPLE = ROOT / "examples" / "gaara_store" / ".env.example"
 WORK = Path(os.environ.get("SECRETS_ADAPTER_DEMO_DIR", ROOT / "demo-work")).resolve()
@@ -202,12 +201,8 @@ def main() -> int:  # noqa: PLR0915 - one story, told in order
         refresh_name = f"{PREFIX}/jwt-refresh-secret-key"
         run("rotation", "configure", refresh_name, "--rotator", "jwt", "--grace", "30d")
         run("rotate", refresh_name)
-        # keyring keeps every older key that still protects data; before it ships, a random
-        # 32-byte key (the app's envelope keeps the previous version readable).
-        if "keyring" in ROTATOR_NAMES:
-            run("rotation", "configure", key_name, "--rotator", "keyring", "--every", "90d")
-        else:
-            run("rotation", "configure", key_name, "--rotator", "random", "--bytes", "32")
+        # keyring keeps every older key that may still protect data (order #1 stays readable)
+        run("rotation", "configure", key_name, "--rotator", "keyring", "--every", "90d")
         run("rotate", key_name)
         stripe = f"{PREFIX}/stripe-api-key"
         run("rotate", stripe, expect=3)  # external, no hook: refused, with the manual procedure

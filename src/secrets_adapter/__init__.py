@@ -1,7 +1,10 @@
 """secrets-adapter: take every secret out of .env and serve it from a real secret store."""
 
+from typing import TYPE_CHECKING
+
 from secrets_adapter.access import SecretSnapshot
 from secrets_adapter.adapter import SecretsAdapter, secret_as_dict
+from secrets_adapter.async_adapter import AsyncSecretsAdapter
 from secrets_adapter.errors import (
     AccessDeniedError,
     AuditUnavailableError,
@@ -23,20 +26,68 @@ from secrets_adapter.errors import (
 from secrets_adapter.models import Secret, SecretMetadata, SecretValue, Stage, VersionInfo
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 
+if TYPE_CHECKING:
+    from secrets_adapter.rotation.connections import (
+        CredentialSource,
+        RotatingConnector,
+        database_credentials,
+        rotating_sqlalchemy_engine,
+    )
+    from secrets_adapter.rotation.jwt_verifier import JwtVerifier, sign_token
+    from secrets_adapter.rotation.keyring import Keyring
+    from secrets_adapter.rotation.rotators.jwt import JwtKey, JwtKeySet
+    from secrets_adapter.rotation.rotators.keyring import KeyRing
+    from secrets_adapter.rotation.rotators.postgres import DatabaseCredentials
+
 __version__ = "0.1.0"
+
+# Rotation types, loaded on first use: a reader never imports the rotators, and PyJWT (the ``jwt``
+# extra) or psycopg (``postgres``) is needed only by whoever uses what needs it.
+_LAZY = {
+    "CredentialSource": "secrets_adapter.rotation.connections",
+    "DatabaseCredentials": "secrets_adapter.rotation.rotators.postgres",
+    "RotatingConnector": "secrets_adapter.rotation.connections",
+    "database_credentials": "secrets_adapter.rotation.connections",
+    "rotating_sqlalchemy_engine": "secrets_adapter.rotation.connections",
+    "JwtKey": "secrets_adapter.rotation.rotators.jwt",
+    "JwtKeySet": "secrets_adapter.rotation.rotators.jwt",
+    "JwtVerifier": "secrets_adapter.rotation.jwt_verifier",
+    "KeyRing": "secrets_adapter.rotation.rotators.keyring",
+    "Keyring": "secrets_adapter.rotation.keyring",
+    "sign_token": "secrets_adapter.rotation.jwt_verifier",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'secrets_adapter' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "AccessDeniedError",
+    "AsyncSecretsAdapter",
     "AuditUnavailableError",
     "ConfigurationError",
     "ConflictError",
+    "CredentialSource",
+    "DatabaseCredentials",
     "DecryptionError",
     "IntegrityError",
+    "JwtKey",
+    "JwtKeySet",
+    "JwtVerifier",
+    "KeyRing",
+    "Keyring",
     "MigrationError",
     "PolicyDeniedError",
     "Provider",
     "ProviderError",
     "ProviderUnavailableError",
+    "RotatingConnector",
     "RotationError",
     "Secret",
     "SecretFormatError",
@@ -53,5 +104,8 @@ __all__ = [
     "VersionedProvider",
     "WritableProvider",
     "__version__",
+    "database_credentials",
+    "rotating_sqlalchemy_engine",
     "secret_as_dict",
+    "sign_token",
 ]

@@ -34,12 +34,13 @@ from secrets_adapter.cache import Duration, SecretCache
 from secrets_adapter.cache.entry import CacheEntry, CacheKey
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import Settings, load_settings
-from secrets_adapter.errors import SecretsAdapterError, ValidationError
-from secrets_adapter.events import CacheResult, EventBus, Listener
+from secrets_adapter.errors import SecretNotFoundError, SecretsAdapterError, ValidationError
+from secrets_adapter.events import CacheResult, EventBus, EventSource, Listener
+from secrets_adapter.key_sets import KeySetMethods
 from secrets_adapter.management import SecretsManagement
-from secrets_adapter.models import Secret, SecretMetadata, SecretValue, Stage
+from secrets_adapter.models import Secret, SecretMetadata, SecretValue, Stage, stage_or_label
 from secrets_adapter.policy import Policy
-from secrets_adapter.providers.base import Provider
+from secrets_adapter.providers.base import LabelledProvider, Provider
 from secrets_adapter.providers.factory import build_provider
 from secrets_adapter.redaction import RedactingFilter, ServedValues
 from secrets_adapter.references import resolve_references
@@ -55,7 +56,7 @@ _SERVED_TEXT_SIZE = 4096  # names; cleared when full, so dynamic names cannot gr
 BatchErrors = Literal["raise", "return"]
 
 
-class SecretsAdapter(SecretsManagement):
+class SecretsAdapter(SecretsManagement, KeySetMethods):
     """One object for reading and managing secrets, whatever the backend.
 
     ``SecretsAdapter()`` opens the embedded store in ``.secrets/``;
@@ -99,6 +100,7 @@ class SecretsAdapter(SecretsManagement):
             settings,
             backend=backend,
             prefix=prefix,
+            provider_given=provider is not None,
             connection=dict(
                 path=path,
                 master_key=master_key,
@@ -124,6 +126,8 @@ class SecretsAdapter(SecretsManagement):
             provider if provider is not None else build_provider(self._settings)
         )
         self._events = EventBus(listeners)
+        if isinstance(self._provider, EventSource):  # e.g. AWS throttling, for its metric
+            self._provider.subscribe(self._events.emit)
         self._clock = clock
         self._access = open_pipeline(
             self._settings,
@@ -211,7 +215,7 @@ class SecretsAdapter(SecretsManagement):
         name: str,
         *,
         version: str | None = None,
-        stage: Stage = Stage.CURRENT,
+        stage: Stage | str = Stage.CURRENT,
         refresh: bool = False,
     ) -> Secret:
         """The typed read: a ``Secret`` whose value is masked until ``reveal()``.
@@ -219,6 +223,11 @@ class SecretsAdapter(SecretsManagement):
         Served by the cache unless ``cache=False``; ``refresh=True`` asks the backend again (for a
         caller that just saw the value rejected), at most once per second per secret.
         """
+        if stage.__class__ is not Stage:
+            chosen = stage_or_label(stage)
+            if not isinstance(chosen, Stage):
+                return self._get_labelled(name, chosen)
+            stage = chosen
         access = self._access
         full = access.before("get", name)
         cache = self._cache
@@ -238,12 +247,33 @@ class SecretsAdapter(SecretsManagement):
         access.after("get", full, started, secret, stage=stage, cache=result)
         return secret
 
+    def _get_labelled(self, name: str, label: str) -> Secret:
+        """A version by a backend's own label (an AWS custom staging label), uncached: labels
+        move under the reader, and such reads are rare."""
+        access = self._access
+        full = access.before("get", name)
+        started = time.perf_counter()
+        try:
+            if not isinstance(self._provider, LabelledProvider):
+                raise SecretNotFoundError(
+                    f"Secret {full!r} has no stage {label!r}: the {self._provider.kind} backend "
+                    "has only current, pending and previous.",
+                    secret_name=full,
+                    provider=self._provider.kind,
+                )
+            secret = self._provider.get_labelled(full, label)
+        except SecretsAdapterError as exc:
+            access.failed("get", full, started, exc)
+            raise
+        access.after("get", full, started, secret, cache=_BYPASS)
+        return secret
+
     def get_secret(
         self,
         name: str,
         *,
         version: str | None = None,
-        stage: Stage = Stage.CURRENT,
+        stage: Stage | str = Stage.CURRENT,
         refresh: bool = False,
     ) -> dict[str, Any]:
         """A JSON object secret as a dict; a string as ``{"value": s}``; binary as bytes."""
@@ -255,7 +285,7 @@ class SecretsAdapter(SecretsManagement):
         key: str | None = None,
         *,
         version: str | None = None,
-        stage: Stage = Stage.CURRENT,
+        stage: Stage | str = Stage.CURRENT,
         refresh: bool = False,
     ) -> str:
         """The value as text, or one key of a JSON object secret.
@@ -275,7 +305,7 @@ class SecretsAdapter(SecretsManagement):
                     entry.last_used = now
                     return text
         secret = self.get(name, version=version, stage=stage, refresh=refresh)
-        text = secret.value.reveal_text() if key is None else secret_field(secret, key)
+        text = self._app_text(secret) if key is None else secret_field(secret, key)
         if key is None and version is None and stage is _CURRENT and self._cache is not None:
             self._keep_served_text(name, secret, text)
         return text

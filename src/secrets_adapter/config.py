@@ -7,7 +7,8 @@ vault), ``SECRETS_MANAGER_PREFIX``, ``SECRETS_ADAPTER_PATH``, ``SECRETS_ADAPTER_
 ``SECRETS_ADAPTER_ENV_FILE``, ``SECRETS_ADAPTER_CACHE_TTL``,
 ``SECRETS_ADAPTER_MAX_STALE``, ``SECRETS_ADAPTER_MIN_REFRESH_INTERVAL`` (seconds),
 ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``,
-``SECRETS_ADAPTER_KMS_KEY_ID``, ``VAULT_ADDR``, ``VAULT_TOKEN``, ``VAULT_NAMESPACE``,
+``AWS_RETRY_MODE`` (standard | adaptive), ``SECRETS_ADAPTER_KMS_KEY_ID``,
+``SECRETS_ADAPTER_ROTATION_LAMBDA_ARN``, ``VAULT_ADDR``, ``VAULT_TOKEN``, ``VAULT_NAMESPACE``,
 ``VAULT_MOUNT``, ``VAULT_AUTH_METHOD`` (token | approle | kubernetes), ``VAULT_ROLE_ID``,
 ``VAULT_SECRET_ID_FILE``, ``VAULT_KUBERNETES_ROLE``, ``VAULT_KUBERNETES_JWT_PATH``,
 ``VAULT_ADDRESSES`` (comma-separated fail-over nodes); audit and policy:
@@ -28,6 +29,7 @@ from secrets_adapter.models import SecretValue
 
 __all__ = [
     "BACKENDS",
+    "BACKEND_ARGUMENTS",
     "AuditSettings",
     "AwsSettings",
     "CacheSettings",
@@ -35,6 +37,7 @@ __all__ = [
     "LocalSettings",
     "Settings",
     "VaultSettings",
+    "backend_for_arguments",
     "load_local_settings",
     "load_settings",
 ]
@@ -94,6 +97,8 @@ class AwsSettings:
     connect_timeout: float = 2.0
     read_timeout: float = 5.0
     max_attempts: int = 3
+    retry_mode: str = "standard"  # or "adaptive" (client-side rate limiting)
+    rotation_lambda_arn: str | None = None  # turns on managed rotation when rotation is configured
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,6 +151,52 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+
+BACKEND_ARGUMENTS: Mapping[str, frozenset[str]] = {
+    "local": frozenset({"path", "master_key"}),
+    "env": frozenset({"env_file"}),
+    "aws": frozenset({"region", "endpoint_url", "kms_key_id"}),
+    "vault": frozenset({"url", "token", "mount", "namespace"}),
+}
+"""The constructor arguments each backend uses; giving one to another backend is an error."""
+
+
+def backend_for_arguments(backend: str | None, given: Mapping[str, object]) -> str | None:
+    """The backend the given arguments choose, checked against an explicit ``backend``.
+
+    With no ``backend``, arguments of one backend choose it (``region=`` → aws, ``url=`` or
+    ``token=`` → vault, as the design's ``SecretsAdapter(region='us-east-1')`` expects); None
+    when they choose nothing. An argument the chosen backend does not use is a
+    ``ConfigurationError`` naming it, never silently ignored.
+    """
+    named = sorted(key for key, value in given.items() if value is not None)
+    owners = {owner for key in named for owner, keys in BACKEND_ARGUMENTS.items() if key in keys}
+    if backend is None:
+        if len(owners) > 1:
+            listed = ", ".join(
+                f"{key}= ({owner})"
+                for key in named
+                for owner, keys in BACKEND_ARGUMENTS.items()
+                if key in keys
+            )
+            raise ConfigurationError(
+                f"Arguments of different backends were given: {listed}; pass backend= and "
+                "only that backend's arguments."
+            )
+        return owners.pop() if owners else None
+    unused = [key for key in named if key not in BACKEND_ARGUMENTS.get(backend, frozenset())]
+    if unused:
+        shown = ", ".join(f"{key}=" for key in unused)
+        uses = ", ".join(f"{key}=" for key in sorted(BACKEND_ARGUMENTS.get(backend, ()))) or (
+            "none of them"
+        )
+        raise ConfigurationError(
+            f"The {backend} backend does not use {shown} (it takes {uses}); remove "
+            f"{'it' if len(unused) == 1 else 'them'} or choose the backend that uses "
+            f"{'it' if len(unused) == 1 else 'them'}."
+        )
+    return backend
 
 
 def _secret(environ: Mapping[str, str], key: str) -> SecretValue | None:
@@ -221,6 +272,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             prefix=prefix,
             kms_key_id=environ.get("SECRETS_ADAPTER_KMS_KEY_ID") or None,
             profile=environ.get("AWS_PROFILE") or None,
+            retry_mode=environ.get("AWS_RETRY_MODE", "").strip().lower() or "standard",
+            rotation_lambda_arn=environ.get("SECRETS_ADAPTER_ROTATION_LAMBDA_ARN") or None,
         ),
         vault=VaultSettings(
             url=environ.get("VAULT_ADDR") or "http://127.0.0.1:8200",

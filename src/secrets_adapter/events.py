@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol, runtime_checkable
 
 __all__ = [
     "AccessEvent",
@@ -19,9 +20,11 @@ __all__ = [
     "CacheResult",
     "Event",
     "EventBus",
+    "EventSource",
     "Listener",
     "Outcome",
     "RotationEvent",
+    "ThrottleEvent",
 ]
 
 _log = logging.getLogger(__name__)
@@ -85,8 +88,28 @@ class RotationEvent:
     error_message: str | None = None
 
 
-Event = AccessEvent | CacheEvent | RotationEvent
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThrottleEvent:
+    """The backend answered "slow down" (AWS throttling, HTTP 429), whether or not the SDK then
+    retried: ``retry_after_s`` is the wait it asked for, if any."""
+
+    time: datetime
+    provider: str
+    operation: str
+    secret_name: str = ""
+    retry_after_s: float | None = None
+    retried: bool = False
+
+
+Event = AccessEvent | CacheEvent | RotationEvent | ThrottleEvent
 Listener = Callable[[Event], None]
+
+
+@runtime_checkable
+class EventSource(Protocol):
+    """Something below the adapter (a provider) that reports events of its own, e.g. throttling."""
+
+    def subscribe(self, listener: Listener) -> None: ...
 
 
 class EventBus:

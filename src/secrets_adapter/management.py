@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from secrets_adapter.access import (
     AccessPipeline,
@@ -35,7 +35,13 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
+from secrets_adapter.providers.base import (
+    BulkWritableProvider,
+    Provider,
+    VersionedProvider,
+    WritableProvider,
+    put_each,
+)
 
 if TYPE_CHECKING:
     from secrets_adapter.rotation.engine import RotationEngine
@@ -83,6 +89,67 @@ class SecretsManagement:
             self.invalidate(full)
         self._emit_access("put", full, started, version_id=info.version_id, value=secret_value)
         return info
+
+    @overload
+    def put_many(
+        self, items: Mapping[str, ValueInput], *, errors: Literal["raise"] = "raise"
+    ) -> dict[str, VersionInfo]: ...
+    @overload
+    def put_many(
+        self, items: Mapping[str, ValueInput], *, errors: Literal["return"]
+    ) -> dict[str, VersionInfo | SecretsAdapterError]: ...
+    def put_many(
+        self, items: Mapping[str, ValueInput], *, errors: Literal["raise", "return"] = "raise"
+    ) -> dict[str, VersionInfo] | dict[str, VersionInfo | SecretsAdapterError]:
+        """``put_secret`` for many secrets at once: one transaction on the embedded store, a few
+        writes in flight on AWS and Vault (no batch write there). Each name is authorised and
+        recorded on its own. ``errors="return"`` gives each name its new version or its own
+        error; by default the first error is raised once every item was tried."""
+        outcome: dict[str, VersionInfo | SecretsAdapterError] = {}
+        values: dict[str, SecretValue] = {}
+        asked: dict[str, str] = {}  # full name -> the name as given
+        names = list(items)
+        for name in names:
+            converted = value_or_error(items[name])
+            try:
+                full = self.qualify(name)
+                self._guard("put", full)  # a refusal is recorded there
+            except SecretsAdapterError as exc:
+                outcome[name] = exc
+                continue
+            if not isinstance(converted, SecretValue):  # name the secret the value was for
+                outcome[name] = converted.reworded(
+                    f"Secret {full!r}: {converted.message}", secret_name=full
+                )
+                continue
+            values[full] = converted
+            asked[full] = name
+        del items  # frames: the caller's plaintext; errors below pass through this frame
+        started = time.perf_counter()
+        provider = self._writable("put")
+        try:
+            if isinstance(provider, BulkWritableProvider):
+                written = provider.put_many(values)
+            else:
+                written = put_each(provider, values)
+        finally:
+            for full in values:
+                self.invalidate(full)
+        for full, result in written.items():
+            if isinstance(result, SecretsAdapterError):
+                self._emit_access("put", full, started, error=result)
+            else:
+                self._emit_access(
+                    "put", full, started, version_id=result.version_id, value=values[full]
+                )
+            outcome[asked[full]] = result
+        ordered = {name: outcome[name] for name in names}
+        if errors == "return":
+            return ordered
+        for result in ordered.values():
+            if isinstance(result, SecretsAdapterError):
+                raise result
+        return {name: result for name, result in ordered.items() if isinstance(result, VersionInfo)}
 
     def load_snapshot(self, snapshot: SecretSnapshot, *, name: str | None = None) -> int:
         """Make ``name`` (default: the snapshot's) hold ``snapshot``'s versions and stages —
@@ -202,11 +269,17 @@ class SecretsManagement:
             from secrets_adapter.rotation.engine import RotationEngine
             from secrets_adapter.rotation.rotators import builtin_rotators
 
+            events = self._events
+            audit = self._access.audit
+            if audit is not None:  # rotation steps reach the trail, not every read's bus
+                step_recorder = audit.rotation_listener(
+                    principal=self._access.principal, provider=self._provider.kind
+                )
+                events = EventBus([self._events.emit, step_recorder])
             self._rotation = RotationEngine(
                 self._versioned("rotate"),
                 builtin_rotators(),
-                default_rotator="random",
-                events=self._events,
+                events=events,
                 clock=self._clock,
             )
         return self._rotation

@@ -21,6 +21,7 @@ __all__ = [
     "Stage",
     "VersionInfo",
     "json_object",
+    "stage_or_label",
 ]
 
 DEFAULT_RECOVERY_WINDOW = timedelta(days=30)
@@ -33,6 +34,30 @@ class Stage(StrEnum):
     PENDING = "pending"
     PREVIOUS = "previous"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Stage | None:
+        """AWS users type the AWS names: ``Stage("AWSPENDING") is Stage.PENDING``."""
+        if isinstance(value, str) and value.startswith("AWS"):
+            for stage in cls:
+                if value == "AWS" + stage.value.upper():
+                    return stage
+        return None
+
+
+def stage_or_label(value: Stage | str) -> Stage | str:
+    """A ``Stage`` for ``current``/``pending``/``previous`` and their AWS names (``AWSCURRENT``
+    …); any other text is kept as a backend's own label (an AWS custom staging label)."""
+    if isinstance(value, Stage):
+        return value
+    try:
+        return Stage(value)
+    except ValueError:
+        return value
+
+
+LEASE_LABEL = "secrets-adapter-lease."
+"""The start of the label of a version that holds a rotation lease (on AWS, where the lease's
+version carries ``AWSPENDING`` as the lock): not a rotation's pending version."""
 
 _KINDS = {True: "binary", False: "text"}
 
@@ -220,6 +245,9 @@ class VersionInfo:
     def named(self, version_id: str) -> bool:
         """Is this the version ``version_id`` names (its id, or the token that made it)?"""
         return version_id in (self.version_id, self.token)
+
+    labels: frozenset[str] = frozenset()
+    """The backend's labels beyond the three stages (AWS custom staging labels), as spelled."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,7 +14,9 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_VALUE_BYTES",
     "NAME_RULE",
+    "arn_secret_name",
     "validate_name",
+    "validate_secret_id",
     "validate_value",
     "value_size_error",
 ]
@@ -23,6 +25,25 @@ MAX_NAME_LENGTH = 512
 MAX_VALUE_BYTES = 65_536
 NAME_RULE = f"a secret name is 1-{MAX_NAME_LENGTH} characters of A-Z a-z 0-9 and / _ + = . @ -"
 _NAME_PATTERN = re.compile(rf"[A-Za-z0-9/_+=.@-]{{1,{MAX_NAME_LENGTH}}}")
+# A Secrets Manager ARN, full (name + "-" + 6 random characters) or partial (the name alone).
+_ARN_PATTERN = re.compile(
+    rf"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{{12}}:secret:"
+    rf"(?P<name>[A-Za-z0-9/_+=.@-]{{1,{MAX_NAME_LENGTH}}})"
+)
+
+
+def arn_secret_name(text: str) -> str | None:
+    """The name part of a Secrets Manager ARN (with the random suffix of a full ARN), or None
+    when ``text`` is not such an ARN."""
+    match = _ARN_PATTERN.fullmatch(text)
+    return match.group("name") if match else None
+
+
+def validate_secret_id(name: object) -> str:
+    """A secret name, or a full or partial Secrets Manager ARN (how AWS users name a secret)."""
+    if isinstance(name, str) and name.startswith("arn:") and arn_secret_name(name) is not None:
+        return name
+    return validate_name(name)
 
 
 def validate_name(name: object) -> str:

@@ -37,6 +37,7 @@ def test_adapter_with_explicit_aws_arguments(moto_server: MotoServer, key_arn: s
         assert adapter.get_secret("database-url") == {"host": "db.internal", "port": 5432}
         assert adapter.list_secrets() == ["gaara/prod/database-url"]
         first = adapter.put_secret("api-token", "initial-token-value")
+        adapter.configure_rotation("api-token", rotator="random")  # rotation is opt-in
         rotated = adapter.rotate_secret("api-token")
         assert rotated.version_id != first.version_id
         meta = adapter.describe_secret("api-token")

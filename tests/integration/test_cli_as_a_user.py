@@ -101,6 +101,8 @@ def test_audit_verify_json(
 ) -> None:
     log = tmp_path / "audit.jsonl"
     monkeypatch.setenv("SECRETS_ADAPTER_AUDIT_LOG", str(log))
+    # checkpoints are signed with a key kept apart from the log
+    monkeypatch.setenv("SECRETS_ADAPTER_AUDIT_CHECKPOINT_KEY", "k" * 43)
     runner = CliRunner()
     runner.invoke(cli, ["put", "app/a"], input="v\n")
     runner.invoke(cli, ["get", "app/a"])

@@ -72,6 +72,8 @@ def test_list_describe_versions_rotate(cli_store: Path) -> None:
     sa("put", "app/b", stdin="2")
     assert json.loads(sa("list", "--json").stdout) == ["app/a", "app/b"]
     assert sa("list", "--prefix", "app/a").stdout == "app/a\n"
+    assert sa("rotate", "app/a").exit_code == 3  # no rotator chosen: refused, untouched
+    sa("rotation", "configure", "app/a", "--rotator", "random")
     rotated = sa("rotate", "app/a")
     assert rotated.exit_code == 0, rotated.output
     versions = json.loads(sa("versions", "app/a", "--json").stdout)

@@ -22,6 +22,10 @@ OPTIONAL = [
     "psycopg",
     "prometheus_client",
     "sqlalchemy",
+    "fastapi",
+    "starlette",
+    "django",
+    "pydantic_settings",
 ]
 
 _PRELUDE = textwrap.dedent(
@@ -111,3 +115,36 @@ def test_a_command_needing_an_extra_says_so_in_one_line(tmp_path: Path) -> None:
     assert run.returncode == 3, run.stderr[-3000:]
     assert "pip install 'secrets-adapter[aws]'" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_the_async_face_works_and_each_framework_names_its_extra(tmp_path: Path) -> None:
+    run = _run(
+        """
+        import asyncio, importlib
+        from secrets_adapter import AsyncSecretsAdapter, ConfigurationError
+        from secrets_adapter.localstore import init_store
+        init_store("store")
+
+        async def main():
+            async with AsyncSecretsAdapter("local", path="store") as secrets:
+                await secrets.put_secret("app/x", "v")
+                assert await secrets.get_secret_value("app/x") == "v"
+
+        asyncio.run(main())
+        for module, extra in (
+            ("secrets_adapter.fastapi", "fastapi"),
+            ("secrets_adapter.pydantic", "pydantic"),
+            ("secrets_adapter.integrations.django", "django"),
+        ):
+            try:
+                importlib.import_module(module)
+            except ConfigurationError as exc:
+                assert f"secrets-adapter[{extra}]" in str(exc), str(exc)
+            else:
+                raise AssertionError(module)
+        print("ok")
+        """,
+        tmp_path,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip().endswith("ok")

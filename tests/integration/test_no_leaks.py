@@ -261,6 +261,9 @@ def _writable_adapter_operations(
         lambda: adapter.put_secret("app/token", SENTINEL + "-2", expected_current=first.version_id)
     )
     hunter.ok(lambda: adapter.get("app/token", stage=Stage.PREVIOUS))
+    if "secrets-adapter:rotator" not in adapter.describe_secret("app/token").tags:  # first pass
+        hunter.fails(ConfigurationError, lambda: adapter.rotate_secret("app/token"))
+    hunter.ok(lambda: adapter.configure_rotation("app/token", rotator="random"))
     hunter.ok(lambda: adapter.rotate_secret("app/token"))
     hunter.ok(lambda: adapter.put_secret("app/binary", SENTINEL_BYTES + b"\x00\xff"))
     assert adapter.get("app/binary").value.reveal() == SENTINEL_BYTES + b"\x00\xff"
@@ -457,7 +460,9 @@ def _cli_commands(hunter: Hunter, *, backend_args: tuple[str, ...] = ()) -> None
     _cli(hunter, *b, "versions", "app/token", "--json")
     _cli(hunter, *b, "versions", "app/token")
     _cli(hunter, *b, "put", "app/rotated", stdin=SENTINEL)
-    _cli(hunter, *b, "rotate", "app/rotated")
+    _cli(hunter, *b, "rotate", "app/rotated", code=3)  # no rotator configured: refused
+    _cli(hunter, *b, "rotation", "configure", "app/rotated", "--rotator", "random")
+    _cli(hunter, *b, "rotate", "app/rotated", "--json")
     _cli(hunter, *b, "get", "app/rotated", "--stage", "previous", value=True)
     # error paths: bad name, oversize, non-UTF-8, malformed JSON with --key, missing key,
     # deleted secret, binary with --json

@@ -142,6 +142,7 @@ def test_aws_codec_refuses_a_stored_value_without_leaking(
         found.fails(Exception, lambda: adapter.get_many(["app/big"]))
         found.fails(SecretFormatError, lambda: adapter.get_secret_value("app/array", "k"))
         _refused_writes(found, adapter)
+        _put_many_refusals(found, adapter)
 
 
 def test_vault_refuses_without_leaking(found: Hunter, openbao_server: BaoServer) -> None:
@@ -172,12 +173,11 @@ def _put_many_refusals(found: Hunter, adapter: SecretsAdapter) -> None:
     """put_many gives each name its own error: none of them holds a value in its frames."""
     provider = adapter._provider
     items = {"app/many-ok": SecretValue(SENTINEL), "bad name!": SecretValue(SENTINEL)}
-    try:
-        result = provider.put_many(items)  # type: ignore[attr-defined]
-    except ValidationError as refused:  # Vault checks every name before the first write
-        found.check_exception(refused)
-        return
+    result = provider.put_many(items)  # type: ignore[attr-defined]
     found.check_exception(result["bad name!"])
+    outcome = adapter.put_many({"app/many-ok": SENTINEL, "bad name!": SENTINEL}, errors="return")
+    found.check_exception(outcome["bad name!"])  # type: ignore[arg-type]
+    found.fails(ValidationError, lambda: adapter.put_many({"bad name!": SENTINEL}))
 
 
 @pytest.mark.parametrize(

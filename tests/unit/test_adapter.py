@@ -15,6 +15,7 @@ from secrets_adapter import (
     Stage,
     ValidationError,
 )
+from secrets_adapter.config import LocalSettings, Settings
 from secrets_adapter.events import AccessEvent, Event, Outcome
 from secrets_adapter.testing import InMemoryProvider
 from tests.sentinel import SENTINEL
@@ -133,6 +134,7 @@ def test_a_dict_json_cannot_encode_is_a_format_error_naming_the_secret() -> None
 def test_rotate_secret_makes_a_new_current_and_keeps_previous() -> None:
     adapter = _adapter(**{"encryption-key": "k" * 44})
     before = adapter.get("encryption-key")
+    adapter.configure_rotation("encryption-key", rotator="random")  # rotation is opt-in
     info = adapter.rotate_secret("encryption-key")
     after = adapter.get("encryption-key")
     assert after.version_id == info.version_id != before.version_id
@@ -187,7 +189,8 @@ def test_unknown_backend_is_a_configuration_error() -> None:
 
 
 def test_repr_shows_backend_not_secrets() -> None:
-    adapter = SecretsAdapter(provider=InMemoryProvider({"s": SENTINEL}), master_key="k" * 44)
+    settings = Settings(local=LocalSettings(master_key=SecretValue("k" * 44)))
+    adapter = SecretsAdapter(provider=InMemoryProvider({"s": SENTINEL}), settings=settings)
     assert SENTINEL not in repr(adapter)
     assert "k" * 44 not in repr(adapter.settings)
     assert isinstance(adapter.settings.local.master_key, SecretValue)

@@ -54,7 +54,7 @@ def _records(log: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def provider() -> InMemoryProvider:
-    return InMemoryProvider(
+    memory = InMemoryProvider(
         {
             "app/db": SENTINEL,
             "app/api-key": "k-1",
@@ -62,6 +62,8 @@ def provider() -> InMemoryProvider:
             "other/thing": "x",
         }
     )
+    memory.set_tags("app/api-key", {"secrets-adapter:rotator": "random"})  # rotation is opt-in
+    return memory
 
 
 @pytest.fixture
@@ -105,7 +107,7 @@ def test_every_read_is_recorded_with_cloudtrail_fields(
     first = records[0]
     assert first["userIdentity"]["principalId"] == "api"
     assert first["eventSource"] == "memory"
-    assert first["requestParameters"] == {"secretId": "app/db", "versionStage": "current"}
+    assert first["requestParameters"] == {"secretId": "app/db"}  # current: the default stage
     assert first["versionId"] == provider.describe("app/db").current_version
     assert first["outcome"] == "success"
     assert records[1]["requestParameters"]["batch"] is True
@@ -361,6 +363,7 @@ def test_every_write_kind_is_recorded(provider: InMemoryProvider, log: Path) -> 
         adapter.put_secret("app/temp", "v")
         adapter.delete_secret("app/temp")
         adapter.restore_secret("app/temp")
+        provider.set_tags("app/temp", {"secrets-adapter:rotator": "random"})
         adapter.rotate_secret("app/temp")
     accesses = [
         (r["eventName"], r["requestParameters"]["secretId"], r["outcome"])
@@ -433,7 +436,7 @@ def test_configure_rotation_is_checked_and_audited(
     api = _adapter(provider, log, policy_file, principal="api")
     with pytest.raises(PolicyDeniedError):
         api.configure_rotation("app/api-key", rotator="random", every=timedelta(days=30))
-    assert "secrets-adapter:rotator" not in provider.describe("app/api-key").tags
+    assert "secrets-adapter:rotation-every" not in provider.describe("app/api-key").tags
     api.close()
 
     rotator = _adapter(provider, log, policy_file, principal="rotator")

@@ -150,6 +150,7 @@ def test_a_rotation_is_visible_to_the_next_read(
     provider_inner = provider.inner
     adapter = SecretsAdapter(provider=provider_inner, prefix="gaara/prod", monotonic_clock=clock)
     before = adapter.get_secret_value("jwt-secret-key")
+    adapter.configure_rotation("jwt-secret-key", rotator="random")  # rotation is opt-in
     adapter.rotate_secret("jwt-secret-key")
     after = adapter.get_secret_value("jwt-secret-key")
     assert after != before

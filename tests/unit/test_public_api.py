@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import secrets_adapter
-from secrets_adapter import SecretsAdapter, Stage
+from secrets_adapter import AsyncSecretsAdapter, SecretsAdapter, Stage
 from secrets_adapter.clock import monotonic, utcnow
 
 EMPTY = inspect.Parameter.empty
@@ -25,16 +25,25 @@ VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
 
 EXPECTED_ALL = {
     "AccessDeniedError",
+    "AsyncSecretsAdapter",
     "AuditUnavailableError",
     "ConfigurationError",
     "ConflictError",
+    "CredentialSource",
+    "DatabaseCredentials",
     "DecryptionError",
     "IntegrityError",
+    "JwtKey",
+    "JwtKeySet",
+    "JwtVerifier",
+    "KeyRing",
+    "Keyring",
     "MigrationError",
     "PolicyDeniedError",
     "Provider",
     "ProviderError",
     "ProviderUnavailableError",
+    "RotatingConnector",
     "RotationError",
     "Secret",
     "SecretFormatError",
@@ -51,7 +60,10 @@ EXPECTED_ALL = {
     "VersionedProvider",
     "WritableProvider",
     "__version__",
+    "database_credentials",
+    "rotating_sqlalchemy_engine",
     "secret_as_dict",
+    "sign_token",
 }
 
 
@@ -72,7 +84,7 @@ def _kw(name: str, annotation: str, default: Any = EMPTY) -> Param:
 SELF = Param("self", POSITIONAL, "")
 READ_OPTIONS = [
     _kw("version", "str | None", None),
-    _kw("stage", "Stage", Stage.CURRENT),
+    _kw("stage", "Stage | str", Stage.CURRENT),
     _kw("refresh", "bool", False),
 ]
 
@@ -159,6 +171,25 @@ EXPECTED_SIGNATURES: dict[str, tuple[list[Param], str]] = {
         [SELF, Param("name", POSITIONAL, "str"), _kw("restart", "bool", False)],
         "VersionInfo",
     ),
+    "keyring": ([SELF, Param("name", POSITIONAL, "str")], "Keyring"),
+    "jwt_keys": (
+        [SELF, Param("name", POSITIONAL, "str"), _kw("refresh", "bool", False)],
+        "JwtKeySet",
+    ),
+    "jwt_verifier": (
+        [SELF, Param("name", POSITIONAL, "str"), Param("options", VAR_KEYWORD, "Any")],
+        "JwtVerifier",
+    ),
+    "retire_key": (
+        [
+            SELF,
+            Param("name", POSITIONAL, "str"),
+            Param("key_id", POSITIONAL, "str"),
+            _kw("still_in_use", "Iterable[bytes]", ()),
+            _kw("force", "bool", False),
+        ],
+        "VersionInfo",
+    ),
     "from_env": (
         [
             Param("environ", POSITIONAL, "Mapping[str, str] | None", None),
@@ -209,3 +240,38 @@ def test_signature_is_locked(method: str) -> None:
 
 def test_from_env_is_a_classmethod() -> None:
     assert isinstance(inspect.getattr_static(SecretsAdapter, "from_env"), classmethod)
+
+
+ASYNC_METHODS = {
+    "get",
+    "get_secret",
+    "get_secret_value",
+    "get_many",
+    "preload",
+    "list_secrets",
+    "describe_secret",
+    "put_secret",
+    "delete_secret",
+    "restore_secret",
+    "configure_rotation",
+    "rotate_secret",
+}
+
+
+@pytest.mark.parametrize("method", sorted(ASYNC_METHODS))
+def test_the_async_face_mirrors_each_method_awaited(method: str) -> None:
+    """Same parameters as the synchronous method, the same result once awaited."""
+    sync = inspect.signature(getattr(SecretsAdapter, method))
+    awaited = getattr(AsyncSecretsAdapter, method)
+    assert inspect.iscoroutinefunction(awaited), method
+    assert inspect.signature(awaited) == sync
+
+
+def test_the_async_face_takes_the_sync_arguments_and_a_pool_size() -> None:
+    sync = list(inspect.signature(SecretsAdapter.__init__).parameters.values())
+    awaited = list(inspect.signature(AsyncSecretsAdapter.__init__).parameters.values())
+    assert awaited[:-1] == sync
+    assert (awaited[-1].name, awaited[-1].default) == ("max_workers", 8)
+    assert isinstance(inspect.getattr_static(AsyncSecretsAdapter, "from_env"), classmethod)
+    assert inspect.iscoroutinefunction(AsyncSecretsAdapter.aclose)
+    assert inspect.iscoroutinefunction(AsyncSecretsAdapter.invalidate) is False

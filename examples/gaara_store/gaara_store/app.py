@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError as DuplicateRowError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gaara_store.db import metadata, orders, users
-from gaara_store.fields import envelope
+from gaara_store.fields import address_cipher, row_context
 from gaara_store.tokens import TokenService
 from secrets_adapter import SecretsAdapter
 from secrets_adapter.clock import WallClock, utcnow
@@ -113,17 +113,15 @@ def refresh() -> tuple[Response, int]:
     return jsonify({"access_token": _tokens().issue_access(int(claims["sub"]))}), 200
 
 
-def _context(user_id: int) -> dict[str, str]:
-    return {"table": "orders", "column": "address", "user": str(user_id)}
-
-
 @require_token
 def place_order() -> tuple[Response, int]:
     body = request.get_json(silent=True) or {}
     item, address = body.get("item"), body.get("address")
     if not isinstance(item, str) or not isinstance(address, str) or not item or not address:
         return _error(400, "item and address are required")
-    sealed = envelope(_adapter()).encrypt(address.encode(), _context(g.user_id))
+    sealed = address_cipher(_adapter()).encrypt(
+        address.encode(), associated_data=row_context(g.user_id)
+    )
     with _engine().begin() as conn:
         result = conn.execute(
             insert(orders).values(user_id=g.user_id, item=item, address_encrypted=sealed)
@@ -134,7 +132,7 @@ def place_order() -> tuple[Response, int]:
 
 @require_token
 def list_orders() -> tuple[Response, int]:
-    fields = envelope(_adapter())
+    cipher = address_cipher(_adapter())
     with _engine().connect() as conn:
         rows = conn.execute(
             select(orders).where(orders.c.user_id == g.user_id).order_by(orders.c.id)
@@ -143,7 +141,9 @@ def list_orders() -> tuple[Response, int]:
         {
             "id": row.id,
             "item": row.item,
-            "address": fields.decrypt(row.address_encrypted, _context(g.user_id)).decode(),
+            "address": cipher.decrypt(
+                row.address_encrypted, associated_data=row_context(g.user_id)
+            ).decode(),
         }
         for row in rows
     ]

@@ -1,40 +1,22 @@
-"""Field encryption on ENCRYPTION_KEY through the envelope helper.
+"""Field encryption on ENCRYPTION_KEY, a rotated key ring (``--rotator keyring``).
 
-The key comes from the store on each use (through the cache), and the previous version stays
-usable for decryption, so rotating ENCRYPTION_KEY never makes stored rows unreadable.
+``adapter.keyring`` encrypts with the primary key (its id inside the token) and decrypts with any
+key still in the ring, so rotating ENCRYPTION_KEY — any number of times — never makes stored
+rows unreadable. Before its first rotation the ring is the one key ``.env`` held (base64 of 32
+bytes), and ``get_secret_value`` still hands that string to whoever reads it.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-
-from secrets_adapter import SecretFormatError, SecretNotFoundError, SecretsAdapter, Stage
-from secrets_adapter.envelope.local import LocalEnvelope
+from secrets_adapter import Keyring, SecretsAdapter
 
 ENCRYPTION_KEY_NAME = "encryption-key"
 
 
-def _key_bytes(encoded: str, name: str) -> bytes:
-    """32 bytes from standard or URL-safe base64 (what ``rotation configure --bytes 32`` makes)."""
-    try:
-        key = base64.b64decode(encoded.replace("-", "+").replace("_", "/"), validate=True)
-    except (binascii.Error, ValueError):
-        raise SecretFormatError(
-            f"Secret {name!r} must be base64 of 32 bytes.", secret_name=name
-        ) from None
-    if len(key) != 32:
-        raise SecretFormatError(f"Secret {name!r} must be base64 of 32 bytes.", secret_name=name)
-    return key
+def address_cipher(adapter: SecretsAdapter) -> Keyring:
+    return adapter.keyring(ENCRYPTION_KEY_NAME)
 
 
-def envelope(adapter: SecretsAdapter) -> LocalEnvelope:
-    """An envelope over the current key, with the previous key kept for decryption."""
-    current = _key_bytes(adapter.get_secret_value(ENCRYPTION_KEY_NAME), ENCRYPTION_KEY_NAME)
-    retired: list[bytes] = []
-    try:
-        previous = adapter.get(ENCRYPTION_KEY_NAME, stage=Stage.PREVIOUS)
-        retired.append(_key_bytes(previous.value.reveal_text(), ENCRYPTION_KEY_NAME))
-    except (SecretNotFoundError, SecretFormatError):
-        pass
-    return LocalEnvelope(current, retired_keys=retired)
+def row_context(user_id: int) -> bytes:
+    """Bound into each token (associated data): a ciphertext cannot be moved to another user."""
+    return f"orders.address:user={user_id}".encode()

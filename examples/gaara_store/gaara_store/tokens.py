@@ -1,7 +1,8 @@
 """Access and refresh tokens on the two JWT secrets, each a rotated key set.
 
-Signing always uses the active key; verification accepts a retired key until its grace window
-ends, so a JWT key rotation logs nobody out.
+Signing always uses the current key; verification accepts the next key (published pending one
+rotation ahead, so a token another worker signs right after it rotated is known here) and a
+retired key until its grace window ends: a JWT key rotation logs nobody out.
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from secrets_adapter import SecretsAdapter, SecretValue
+from secrets_adapter import JwtVerifier, SecretsAdapter, sign_token
 from secrets_adapter.clock import WallClock, utcnow
-from secrets_adapter.rotation.jwt_verifier import JwtVerifier, sign_token
-from secrets_adapter.rotation.rotators.jwt import JwtKeySet
 
 ACCESS_KEY_NAME = "jwt-secret-key"
 REFRESH_KEY_NAME = "jwt-refresh-secret-key"
@@ -34,14 +33,10 @@ class TokenService:
         }
 
     def _verifier(self, name: str, kind: str) -> JwtVerifier:
-        def load() -> SecretValue:
-            # Past the cache: a key rotated by another process (another worker, the CLI) signs
-            # tokens this one must accept. The verifier reloads at most once per interval, and
-            # the cache makes at most one backend call per second for it.
-            return self._adapter.get(name, refresh=True).value
-
-        return JwtVerifier(
-            load,
+        # Loads past the cache (at most one backend call per second): a key rotated by another
+        # process (another worker, the CLI) is seen within max_age.
+        return self._adapter.jwt_verifier(
+            name,
             audience=f"gaara-store-{kind}",
             clock=self._clock,
             reload_interval=timedelta(seconds=1),
@@ -49,7 +44,7 @@ class TokenService:
         )
 
     def _issue(self, name: str, kind: str, subject: int, lifetime: timedelta) -> str:
-        keys = JwtKeySet.from_value(self._adapter.get(name).value)
+        keys = self._adapter.jwt_keys(name)
         now = self._clock()
         claims = {
             "sub": str(subject),

@@ -166,6 +166,54 @@ def test_encryption_key_rotation_keeps_old_rows_readable(store: Store) -> None:
     assert [order["address"] for order in listed["orders"]] == ["old key", "new key"]
 
 
+def test_orders_stay_readable_across_five_encryption_key_rotations(store: Store) -> None:
+    """The issue's story: order #1 under the migrated key must survive every later rotation."""
+    client = _client(store)
+    access = _login(client)["access_token"]
+    store.adapter.configure_rotation("encryption-key", rotator="keyring")
+    for n in range(6):
+        placed = client.post(
+            "/orders", json={"item": f"i{n}", "address": f"address {n}"}, headers=_bearer(access)
+        )
+        assert placed.status_code == 201
+        if n < 5:
+            store.adapter.rotate_secret("encryption-key")
+    listed = client.get("/orders", headers=_bearer(access))
+    assert listed.status_code == 200
+    assert [o["address"] for o in (listed.json or {})["orders"]] == [
+        f"address {n}" for n in range(6)
+    ]
+    # what ENCRYPTION_KEY always held: base64 of 32 bytes, now the newest key
+    assert len(base64.b64decode(store.adapter.get_secret_value("encryption-key"))) == 32
+
+
+def test_the_app_keeps_working_while_every_rotatable_secret_rotates(store: Store) -> None:
+    """JWT keys and ENCRYPTION_KEY rotate again and again; the app, unchanged, reads its config
+    as before (plain strings, as the design's §4.2 reads them) and logs nobody out."""
+    client = _client(store)
+    tokens = _login(client)
+    client.post(
+        "/orders", json={"item": "a", "address": "before"}, headers=_bearer(tokens["access_token"])
+    )
+    for name in ("jwt-secret-key", "jwt-refresh-secret-key"):
+        store.adapter.configure_rotation(name, rotator="jwt", options={"grace": "1d"})
+    store.adapter.configure_rotation("encryption-key", rotator="keyring")
+    config = client.application.config
+    for _ in range(3):
+        for name in ("jwt-secret-key", "jwt-refresh-secret-key", "encryption-key"):
+            store.adapter.rotate_secret(name)
+        for key in ("JWT_SECRET_KEY", "JWT_REFRESH_SECRET_KEY", "ENCRYPTION_KEY"):
+            assert not str(config[key]).startswith("{"), key
+        assert config["JWT_SECRET_KEY"] == store.adapter.get_secret_value("jwt-secret-key")
+        fresh = _login(client)["access_token"]
+        for access in (tokens["access_token"], fresh):
+            listed = client.get("/orders", headers=_bearer(access))
+            assert listed.status_code == 200
+            assert (listed.json or {})["orders"][0]["address"] == "before"
+        refreshed = client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+        assert refreshed.status_code == 200
+
+
 def test_start_fails_fast_naming_missing_secrets(store: Store) -> None:
     store.adapter.delete_secret("stripe-api-key", force=True)
     with pytest.raises(ConfigurationError, match="STRIPE_API_KEY <- gaara/prod/stripe-api-key"):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -20,13 +21,22 @@ from secrets_adapter.config import (
     LocalSettings,
     Settings,
     VaultSettings,
+    backend_for_arguments,
 )
 from secrets_adapter.env_names import normalize_prefix
+from secrets_adapter.errors import ConfigurationError
 from secrets_adapter.events import EventBus
 from secrets_adapter.models import SecretValue
 from secrets_adapter.policy import Authorizer, Policy, load_policy
 
-__all__ = ["apply_overrides", "cache_overrides", "face_settings", "open_pipeline", "open_policy"]
+__all__ = [
+    "apply_overrides",
+    "cache_overrides",
+    "chosen_backend",
+    "face_settings",
+    "open_pipeline",
+    "open_policy",
+]
 
 
 def face_settings(
@@ -36,9 +46,13 @@ def face_settings(
     prefix: str | None,
     connection: dict[str, Any],
     cache: dict[str, Any],
+    provider_given: bool = False,
 ) -> Settings:
     """``settings`` (default: all defaults) with a face's constructor arguments applied:
-    ``connection`` as ``apply_overrides`` takes them, ``cache`` as ``cache_overrides``."""
+    ``connection`` as ``apply_overrides`` takes them, ``cache`` as ``cache_overrides``.
+    With no ``backend``, the connection arguments choose it (``region=`` → aws, ``url=`` →
+    vault); one the backend does not use is a ``ConfigurationError``, never ignored."""
+    backend = chosen_backend(backend, settings, provider_given, connection)
     base = settings or Settings()
     if backend is not None:
         base = replace(base, backend=backend)
@@ -46,6 +60,27 @@ def face_settings(
         base = replace(base, prefix=normalize_prefix(prefix))
     configured = apply_overrides(base, **connection)
     return replace(configured, cache=cache_overrides(configured.cache, **cache))
+
+
+def chosen_backend(
+    backend: str | None,
+    settings: Settings | None,
+    provider_given: bool,
+    given: Mapping[str, object],
+) -> str | None:
+    """``backend``, else the one the backend arguments name (``region=`` → aws); an argument
+    the backend (or a ready ``provider``) does not use is a ``ConfigurationError``."""
+    if provider_given:
+        unused = ", ".join(f"{key}=" for key, value in sorted(given.items()) if value is not None)
+        if unused:
+            raise ConfigurationError(
+                f"provider= is a ready provider, so {unused} would be ignored: configure the "
+                "provider itself instead."
+            )
+        return backend
+    explicit = backend if backend is not None else (settings.backend if settings else None)
+    chosen = backend_for_arguments(explicit, given)
+    return backend if backend is not None or settings is not None else chosen
 
 
 def open_pipeline(
@@ -59,8 +94,8 @@ def open_pipeline(
     events: EventBus,
     clock: WallClock,
 ) -> AccessPipeline:
-    """The pipeline for these settings; an explicit argument wins over its setting. The audit
-    trail also hears the rotation events on ``events``."""
+    """The pipeline for these settings; an explicit argument wins over its setting. (The
+    rotation engine tells the trail its steps itself: reads do not pay for a listener.)"""
     access = settings.audit
     who = principal or access.principal
     rules = open_policy(policy if policy is not None else access.policy)
@@ -75,8 +110,6 @@ def open_pipeline(
         if log is not None
         else None
     )
-    if audit is not None:
-        events.subscribe(audit.rotation_listener(principal=who, provider=provider_kind))
     return AccessPipeline(
         prefix=settings.prefix,
         principal=who,

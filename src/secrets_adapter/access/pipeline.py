@@ -19,7 +19,7 @@ from secrets_adapter.events import AccessEvent, CacheResult, EventBus, Outcome
 from secrets_adapter.models import Secret, SecretValue, Stage
 from secrets_adapter.policy import OPERATION_ACTIONS, Authorizer
 from secrets_adapter.redaction import ServedValues
-from secrets_adapter.validation import validate_name
+from secrets_adapter.validation import arn_secret_name, validate_name, validate_secret_id
 
 __all__ = ["AccessPipeline"]
 
@@ -38,6 +38,7 @@ class AccessPipeline:
         "_clock",
         "_prefix",
         "_qualified",
+        "_record_read",
         "audit",
         "events",
         "principal",
@@ -63,6 +64,11 @@ class AccessPipeline:
         self.principal = principal
         self.provider_kind = provider_kind
         self.audit = audit
+        self._record_read = (  # the audited hit path's hand-over to the trail
+            audit.read_recorder(principal=principal, provider=provider_kind)
+            if audit is not None
+            else None
+        )
         self.events = events
         self.served = ServedValues()
 
@@ -77,8 +83,8 @@ class AccessPipeline:
             known = validate_name(name)
         if known is not None:
             return known  # validated before: the hit path skips the regular expression
-        full = validate_name(name)
-        if self._prefix and "/" not in full:
+        full = validate_secret_id(name)  # a name, or an AWS secret ARN (never prefixed)
+        if self._prefix and "/" not in full and not full.startswith("arn:"):
             full = validate_name(f"{self._prefix}/{full}")
         if len(self._qualified) >= _QUALIFIED_MEMO_SIZE:
             self._qualified.clear()
@@ -113,6 +119,14 @@ class AccessPipeline:
             return None
         action = OPERATION_ACTIONS[operation]
         decision = self._authorizer.decide(action, full)
+        arn_name = arn_secret_name(full) if full.startswith("arn:") else None
+        if arn_name is not None and decision.allowed:
+            # An ARN is judged by the name in it, with and without a full ARN's random suffix:
+            # an ARN must not reach what the name is denied.
+            for subject in dict.fromkeys((arn_name, arn_name[:-7] or arn_name)):
+                decision = self._authorizer.decide(action, subject)
+                if not decision.allowed:
+                    break
         if decision.allowed:
             return None
         return self._refusal(action, full, decision.reason)
@@ -158,6 +172,12 @@ class AccessPipeline:
     ) -> None:
         """A value was served: remember it, then record the access (the trail may refuse)."""
         self.served.remember(secret.value)
+        if self._record_read is not None and not self.events.active:  # only the trail listens
+            duration = time.perf_counter() - started
+            self._record_read(
+                operation, full, secret.version_id, stage, cache, secret.value, duration
+            )
+            return
         self.record(
             operation,
             full,
@@ -196,7 +216,29 @@ class AccessPipeline:
 
         ``value`` reaches the audit trail only, which logs its keyed HMAC if so configured.
         """
-        if not self.events and self.audit is None:
+        outcome = (
+            Outcome.SUCCESS
+            if error is None
+            else Outcome.DENIED
+            if isinstance(error, PolicyDeniedError)
+            else Outcome.ERROR
+        )
+        if not self.events.active:
+            if self.audit is not None:  # only the trail listens: hand it the fields, no event
+                self.audit.record_access(
+                    operation,
+                    full,
+                    principal=self.principal,
+                    provider=self.provider_kind,
+                    outcome=outcome,
+                    version_id=version_id,
+                    stage=stage,  # a Stage is a str: no slow .value
+                    cache=cache,
+                    error_code=type(error).__name__ if error is not None else None,
+                    error_message=error.message if error is not None else None,
+                    duration_s=time.perf_counter() - started,
+                    value=value,
+                )
             return
         event = AccessEvent(
             time=self._clock(),
@@ -204,13 +246,7 @@ class AccessPipeline:
             secret_name=full,
             provider=self.provider_kind,
             principal=self.principal,
-            outcome=(
-                Outcome.SUCCESS
-                if error is None
-                else Outcome.DENIED
-                if isinstance(error, PolicyDeniedError)
-                else Outcome.ERROR
-            ),
+            outcome=outcome,
             request_id=str(uuid.uuid4()),
             version_id=version_id,
             stage=stage.value if stage is not None else None,

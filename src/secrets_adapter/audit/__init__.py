@@ -12,9 +12,14 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from secrets_adapter.audit.chain import ChainHead, Checkpoint, VerifyReport, verify_lines
-from secrets_adapter.audit.fingerprint import fingerprint, load_key
-from secrets_adapter.audit.logfiles import iter_log_lines
+from secrets_adapter.audit.chain import (
+    ChainHead,
+    ChainProblem,
+    Checkpoint,
+    VerifyReport,
+)
+from secrets_adapter.audit.fingerprint import fingerprint, load_checkpoint_key, load_key
+from secrets_adapter.audit.logfiles import iter_log_byte_lines, iter_log_lines
 from secrets_adapter.audit.sinks import (
     AuditSink,
     JsonlFileSink,
@@ -23,6 +28,7 @@ from secrets_adapter.audit.sinks import (
     write_checkpoint,
 )
 from secrets_adapter.audit.trail import AuditMode, AuditTrail
+from secrets_adapter.audit.verification import verify_byte_lines
 from secrets_adapter.errors import ConfigurationError
 
 __all__ = [
@@ -37,6 +43,7 @@ __all__ = [
     "VerifyReport",
     "fingerprint",
     "iter_log_lines",
+    "load_checkpoint_key",
     "load_key",
     "open_trail",
     "sink_for",
@@ -94,7 +101,31 @@ def sink_for(log: str | os.PathLike[str]) -> AuditSink:
 
 
 def verify_log(
-    log: str | os.PathLike[str], *, checkpoint: Checkpoint | None = None
+    log: str | os.PathLike[str],
+    *,
+    checkpoint: Checkpoint | None = None,
+    checkpoint_key: bytes | None = None,
 ) -> VerifyReport:
-    """Verify the whole chain of a file log (every rotated segment, then the active file)."""
-    return verify_lines(iter_log_lines(Path(log)), checkpoint=checkpoint)
+    """Verify the whole chain of a file log (every rotated segment, then the active file).
+
+    With ``checkpoint_key``, a checkpoint not signed with that key is a problem in itself: a
+    log cut short and a checkpoint rewritten to match it do not pass.
+    """
+    forged = (
+        checkpoint is not None
+        and checkpoint_key is not None
+        and not checkpoint.signature_ok(checkpoint_key)
+    )
+    if forged:
+        return VerifyReport(
+            head=ChainHead(),
+            problem=ChainProblem(
+                index=0,
+                source=None,
+                reason=(
+                    "the checkpoint's signature does not match the checkpoint key: it was "
+                    "forged or edited (or another key was given)"
+                ),
+            ),
+        )
+    return verify_byte_lines(iter_log_byte_lines(Path(log)), checkpoint=checkpoint)

@@ -7,6 +7,7 @@ then ``.2``, ... (the highest number is the newest), and the chain carries on in
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,14 @@ from pathlib import Path
 from secrets_adapter.audit.chain import ChainHead, LineSource, head_of_line
 from secrets_adapter.errors import IntegrityError
 
-__all__ = ["iter_log_lines", "last_line", "log_files", "read_head", "segments"]
+__all__ = [
+    "iter_log_byte_lines",
+    "iter_log_lines",
+    "last_line",
+    "log_files",
+    "read_head",
+    "segments",
+]
 
 _TAIL_BYTES = 256 * 1024
 
@@ -43,9 +51,19 @@ def log_files(active: Path) -> list[Path]:
 def iter_log_lines(active: Path) -> Iterator[tuple[LineSource, str]]:
     """Each line of the whole log with where it came from."""
     for path in log_files(active):
+        name = str(path)
         with path.open("r", encoding="ascii", errors="replace", newline="\n") as handle:
             for number, line in enumerate(handle, start=1):
-                yield LineSource(file=str(path), line=number), line
+                yield LineSource(name, number), line
+
+
+def iter_log_byte_lines(active: Path) -> Iterator[tuple[LineSource, bytes]]:
+    """``iter_log_lines`` as bytes (what ``verify`` reads: no decoding)."""
+    for path in log_files(active):
+        name = str(path)
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                yield LineSource(name, number), line
 
 
 def last_line(path: Path) -> str | None:
@@ -55,9 +73,16 @@ def last_line(path: Path) -> str | None:
     it would corrupt the chain, so it is an ``IntegrityError``.
     """
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise IntegrityError(
+                f"The audit log file {str(path)!r} is a symbolic link, which is not followed: "
+                "it was replaced; run 'secrets-adapter audit verify'."
+            ) from None
+        raise
     try:
         size = os.fstat(fd).st_size
         if size == 0:

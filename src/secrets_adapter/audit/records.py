@@ -7,23 +7,31 @@ read this log the same way; the additions are ``cache``, ``versionId``, ``outcom
 
 from __future__ import annotations
 
-import uuid
+import base64
+import os
 from datetime import UTC, datetime
 from typing import Any
 
-from secrets_adapter.events import AccessEvent, RotationEvent
+from secrets_adapter.events import AccessEvent, CacheResult, Outcome, RotationEvent
 
 __all__ = [
     "EVENT_NAMES",
+    "AccessFields",
+    "DEFAULT_STAGE",
     "RECORD_VERSION",
+    "REQUEST_ID_BYTES",
     "ROTATION_EVENT_NAMES",
+    "access_record",
     "event_name",
+    "fields_of_event",
     "format_time",
+    "new_request_id",
     "rotation_record",
     "to_record",
 ]
 
-RECORD_VERSION = "1.0"
+RECORD_VERSION = "1.1"  # 1.1: compact records, hash over the line (see chain.py)
+DEFAULT_STAGE = "current"
 
 # Adapter action → CloudTrail eventName. A batch item is logged as GetSecretValue, as AWS logs
 # one GetSecretValue per secret of a BatchGetSecretValue call.
@@ -61,42 +69,110 @@ def event_name(action: str) -> str:
 
 
 def format_time(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` and microseconds, sortable as text."""
+    """ISO 8601 in UTC with a ``Z`` and milliseconds, sortable as text."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
-def to_record(event: AccessEvent, *, value_hmac: str | None = None) -> dict[str, Any]:
-    """The record body (before chaining). Only names, ids and codes: the event holds no value."""
-    parameters: dict[str, Any] = {"secretId": event.secret_name}
-    if event.stage is not None:
-        parameters["versionStage"] = event.stage
-    if event.action == "get_many":
+REQUEST_ID_BYTES = 9  # 72 random bits: 12 base64url characters
+
+
+def new_request_id() -> str:
+    """A random request id: 72 bits as 12 base64url characters (unique, not a secret)."""
+    return base64.urlsafe_b64encode(os.urandom(REQUEST_ID_BYTES)).decode("ascii")
+
+
+# What the read path hands the writer, in this order: time (epoch seconds or a datetime),
+# action, secret name, provider, principal, outcome, version id, stage, cache result,
+# error code, error message, duration in seconds, request id (None: made on the writer).
+AccessFields = tuple[
+    float | datetime,
+    str,
+    str,
+    str,
+    str,
+    Outcome,
+    str | None,
+    str | None,
+    CacheResult | None,
+    str | None,
+    str | None,
+    float,
+    str | None,
+]
+
+
+def fields_of_event(event: AccessEvent) -> AccessFields:
+    return (
+        event.time,
+        event.action,
+        event.secret_name,
+        event.provider,
+        event.principal,
+        event.outcome,
+        event.version_id,
+        event.stage,
+        event.cache,
+        event.error_code,
+        event.error_message,
+        event.duration_s,
+        event.request_id,
+    )
+
+
+def _format_epoch(seconds: float) -> str:
+    return format_time(datetime.fromtimestamp(seconds, UTC))
+
+
+def access_record(fields: AccessFields, *, value_hmac: str | None = None) -> dict[str, Any]:
+    """The record body (before chaining). Only names, ids and codes, never a value.
+
+    Compact by omission: ``versionStage`` only when not the default ``current`` (as CloudTrail
+    logs it only when asked), ``cache``, ``versionId``, ``errorCode``/``errorMessage`` and
+    ``valueHmac`` only when they have a value, ``durationMs`` only when the backend was asked
+    (not for a cache hit, which takes microseconds).
+    """
+    (moment, action, name, provider, principal, outcome, version_id, stage, cache) = fields[:9]
+    error_code, error_message, duration_s, request_id = fields[9:]
+    parameters: dict[str, Any] = {"secretId": name}
+    if stage is not None and stage != DEFAULT_STAGE:
+        parameters["versionStage"] = stage
+    if action == "get_many":
         parameters["batch"] = True
-    elif event.action == "force_delete":
+    elif action == "force_delete":
         parameters["forceDeleteWithoutRecovery"] = True
-    elif event.action == "list":
+    elif action == "list":
         parameters["listPrefix"] = True  # secretId is the prefix listed, not one secret
     record: dict[str, Any] = {
         "eventVersion": RECORD_VERSION,
-        "eventTime": format_time(event.time),
-        "eventSource": event.provider,
-        "eventName": event_name(event.action),
-        "userIdentity": {"type": "Component", "principalId": event.principal},
+        "eventTime": (
+            format_time(moment) if isinstance(moment, datetime) else _format_epoch(moment)
+        ),
+        "eventSource": provider,
+        "eventName": EVENT_NAMES.get(action) or event_name(action),
+        "userIdentity": {"principalId": principal},
         "requestParameters": parameters,
-        "requestID": event.request_id,
-        "outcome": event.outcome.value,
-        "cache": event.cache.value if event.cache is not None else None,
-        "versionId": event.version_id,
-        "durationMs": round(event.duration_s * 1000, 3),
+        "requestID": request_id if request_id is not None else new_request_id(),
+        "outcome": outcome.value,
     }
-    if event.error_code is not None:
-        record["errorCode"] = event.error_code
-        record["errorMessage"] = event.error_message
+    if cache is not None:
+        record["cache"] = cache.value
+    if version_id is not None:
+        record["versionId"] = version_id
+    if cache is not CacheResult.HIT:
+        record["durationMs"] = round(duration_s * 1000, 3)
+    if error_code is not None:
+        record["errorCode"] = error_code
+        record["errorMessage"] = error_message
     if value_hmac is not None:
         record["valueHmac"] = value_hmac
     return record
+
+
+def to_record(event: AccessEvent, *, value_hmac: str | None = None) -> dict[str, Any]:
+    """The record body of ``event`` (before chaining)."""
+    return access_record(fields_of_event(event), value_hmac=value_hmac)
 
 
 def rotation_record(event: RotationEvent, *, principal: str, provider: str) -> dict[str, Any]:
@@ -111,13 +187,13 @@ def rotation_record(event: RotationEvent, *, principal: str, provider: str) -> d
         "eventTime": format_time(event.time),
         "eventSource": provider,
         "eventName": ROTATION_EVENT_NAMES.get(event.status, event_name(event.status)),
-        "userIdentity": {"type": "Component", "principalId": principal},
+        "userIdentity": {"principalId": principal},
         "requestParameters": parameters,
-        "requestID": str(uuid.uuid4()),
+        "requestID": new_request_id(),
         "outcome": "error" if event.status == "failed" else "success",
-        "cache": None,
-        "versionId": event.version_id,
     }
+    if event.version_id is not None:
+        record["versionId"] = event.version_id
     if event.error_code is not None:
         record["errorCode"] = event.error_code
         record["errorMessage"] = event.error_message

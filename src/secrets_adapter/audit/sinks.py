@@ -3,11 +3,17 @@
 A sink takes record bodies, chains them (``chain.link``) after the head it finds, and writes
 them. The file sink finds the head under an exclusive lock on ``<log>.lock`` (``fcntl.flock``),
 so every thread and process appending to one log extends one chain.
+
+A log deleted, truncated or rotated away underneath a running sink does not start a new chain
+at sequence 0: the sink carries on from the head it last wrote (so ``audit verify`` reports the
+missing records) and logs an error. A sink given a signed checkpoint refuses to write after a
+log that has fewer records than the checkpoint saw.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import socket
 import threading
@@ -17,9 +23,12 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO, runtime_checkable
 
 from secrets_adapter.audit.chain import ChainHead, Checkpoint, link
+from secrets_adapter.audit.fingerprint import CHECKPOINT_KEY_FILE_ENV, load_checkpoint_key
 from secrets_adapter.audit.logfiles import read_head, segments
+from secrets_adapter.audit.private_files import open_private, private_folder, replace_private
 from secrets_adapter.audit.records import format_time
 from secrets_adapter.clock import WallClock, utcnow
+from secrets_adapter.errors import ConfigurationError, IntegrityError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -31,6 +40,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+_log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -46,7 +57,7 @@ class AuditSink(Protocol):
 def _exclusive(lock_path: Path) -> Iterator[None]:
     # A fresh descriptor per acquisition: flock excludes other open file descriptions, so this
     # also excludes other threads of this process, not only other processes.
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = open_private(lock_path, os.O_RDWR)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -55,15 +66,8 @@ def _exclusive(lock_path: Path) -> Iterator[None]:
 
 
 def write_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
-    """Atomically replace ``path`` with ``checkpoint`` (0600)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, (checkpoint.to_json() + "\n").encode("ascii"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(temporary, path)
+    """Atomically replace ``path`` with ``checkpoint`` (0600; see ``replace_private``)."""
+    replace_private(path, (checkpoint.to_json() + "\n").encode("ascii"))
 
 
 class JsonlFileSink:
@@ -80,6 +84,7 @@ class JsonlFileSink:
         max_bytes: int = DEFAULT_MAX_BYTES,
         fsync: bool = True,
         checkpoint: str | os.PathLike[str] | None = None,
+        checkpoint_key: bytes | None = None,
         clock: WallClock = utcnow,
     ) -> None:
         self._path = Path(path)
@@ -87,10 +92,25 @@ class JsonlFileSink:
         self._max_bytes = max_bytes
         self._fsync = fsync
         self._checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self._checkpoint_key = checkpoint_key
+        if self._checkpoint is not None and checkpoint_key is None:
+            self._checkpoint_key = load_checkpoint_key()
+            if self._checkpoint_key is None:
+                raise ConfigurationError(
+                    f"The audit checkpoint {str(self._checkpoint)!r} must be signed: set "
+                    f"{CHECKPOINT_KEY_FILE_ENV} to a key file kept away from the log."
+                )
         self._clock = clock
         self._thread_lock = threading.Lock()
         self._known: tuple[int, int, ChainHead] | None = None  # (inode, size, head)
-        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(self._path.parent)
+        for own in (self._path, self._lock_path):
+            if own.is_symlink():  # checked again, race-free, by O_NOFOLLOW on every open
+                raise ConfigurationError(
+                    f"The audit log file {str(own)!r} is a symbolic link, which is not "
+                    "followed: remove it, or point the audit log at the real file."
+                )
+        os.close(open_private(self._lock_path, os.O_RDWR))  # unusable paths fail here, not later
 
     @property
     def path(self) -> Path:
@@ -106,7 +126,7 @@ class JsonlFileSink:
             size = self._size()
             if size and size + len(data) > self._max_bytes:
                 self._rotate()
-            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = open_private(self._path, os.O_WRONLY | os.O_APPEND)
             try:
                 view = memoryview(data)
                 while view:
@@ -118,13 +138,13 @@ class JsonlFileSink:
             finally:
                 os.close(fd)
             self._known = (stat.st_ino, stat.st_size, new_head)
-            if self._checkpoint is not None:
+            if self._checkpoint is not None and self._checkpoint_key is not None:
                 seen = Checkpoint(
                     count=new_head.count,
                     head_hash=new_head.hash,
                     time=format_time(self._clock()),
                 )
-                write_checkpoint(self._checkpoint, seen)
+                write_checkpoint(self._checkpoint, seen.signed(self._checkpoint_key))
 
     def close(self) -> None:
         """Nothing is held open between appends."""
@@ -140,13 +160,48 @@ class JsonlFileSink:
             stat = self._path.stat()
         except FileNotFoundError:
             stat = None
-        if (
-            self._known is not None
-            and stat is not None
-            and (stat.st_ino, stat.st_size) == self._known[:2]
-        ):
-            return self._known[2]
-        return read_head(self._path)
+        known = self._known
+        if known is not None and stat is not None and (stat.st_ino, stat.st_size) == known[:2]:
+            return known[2]
+        found = read_head(self._path)
+        if known is not None and found.count < known[2].count:
+            _log.error(
+                "the audit log %s lost records underneath (it ends at record %d, this process "
+                "wrote up to %d): continuing the chain; 'audit verify' reports the gap",
+                self._path,
+                found.count,
+                known[2].count,
+            )
+            return known[2]
+        if known is None:
+            self._check_against_checkpoint(found)
+        return found
+
+    def _check_against_checkpoint(self, found: ChainHead) -> None:
+        """Before the first write of this sink: refuse to extend a log its checkpoint shows was
+        cut (deleted or truncated while no sink of ours was running)."""
+        if self._checkpoint is None or self._checkpoint_key is None:
+            return
+        try:
+            seen = Checkpoint.from_json(self._checkpoint.read_text(encoding="ascii"))
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, KeyError, TypeError):
+            raise IntegrityError(
+                f"The audit checkpoint {str(self._checkpoint)!r} is unreadable; run "
+                "'secrets-adapter audit verify' before writing more."
+            ) from None
+        if not seen.signature_ok(self._checkpoint_key):
+            raise IntegrityError(
+                f"The audit checkpoint {str(self._checkpoint)!r} is not signed with the "
+                "checkpoint key (forged, or another key): run 'secrets-adapter audit verify'."
+            )
+        if found.count < seen.count:
+            raise IntegrityError(
+                f"The audit log {str(self._path)!r} has {found.count} record(s) but its "
+                f"checkpoint of {seen.time} saw {seen.count}: it was truncated or deleted. "
+                "Accesses are refused until it is restored or investigated."
+            )
 
     def _rotate(self) -> None:
         existing = segments(self._path)

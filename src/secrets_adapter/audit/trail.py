@@ -4,12 +4,21 @@ Not an ``EventBus`` listener, because it must be able to refuse the access: ``re
 ``AuditUnavailableError`` when the record could not be written (durable mode) or queued
 (buffered mode), and the adapter then returns no value.
 
-One writer thread drains a bounded queue into the sink, so a sink that hangs cannot hang the
-caller: a durable caller waits at most ``timeout`` for its record to be written (records of
-concurrent callers share one write and one fsync); a buffered caller only waits for room in the
-queue, and the writer flushes every ``flush_interval``, when ``batch_size`` records are waiting,
-on ``flush()``/``close()`` and at interpreter exit. A buffered batch the sink refused is kept and
-retried; until a write succeeds again, new accesses are refused (fail closed).
+The caller's thread only appends a compact entry (the event's fields and the value object) to a
+queue; formatting, the value's fingerprint (once per value object), hashing, chaining and
+writing happen on one writer thread. What a caller is promised:
+
+- durable: the record is written (and fsynced by the file sink) before ``record`` returns;
+  concurrent callers' records share one write and one fsync (group commit). A caller waits at
+  most ``timeout``.
+- buffered: the record is queued; the writer writes every ``flush_interval``, when
+  ``batch_size`` records wait, on ``flush()``/``close()`` and at interpreter exit.
+- both modes refuse (``AuditUnavailableError``) while the last write failed, once one write has
+  been stuck in the sink for longer than ``timeout``, when the queue holds ``max_pending``
+  records for ``timeout``, and after ``close()``.
+- a refused read is still recorded, as refused (``outcome: error``, ``errorCode:
+  AuditUnavailableError``), once the sink works again; a durable read whose record was being
+  written when its wait ran out gets a second record with the same ``requestID`` saying so.
 
 A process forked after the trail started (gunicorn's ``preload_app``) gets a fresh queue and
 writer of its own on its first record; records still queued in the parent stay the parent's.
@@ -21,23 +30,35 @@ import atexit
 import logging
 import os
 import threading
+import time
 import weakref
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from secrets_adapter.audit.fingerprint import fingerprint
-from secrets_adapter.audit.records import rotation_record, to_record
+from secrets_adapter.audit.entries import (
+    Entry,
+    RecordMaker,
+    RotationStep,
+    State,
+    Ticket,
+    refused_if_waiting,
+    with_id,
+)
 from secrets_adapter.audit.sinks import AuditSink
 from secrets_adapter.errors import AuditUnavailableError, ConfigurationError
-from secrets_adapter.events import AccessEvent, Event, Listener, RotationEvent
+from secrets_adapter.events import AccessEvent, CacheResult, Event, Listener, Outcome, RotationEvent
 from secrets_adapter.models import SecretValue
 
-__all__ = ["AuditMode", "AuditTrail"]
+__all__ = ["AuditMode", "AuditTrail", "ReadRecorder"]
 
 _log = logging.getLogger(__name__)
+_monotonic = time.monotonic
+_now = time.time
+
+_MAX_GATHER_S = 0.002  # the longest a durable write waits for more records to join it
 
 
 class AuditMode(StrEnum):
@@ -45,32 +66,9 @@ class AuditMode(StrEnum):
     BUFFERED = "buffered"  # the record is queued before the value is returned
 
 
-@dataclass(slots=True)
-class _Ticket:
-    """A durable caller's wait for its batch to be written."""
-
-    done: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _RotationStep:
-    event: RotationEvent
-    principal: str
-    provider: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    event: AccessEvent | _RotationStep
-    value_hmac: str | None
-    ticket: _Ticket | None
-
-    def body(self) -> dict[str, Any]:
-        if isinstance(self.event, _RotationStep):
-            step = self.event
-            return rotation_record(step.event, principal=step.principal, provider=step.provider)
-        return to_record(self.event, value_hmac=self.value_hmac)
+ReadRecorder = Callable[
+    [str, str, str | None, str | None, CacheResult | None, SecretValue | None, float], None
+]
 
 
 class AuditTrail:
@@ -94,22 +92,41 @@ class AuditTrail:
             raise ConfigurationError(
                 f"Audit mode {mode!r} is not one of {', '.join(m.value for m in AuditMode)}."
             ) from None
+        self._durable = self._mode is AuditMode.DURABLE
         self._sink = sink
         self._timeout = timeout.total_seconds()
         self._interval = flush_interval.total_seconds()
         self._batch_size = batch_size
         self._max_pending = max_pending
         self._fail_open = fail_open
-        self._key = fingerprint_key
-        self._cond = threading.Condition()
-        self._pending: list[_Pending] = []
-        self._writing = 0  # records handed to the sink and not yet settled
+        self._maker = RecordMaker(fingerprint_key)  # the writer's alone
+        self._fresh_state()
+        reference = weakref.ref(self)
+
+        def start_over_in_child() -> None:
+            trail = reference()
+            if trail is not None:
+                trail._after_fork()
+
+        os.register_at_fork(after_in_child=start_over_in_child)
+
+    def _fresh_state(self) -> None:
+        self._lock = threading.Lock()
+        self._settled = threading.Condition(self._lock)  # a batch was settled
+        self._wake = threading.Event()  # the writer has work
+        self._stop = threading.Event()  # set by close(): ends a back-off at once
+        self._queue: deque[Entry] = deque()
+        self._writing = 0  # entries handed to the sink and not yet settled
+        self._busy_since = 0.0  # monotonic time the current sink call started; 0 when idle
+        self._failure: BaseException | None = None  # the last write's error, until one succeeds
         self._flush_requested = False
-        self._broken: BaseException | None = None  # last buffered write failure
         self._closing = False
+        self._lost_refusals = 0  # refusals not recorded because the queue was full
         self._writer: threading.Thread | None = None
         self._at_exit: Callable[[], None] | None = None
-        self._pid = os.getpid()
+        self._fast = False  # buffered, writer running, no failure, not closing: see _update
+        self._last_batch = 0  # records in the last write, and how long it took (group commit)
+        self._last_write = 0.0
 
     @property
     def mode(self) -> AuditMode:
@@ -118,6 +135,11 @@ class AuditTrail:
     @property
     def sink(self) -> AuditSink:
         return self._sink
+
+    @property
+    def problem(self) -> str | None:
+        """Why accesses are being refused right now (for health checks), or None."""
+        return self._refusal() or None
 
     def __repr__(self) -> str:
         return f"AuditTrail(mode={self._mode.value!r}, sink={type(self._sink).__name__})"
@@ -128,14 +150,95 @@ class AuditTrail:
         """Write (durable) or queue (buffered) ``event``; raise if that failed, unless fail-open.
 
         ``value``, when given and a fingerprint key is configured, is recorded as its keyed
-        HMAC only.
+        HMAC only (computed on the writer, once per value object).
         """
-        try:
-            self._record(event, value)
-        except AuditUnavailableError as exc:
-            if not self._fail_open:
-                raise
-            _log.warning("audit record not written (fail-open): %s", exc.message)
+        self._submit(event, value, event.secret_name, event.action)
+
+    def record_access(
+        self,
+        action: str,
+        name: str,
+        *,
+        principal: str,
+        provider: str,
+        outcome: Outcome = Outcome.SUCCESS,
+        version_id: str | None = None,
+        stage: str | None = None,
+        cache: CacheResult | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        duration_s: float = 0.0,
+        value: SecretValue | None = None,
+    ) -> None:
+        """``record`` without building an ``AccessEvent``: the read path's compact hand-over."""
+        fields = (
+            _now(),
+            action,
+            name,
+            provider,
+            principal,
+            outcome,
+            version_id,
+            stage,
+            cache,
+            error_code,
+            error_message,
+            duration_s,
+            None,
+        )
+        self._submit(fields, value, name, action)
+
+    def read_recorder(self, *, principal: str, provider: str) -> ReadRecorder:
+        """``record_access`` for one adapter's successful reads, as a plain function of
+        positional arguments ``(action, name, version_id, stage, cache, value, duration_s)``:
+        the hit path's hand-over, a few hundred nanoseconds. Anything but the common case (a
+        buffered trail with room, no failure, no hang) takes ``record_access``'s path."""
+        success = Outcome.SUCCESS
+        limit = self._max_pending
+
+        def record_read(
+            action: str,
+            name: str,
+            version_id: str | None,
+            stage: str | None,
+            cache: CacheResult | None,
+            value: SecretValue | None,
+            duration_s: float,
+        ) -> None:
+            queue = self._queue
+            if not self._fast or self._busy_since or len(queue) >= limit:
+                self.record_access(
+                    action,
+                    name,
+                    principal=principal,
+                    provider=provider,
+                    version_id=version_id,
+                    stage=stage,
+                    cache=cache,
+                    duration_s=duration_s,
+                    value=value,
+                )
+                return
+            fields = (
+                _now(),
+                action,
+                name,
+                provider,
+                principal,
+                success,
+                version_id,
+                stage,
+                cache,
+                None,
+                None,
+                duration_s,
+                None,
+            )
+            queue.append((fields, value, "", None))
+            if len(queue) >= self._batch_size:
+                self._wake.set()
+
+        return record_read
 
     def rotation_listener(self, *, principal: str, provider: str) -> Listener:
         """An ``EventBus`` listener that records rotation steps (started, each step, finished,
@@ -144,84 +247,127 @@ class AuditTrail:
 
         def record_rotation(event: Event) -> None:
             if isinstance(event, RotationEvent):
-                self._record(_RotationStep(event, principal, provider), None)
+                step = RotationStep(event, principal, provider)
+                self._submit(step, None, event.secret_name, "rotate", fail_open=True)
 
         return record_rotation
 
-    def _record(self, event: AccessEvent | _RotationStep, value: SecretValue | None) -> None:
-        value_hmac = (
-            fingerprint(self._key, value.reveal_bytes())
-            if self._key is not None and value is not None
-            else None
-        )
-        name = event.event.secret_name if isinstance(event, _RotationStep) else event.secret_name
-        ticket = _Ticket() if self._mode is AuditMode.DURABLE else None
-        if self._pid != os.getpid():
-            self._after_fork()
-        with self._cond:
-            if self._closing:
-                raise AuditUnavailableError(
-                    "The audit trail is closed; the access was refused.",
-                    secret_name=name,
-                )
-            if self._broken is not None:
-                raise AuditUnavailableError(
-                    "The audit sink is failing "
-                    f"({type(self._broken).__name__}); the access was refused.",
-                    secret_name=name,
-                ) from self._broken
-            if len(self._pending) >= self._max_pending and not self._cond.wait_for(
-                lambda: len(self._pending) < self._max_pending or self._closing,
-                timeout=self._timeout,
-            ):
-                raise AuditUnavailableError(
-                    f"The audit queue stayed full for {self._timeout:g}s; the access was refused.",
-                    secret_name=name,
-                )
-            self._start_writer()
-            self._pending.append(_Pending(event, value_hmac, ticket))
-            if ticket is not None or len(self._pending) >= self._batch_size:
-                self._cond.notify_all()
-        if ticket is None:
+    def _submit(
+        self,
+        source: Any,
+        value: SecretValue | None,
+        name: str,
+        action: str,
+        *,
+        fail_open: bool = False,
+    ) -> None:
+        reason = self._refusal()
+        queue = self._queue
+        if not reason and len(queue) >= self._max_pending:
+            reason = self._wait_for_room()
+        if reason:
+            self._refuse(source, name, action, reason, fail_open=fail_open)
             return
-        if not ticket.done.wait(self._timeout):
-            raise AuditUnavailableError(
-                f"The audit sink did not write the record within {self._timeout:g}s; the "
-                "access was refused.",
-                secret_name=name,
+        if self._writer is None:
+            self._start_writer()
+        if not self._durable:
+            queue.append((source, value, "", None))
+            if len(queue) >= self._batch_size:
+                self._wake.set()
+            return
+        ticket = Ticket()
+        queue.append((source, value, "", ticket))
+        self._wake.set()
+        if ticket.done.wait(self._timeout):
+            if ticket.error is None:
+                return
+            reason = f"The audit sink failed ({type(ticket.error).__name__})"
+        else:
+            reason = self._give_up(ticket)
+            if not reason:
+                return
+        message = f"{reason}; the access to {name!r} was refused."
+        if fail_open or self._fail_open:
+            _log.warning("audit record not written (fail-open): %s", message)
+            return
+        raise AuditUnavailableError(message, secret_name=name) from ticket.error
+
+    def _refusal(self) -> str:
+        """Why a new access must be refused right now, or ""."""
+        if self._closing:
+            return "The audit trail is closed"
+        failure = self._failure
+        if failure is not None:
+            return f"The audit sink is failing ({type(failure).__name__})"
+        busy = self._busy_since
+        if busy and _monotonic() - busy > self._timeout:
+            return f"The audit sink has not finished a write for over {self._timeout:g}s"
+        return ""
+
+    def _wait_for_room(self) -> str:
+        with self._settled:
+            roomy = self._settled.wait_for(
+                lambda: len(self._queue) < self._max_pending or self._closing,
+                timeout=self._timeout,
             )
-        if ticket.error is not None:
-            raise AuditUnavailableError(
-                f"The audit sink failed ({type(ticket.error).__name__}); the access was refused.",
-                secret_name=name,
-            ) from ticket.error
+        if not roomy:
+            return f"The audit queue stayed full for {self._timeout:g}s"
+        return self._refusal()
+
+    def _give_up(self, ticket: Ticket) -> str:
+        """A durable wait ran out: mark the record refused (or late), or "" if it just landed."""
+        with self._lock:
+            if ticket.done.is_set():
+                if ticket.error is None:
+                    return ""
+                return f"The audit sink failed ({type(ticket.error).__name__})"
+            reason = f"The audit sink did not write the record within {self._timeout:g}s"
+            ticket.reason = reason
+            ticket.state = State.REFUSED if ticket.state == State.QUEUED else State.LATE
+            return reason
+
+    def _refuse(self, source: Any, name: str, action: str, reason: str, *, fail_open: bool) -> None:
+        """Queue a record saying the access was refused (if there is room), then refuse it."""
+        if fail_open or self._fail_open:
+            _log.warning("audit record not written (fail-open): %s", reason)
+            if not self._closing:
+                self._queue.append((source, None, "", None))
+            return
+        if self._closing:
+            pass  # nothing will write it any more
+        elif len(self._queue) < self._max_pending + self._batch_size:
+            self._queue.append((source, None, reason, None))
+        else:
+            self._lost_refusals += 1
+        raise AuditUnavailableError(
+            f"{reason}; the access to {name!r} was refused.", secret_name=name
+        ) from self._failure
 
     def flush(self, timeout: timedelta | None = None) -> bool:
         """Write everything queued; True if the queue drained within ``timeout``."""
         limit = self._timeout if timeout is None else timeout.total_seconds()
-        with self._cond:
+        with self._settled:
             if self._writer is None:
-                return not self._pending
+                return not self._queue
             self._flush_requested = True
-            self._cond.notify_all()
-            drained = self._cond.wait_for(
-                lambda: (not self._pending and not self._writing) or self._broken is not None,
-                timeout=limit,
+            self._wake.set()
+            return self._settled.wait_for(
+                lambda: not self._queue and not self._writing, timeout=limit
             )
-            return drained and not self._pending and not self._writing
 
     def close(self) -> None:
         """Flush what is queued (waiting at most ``timeout``), stop the writer, close the sink."""
-        with self._cond:
+        with self._lock:
             if self._closing:
                 return
             self._closing = True
-            self._cond.notify_all()
+            self._update()
             writer = self._writer
+        self._wake.set()
+        self._stop.set()
         if writer is not None:
             writer.join(self._timeout)
-        with self._cond:
-            lost = len(self._pending) + self._writing
+        lost = len(self._queue) + self._writing
         if lost:
             _log.error("%d audit record(s) could not be written before close", lost)
         if self._at_exit is not None:
@@ -234,20 +380,17 @@ class AuditTrail:
     def _after_fork(self) -> None:
         """In a forked child: the parent's writer thread and queue are not ours (its lock may
         even have been held at the fork), so start over with empty ones."""
-        self._cond = threading.Condition()
-        self._pending = []
-        self._writing = 0
-        self._flush_requested = False
-        self._broken = None
-        self._writer = None
-        self._at_exit = None
-        self._pid = os.getpid()
+        self._fresh_state()
 
     def _start_writer(self) -> None:
-        if self._writer is not None:
-            return
-        self._writer = threading.Thread(target=self._run, name="secrets-adapter-audit", daemon=True)
-        self._writer.start()
+        with self._lock:
+            if self._writer is not None:
+                return
+            self._writer = threading.Thread(
+                target=self._run, name="secrets-adapter-audit", daemon=True
+            )
+            self._writer.start()
+            self._update()
         reference = weakref.ref(self)
 
         def close_at_exit() -> None:
@@ -258,45 +401,104 @@ class AuditTrail:
         self._at_exit = close_at_exit
         atexit.register(close_at_exit)
 
-    def _ready(self) -> bool:
-        if self._closing or self._flush_requested or len(self._pending) >= self._batch_size:
-            return True
-        return any(item.ticket is not None for item in self._pending)
+    def _update(self) -> None:
+        """Whether ``read_recorder``'s short path may be taken (state changes call this)."""
+        self._fast = (
+            not self._durable
+            and self._writer is not None
+            and self._failure is None
+            and not self._closing
+        )
+
+    def _urgent(self) -> bool:
+        return self._closing or self._flush_requested or len(self._queue) >= self._batch_size
 
     def _run(self) -> None:
         while True:
-            with self._cond:
-                self._cond.wait_for(lambda: bool(self._pending) or self._closing)
-                if not self._pending and self._closing:
+            if self._failure is not None:
+                self._stop.wait(self._interval)  # back off before retrying a failing sink
+            elif not self._durable:
+                if not self._urgent():
+                    self._wake.wait(self._interval)
+            elif not self._queue and not self._closing:
+                self._wake.wait()
+            self._wake.clear()
+            if self._durable:
+                self._gather()
+            batch = self._take()
+            if not batch:
+                if self._closing:
                     return
-                if not self._ready():
-                    self._cond.wait_for(self._ready, timeout=self._interval)
-                batch, self._pending = self._pending, []
-                self._writing = len(batch)
-                self._flush_requested = False
-            error = self._write(batch)
-            with self._cond:
-                self._writing = 0
-                if error is not None and self._mode is AuditMode.BUFFERED:
-                    self._pending = batch + self._pending  # kept, in order, for a retry
-                    self._broken = error
-                else:
-                    self._broken = None
-                self._cond.notify_all()
-            for item in batch:
-                if item.ticket is not None:
-                    item.ticket.error = error
-                    item.ticket.done.set()
-            if error is not None:
-                with self._cond:
-                    if self._closing:
-                        return
-                    self._cond.wait(self._interval)  # back off before retrying
+                continue
+            started = _monotonic()
+            self._settle(batch, self._write(batch))
+            self._last_batch, self._last_write = len(batch), _monotonic() - started
+            if self._closing and self._failure is not None:
+                return  # closing with a broken sink: give up rather than spin
 
-    def _write(self, batch: list[_Pending]) -> BaseException | None:
+    def _gather(self) -> None:
+        """Group commit: the callers the last write released are likely reading again; give
+        them up to one write's time (at most 2 ms) to join the next one, so a write carries
+        many records rather than only the first to arrive. A caller waits at most that much
+        longer; a lone caller (last write of one record) never waits."""
+        wanted = self._last_batch
+        if wanted < 2 or self._closing:
+            return
+        deadline = _monotonic() + min(self._last_write, _MAX_GATHER_S)
+        while len(self._queue) < wanted and not self._closing:
+            remaining = deadline - _monotonic()
+            if remaining <= 0:
+                return
+            self._wake.wait(remaining)
+            self._wake.clear()
+
+    def _take(self) -> list[Entry]:
+        """Everything queued, with each durable ticket claimed (or its refusal noted)."""
+        queue = self._queue
+        with self._lock:
+            batch = [queue.popleft() for _ in range(len(queue))]
+            for _, _, _, ticket in batch:
+                if ticket is not None and ticket.state == State.QUEUED:
+                    ticket.state = State.CLAIMED
+            self._writing = len(batch)
+            self._flush_requested = False
+        return batch
+
+    def _write(self, batch: list[Entry]) -> BaseException | None:
+        bodies = [self._maker.body(entry) for entry in batch]
+        self._busy_since = _monotonic()
         try:
-            self._sink.append([item.body() for item in batch])
+            self._sink.append(bodies)
         except Exception as exc:  # noqa: BLE001 - any sink failure must refuse, not crash
             _log.error("audit sink %s failed: %s", type(self._sink).__name__, type(exc).__name__)
             return exc
+        finally:
+            self._busy_since = 0.0
         return None
+
+    def _settle(self, batch: list[Entry], error: BaseException | None) -> None:
+        corrections: list[Entry] = []
+        with self._lock:
+            self._writing = 0
+            self._failure = error
+            self._update()
+            if error is not None:
+                # nothing was written: keep every record, in order; a refused caller's says so
+                kept = [refused_if_waiting(entry, error) for entry in batch]
+                self._queue.extendleft(reversed(kept))
+            else:
+                for source, _, _, ticket in batch:
+                    if ticket is not None and ticket.state == State.LATE:
+                        corrections.append((with_id(source, ticket), None, ticket.reason, None))
+                self._queue.extend(corrections)
+                if self._lost_refusals:
+                    _log.error(
+                        "%d refused access(es) went unrecorded: the audit queue was full",
+                        self._lost_refusals,
+                    )
+                    self._lost_refusals = 0
+            self._settled.notify_all()
+        for _, _, _, ticket in batch:
+            if ticket is not None and not ticket.done.is_set():
+                ticket.error = error
+                ticket.done.set()

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import click
 
-from secrets_adapter.audit import Checkpoint, fingerprint, iter_log_lines, load_key, verify_log
+from secrets_adapter.audit import (
+    Checkpoint,
+    fingerprint,
+    iter_log_lines,
+    load_checkpoint_key,
+    load_key,
+    verify_log,
+)
+from secrets_adapter.audit.fingerprint import CHECKPOINT_KEY_ENV, CHECKPOINT_KEY_FILE_ENV
 from secrets_adapter.audit.query import RecordFilter, parse_moment
 from secrets_adapter.audit.records import format_time
 from secrets_adapter.audit.sinks import write_checkpoint
@@ -44,6 +52,26 @@ def _read_checkpoint(path: Path) -> Checkpoint:
         ) from None
 
 
+def _checkpoint_key(key_file: Path | None) -> bytes:
+    key = load_checkpoint_key(key_file)
+    if key is None:
+        raise ConfigurationError(
+            "Checkpoints are signed: pass --checkpoint-key-file or set "
+            f"{CHECKPOINT_KEY_FILE_ENV} (a 0600 file) or {CHECKPOINT_KEY_ENV}, kept where "
+            "whoever can write the log cannot read it."
+        )
+    return key
+
+
+_CHECKPOINT_KEY_FILE = click.option(
+    "--checkpoint-key-file",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help=f"The key checkpoints are signed with (default: ${CHECKPOINT_KEY_FILE_ENV} or "
+    f"${CHECKPOINT_KEY_ENV}).",
+)
+
+
 @click.group("audit")
 def audit_group() -> None:
     """Check and search the audit log of secret accesses."""
@@ -55,12 +83,16 @@ def audit_group() -> None:
     "--checkpoint",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="A checkpoint file (from 'audit checkpoint'): also detects a truncated log.",
+    help="A signed checkpoint file (from 'audit checkpoint'): also detects a truncated log.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@_CHECKPOINT_KEY_FILE
 @handle_errors
-def verify_command(log: Path, checkpoint: Path | None, as_json: bool) -> None:
-    """Walk the chain of LOG (and its rotated segments); exit 4 at the first bad record."""
+def verify_command(
+    log: Path, checkpoint: Path | None, checkpoint_key_file: Path | None, as_json: bool
+) -> None:
+    """Walk the chain of LOG (and its rotated segments); exit 4 at the first bad record, or
+    when the checkpoint is not signed with the checkpoint key."""
     if not log.exists() and not list(log.parent.glob(log.name + ".*")):
         raise UserError(
             f"No audit log at {str(log)!r} (nor rotated segments beside it): give the file "
@@ -68,7 +100,8 @@ def verify_command(log: Path, checkpoint: Path | None, as_json: bool) -> None:
             EXIT_USAGE,
         )
     seen = _read_checkpoint(checkpoint) if checkpoint is not None else None
-    report = verify_log(log, checkpoint=seen)
+    key = _checkpoint_key(checkpoint_key_file) if seen is not None else None
+    report = verify_log(log, checkpoint=seen, checkpoint_key=key)
     if as_json:
         problem = report.problem
         click.echo(
@@ -101,9 +134,14 @@ def verify_command(log: Path, checkpoint: Path | None, as_json: bool) -> None:
 @click.argument("log", type=_LOG)
 @click.argument("output", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the checkpoint as JSON.")
+@_CHECKPOINT_KEY_FILE
 @handle_errors
-def checkpoint_command(log: Path, output: Path, as_json: bool) -> None:
-    """Verify LOG, then write its head (hash, count, time) to OUTPUT; keep OUTPUT elsewhere."""
+def checkpoint_command(
+    log: Path, output: Path, checkpoint_key_file: Path | None, as_json: bool
+) -> None:
+    """Verify LOG, then write its head (hash, count, time), signed, to OUTPUT; keep OUTPUT
+    elsewhere."""
+    key = _checkpoint_key(checkpoint_key_file)
     report = verify_log(log)
     if report.problem is not None:
         raise UserError(
@@ -113,7 +151,7 @@ def checkpoint_command(log: Path, output: Path, as_json: bool) -> None:
         )
     head = report.head
     seen = Checkpoint(count=head.count, head_hash=head.hash, time=format_time(utcnow()))
-    write_checkpoint(output, seen)
+    write_checkpoint(output, seen.signed(key))
     if as_json:
         payload = {"file": str(output), "records": seen.count, "head": seen.head_hash}
         click.echo(json_text(payload | {"time": seen.time}))

@@ -19,7 +19,7 @@ from secrets_adapter.cli.context import EXIT_USAGE, CliContext, UserError, handl
 from secrets_adapter.cli.rotation import rotation_lines
 from secrets_adapter.clock import utcnow
 from secrets_adapter.errors import SecretsAdapterError
-from secrets_adapter.models import SecretMetadata, SecretValue, Stage
+from secrets_adapter.models import SecretMetadata, SecretValue, Stage, stage_or_label
 from secrets_adapter.rotation.schedule import rotation_schedule
 
 __all__ = ["COMMANDS"]
@@ -107,9 +107,9 @@ def put_command(
 @click.option("--version", "version", default=None, help="A version id instead of current.")
 @click.option(
     "--stage",
-    type=click.Choice([stage.value for stage in Stage]),
     default=Stage.CURRENT.value,
-    help="Stage to read (default current).",
+    help="Stage to read: current (default), pending, previous, their AWS names (AWSCURRENT, "
+    "AWSPENDING, AWSPREVIOUS) or, on AWS, any custom staging label.",
 )
 @click.option(
     "--json", "as_json", is_flag=True, help="Print name, version, stages and value as JSON."
@@ -120,7 +120,7 @@ def get_command(
     state: CliContext, name: str, key: str | None, version: str | None, stage: str, as_json: bool
 ) -> None:
     """Print the value of NAME and nothing else, so that $(secrets-adapter get NAME) works."""
-    secret = state.adapter().get(name, version=version, stage=Stage(stage))
+    secret = state.adapter().get(name, version=version, stage=stage_or_label(stage))
     if key is not None:
         text = secret_field(secret, key)  # from the secret just read: one access, one record
     elif secret.value.is_binary:
@@ -169,6 +169,7 @@ def _metadata_dict(meta: SecretMetadata) -> dict[str, Any]:
             {
                 "version": info.version_id,
                 "stages": sorted(s.value for s in info.stages),
+                "labels": sorted(info.labels),
                 "created": _iso(info.created_at),
             }
             for info in meta.versions
@@ -220,7 +221,7 @@ def versions_command(state: CliContext, name: str, as_json: bool) -> None:
         click.echo(json.dumps(versions, indent=2))
         return
     for item in versions:
-        stages = ",".join(item["stages"]) or "-"
+        stages = ",".join([*item["stages"], *item["labels"]]) or "-"
         click.echo(f"{item['version']}  {stages:<16}  {item['created'] or '-'}")
 
 

@@ -21,12 +21,13 @@ from typing import IO, Any, ParamSpec, TypeVar
 import click
 
 from secrets_adapter.adapter import SecretsAdapter
-from secrets_adapter.config import AwsSettings, load_settings
+from secrets_adapter.config import load_settings
 from secrets_adapter.errors import (
     ConfigurationError,
     SecretsAdapterError,
     ValidationError,
 )
+from secrets_adapter.providers.aws_client import MissingRegionError
 
 __all__ = [
     "EXIT_CONFIG",
@@ -90,41 +91,25 @@ class CliContext:
                 environ["AWS_REGION"] = self.region
             settings = load_settings(environ)
             del environ  # frames: it holds the environment's keys (locals get printed)
-            if settings.backend == "aws":
-                _require_a_region(settings.aws)
-            self._adapter = SecretsAdapter(
-                self.backend,
-                settings=settings,
-                prefix=self.prefix,
-                path=self.path,
-                env_file=self.env_file,
-            )
+            try:
+                self._adapter = SecretsAdapter(
+                    self.backend,
+                    settings=settings,
+                    prefix=self.prefix,
+                    path=self.path,
+                    env_file=self.env_file,
+                )
+            except MissingRegionError:
+                raise ConfigurationError(
+                    "No AWS region for the aws backend: pass --region (e.g. --region us-east-1) "
+                    "or set AWS_REGION."
+                ) from None
         return self._adapter
 
     def close(self) -> None:
         if self._adapter is not None:
             self._adapter.close()
             self._adapter = None
-
-
-def _require_a_region(aws: AwsSettings) -> None:
-    """The CLI's own words for a missing region: its flag and variables, not ``region=``."""
-    if aws.region is not None:
-        return
-    try:
-        import boto3
-        from botocore.exceptions import ProfileNotFound
-    except ImportError:
-        return  # the provider says which extra to install
-    try:
-        found = boto3.session.Session(profile_name=aws.profile).region_name
-    except ProfileNotFound:
-        return  # the provider names the missing profile
-    if found is None:
-        raise ConfigurationError(
-            "No AWS region configured: pass --region (e.g. --region eu-west-1), or set "
-            "AWS_REGION, or give the AWS profile a region in ~/.aws/config."
-        )
 
 
 pass_cli = click.make_pass_decorator(CliContext, ensure=True)

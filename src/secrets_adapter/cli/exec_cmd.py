@@ -25,6 +25,7 @@ from secrets_adapter.adapter import SecretsAdapter
 from secrets_adapter.aws_key_pair import expand_pair, pair_variables
 from secrets_adapter.cli.context import CliContext, UserError, handle_errors, pass_cli
 from secrets_adapter.env_names import name_to_key, normalize_prefix
+from secrets_adapter.rotation.app_value import app_value
 
 __all__ = ["child_environment", "exec_command", "run_forwarding_signals"]
 
@@ -63,7 +64,7 @@ def child_environment(
     env = adapter.resolve_env(environ)  # frames: after the reads that can fail (locals get printed)
     skipped: list[str] = []
     for name, key in keys.items():
-        value = secrets[name].value if key is not None else None
+        value = app_value(secrets[name].value) if key is not None else None  # a key set: its key
         if key is None or value is None or value.is_binary or "\x00" in value.reveal_text():
             skipped.append(name)
             continue

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from secrets_adapter.cli.agent_cmd import agent_command
 from secrets_adapter.cli.audit import audit_group
 from secrets_adapter.cli.commands import COMMANDS
 from secrets_adapter.cli.context import EXIT_ERROR, CliContext, user_error
@@ -23,6 +24,7 @@ from secrets_adapter.cli.migrate_cmd import migrate_group
 from secrets_adapter.cli.ops import OPS_COMMANDS
 from secrets_adapter.cli.policy import policy_group
 from secrets_adapter.cli.policy_vault import vault as vault_policy_command
+from secrets_adapter.cli.render_cmd import render_command
 from secrets_adapter.cli.rollback_cmd import rollback_command
 from secrets_adapter.cli.rotation import rotate_command, rotation_group
 from secrets_adapter.config import BACKENDS
@@ -127,3 +129,5 @@ cli.add_command(diff_command)
 cli.add_command(copy_command)
 cli.add_command(exec_command)
 cli.add_command(export_command)
+cli.add_command(agent_command)
+cli.add_command(render_command)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +27,7 @@ from secrets_adapter.monitoring.rules import AlertRule, CountRule, default_rules
 from secrets_adapter.monitoring.server import make_metrics_server
 from secrets_adapter.monitoring.status import format_table, status_rows
 from secrets_adapter.rotation.schedule import rotation_schedule
+from secrets_adapter.rotation.state import rotation_health
 
 __all__ = ["METRICS_TOKEN_VARIABLE", "metrics_group", "monitoring_group", "status_command"]
 
@@ -199,19 +200,11 @@ def _rule_json(rule: AlertRule) -> dict[str, object]:
     return {"kind": kind} | {item.name: getattr(rule, item.name) for item in fields(rule)}
 
 
-def _schedule_dates(
-    default_every: timedelta,
-) -> Callable[[SecretMetadata], tuple[datetime | None, datetime | None]]:
-    """Last/next rotation from the schedule in the secret's tags (``rotation schedule``); a
-    secret with no interval configured is held to ``default_every``."""
-
-    def dates(meta: SecretMetadata) -> tuple[datetime | None, datetime | None]:
-        schedule = rotation_schedule(meta)
-        last = schedule.last_rotated
-        every = schedule.every or default_every
-        return last, (last + every if last is not None else None)
-
-    return dates
+def _schedule_dates(meta: SecretMetadata) -> tuple[datetime | None, datetime | None]:
+    """Last/next rotation from the schedule in the secret's tags — what ``describe`` and
+    ``rotation status`` show."""
+    schedule = rotation_schedule(meta)
+    return schedule.last_rotated, schedule.next_rotation
 
 
 @click.command("status")
@@ -220,13 +213,14 @@ def _schedule_dates(
     type=click.IntRange(min=1),
     default=90,
     show_default=True,
-    help="Interval for secrets with no rotation schedule of their own.",
+    help="Flag secrets with no rotation schedule not rotated for this many days.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_cli
 @handle_errors
 def status_command(state: CliContext, rotation_days: int, as_json: bool) -> None:
-    """One row per secret: backend, version, last/next rotation, cache, recent failures."""
+    """One row per secret: backend, version, last/next rotation, cache, failed rotation runs
+    since the last finished one, and its state (a failed or unfinished step shows here)."""
     adapter = state.adapter()
     settings = adapter.settings.cache
     cache = f"ttl {int(settings.ttl.total_seconds())}s" if settings.enabled else "off"
@@ -237,7 +231,9 @@ def status_command(state: CliContext, rotation_days: int, as_json: bool) -> None
         backend=adapter.backend,
         now=now,
         cache=cache,
-        dates=_schedule_dates(timedelta(days=rotation_days)),
+        dates=_schedule_dates,
+        health=lambda meta: rotation_health(meta, now),
+        unscheduled_max_age=timedelta(days=rotation_days),
     )
     if as_json:
         click.echo(json_text(rows))

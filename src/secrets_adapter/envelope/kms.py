@@ -16,7 +16,7 @@ from secrets_adapter.envelope.base import (
     seal,
 )
 from secrets_adapter.errors import ConfigurationError, IntegrityError
-from secrets_adapter.providers.aws import aws_session, client_config, guard_sdk_logging
+from secrets_adapter.providers.aws_client import aws_session, client_config, guard_sdk_logging
 from secrets_adapter.providers.aws_errors import translate_aws_errors
 
 if TYPE_CHECKING:

@@ -5,6 +5,12 @@ app's config object with one whose mapped keys are references: each read goes th
 adapter's cache, so a rotated value is picked up without a restart, and a value is never copied
 into the config dict (where a debug page or ``repr(app.config)`` could show it). Start-up fails
 fast, naming every secret that is missing.
+
+``JWT_SECRET_KEY`` reads as the current key of the rotated set (a plain string, as before
+migration). With Flask-JWT-Extended, ``FlaskSecrets`` also wires its key hooks
+(``integrations.flask_jwt``): tokens carry the signing key's ``kid`` and every key still in grace
+verifies, so a rotation logs nobody out. That happens in ``init_app`` when the ``JWTManager`` is
+already on the app, or with ``init_jwt(manager)`` when it comes after.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ __all__ = [
 ]
 
 EXTENSION_KEY = "secrets_adapter"
+JWT_CONFIG_KEY = "JWT_SECRET_KEY"  # the key Flask-JWT-Extended signs with
 
 GAARA_STORE_MAPPING: Mapping[str, str] = {
     "SQLALCHEMY_DATABASE_URI": "database-url",
@@ -115,6 +122,23 @@ class FlaskSecrets:
         for key, reference in references.items():
             dict.__setitem__(config, key, reference)
         app.extensions[EXTENSION_KEY] = self
+        manager = app.extensions.get("flask-jwt-extended")
+        if manager is not None and JWT_CONFIG_KEY in references:
+            self.init_jwt(manager)
+
+    def init_jwt(self, manager: Any, name: str | None = None) -> None:
+        """Sign Flask-JWT-Extended tokens with the current key of ``name`` (default: the secret
+        mapped to ``JWT_SECRET_KEY``), with its ``kid``; verify with any key still in grace."""
+        from secrets_adapter.integrations.flask_jwt import wire_flask_jwt_extended
+
+        if name is None:
+            reference = self._mapping.get(JWT_CONFIG_KEY)
+            if reference is None:
+                raise ConfigurationError(
+                    f"No secret is mapped to {JWT_CONFIG_KEY}: give init_jwt the secret's name."
+                )
+            name = parse_mapping_reference(reference).name
+        wire_flask_jwt_extended(manager, self.adapter, name)
 
     @staticmethod
     def _check_all_present(

@@ -1,7 +1,8 @@
 """The thin I/O around the plan: read the store's current values, write the plan, verify it.
 
 Everything goes through ``SecretsAdapter`` (so audit, policy and cache see the migration).
-``apply_plan`` stops at the first failed write and reports what was written and what was not;
+``apply_plan`` writes the new secrets in one bulk write, then each update; it stops at the first
+failed update and reports what was written and what was not;
 running the migration again re-plans against the store and finishes the rest, writing nothing
 twice (an unchanged secret is left alone).
 """
@@ -91,11 +92,28 @@ def apply_plan(
     *,
     progress: Callable[[PlanItem], None] | None = None,
 ) -> ApplyReport:
-    """Write every create/update of ``plan``; an update is a check-and-set on the version the
-    plan saw, so a change made meanwhile is a conflict, not a lost update."""
-    written: list[str] = []
+    """Write every create/update of ``plan``. The new secrets go in one ``put_many`` (one
+    transaction on the embedded store); an update is a check-and-set on the version the plan
+    saw, so a change made meanwhile is a conflict, not a lost update."""
     pending = list(plan.to_write)
-    for index, item in enumerate(pending):
+    creates = [item for item in pending if item.current_version is None]
+    updates = [item for item in pending if item.current_version is not None]
+    written: list[str] = []
+    if creates:
+        outcome = adapter.put_many({item.name: item.value for item in creates}, errors="return")
+        written = [i.name for i in creates if not isinstance(outcome[i.name], SecretsAdapterError)]
+        for item in creates:
+            result = outcome[item.name]
+            if isinstance(result, SecretsAdapterError):  # the others were written all the same
+                return ApplyReport(
+                    written=tuple(written),
+                    failed=item.name,
+                    error=f"{type(result).__name__}: {result.message}",
+                    not_attempted=tuple(i.name for i in updates),
+                )
+            if progress is not None:
+                progress(item)
+    for index, item in enumerate(updates):
         try:
             adapter.put_secret(item.name, item.value, expected_current=item.current_version)
         except SecretsAdapterError as exc:
@@ -103,7 +121,7 @@ def apply_plan(
                 written=tuple(written),
                 failed=item.name,
                 error=f"{type(exc).__name__}: {exc.message}",
-                not_attempted=tuple(i.name for i in pending[index + 1 :]),
+                not_attempted=tuple(i.name for i in updates[index + 1 :]),
             )
         written.append(item.name)
         if progress is not None:

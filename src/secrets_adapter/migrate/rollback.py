@@ -25,6 +25,7 @@ from secrets_adapter.errors import MigrationError, SecretFormatError
 from secrets_adapter.migrate.apply import read_fresh
 from secrets_adapter.migrate.plan import group_name
 from secrets_adapter.models import SecretValue
+from secrets_adapter.rotation.app_value import app_value
 
 __all__ = ["format_rollback_file", "rollback_entries", "write_rollback_file"]
 
@@ -44,7 +45,7 @@ def rollback_entries(
     pairs: list[tuple[str, str]] = []
     unusable: list[str] = []
     for name in sorted(chosen):
-        value = read_fresh(adapter, name).value
+        value = app_value(read_fresh(adapter, name).value)  # a key set: its current key
         if value.is_binary:
             unusable.append(f"{name} (binary)")
             continue

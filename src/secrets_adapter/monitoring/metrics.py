@@ -22,6 +22,7 @@ from secrets_adapter.events import (
     Event,
     Outcome,
     RotationEvent,
+    ThrottleEvent,
 )
 from secrets_adapter.monitoring.rules import READ_ACTIONS, UNAUTHORIZED_ERRORS
 
@@ -129,6 +130,12 @@ class SecretsMetrics:
             ["secret"],
             **common,
         )
+        self.throttled = prom.Counter(
+            "throttled",
+            "Answers in which the backend asked to slow down (each attempt, retried or not).",
+            ["provider", "operation"],
+            **common,
+        )
         self.registry.register(_SinceRotation(self, f"{namespace}_seconds_since_last_rotation"))
 
     # --- the listener ----------------------------------------------------------------------------
@@ -138,6 +145,8 @@ class SecretsMetrics:
             self._access(event)
         elif isinstance(event, CacheEvent):
             self._cache(event)
+        elif isinstance(event, ThrottleEvent):
+            self.throttled.labels(_label(event.provider), _label(event.operation)).inc()
         else:
             self._rotation(event)
 

@@ -70,6 +70,8 @@ class EventMatch:
             return (not self.cache_kinds or event.kind in self.cache_kinds) and (
                 not self.error_codes or event.error_code in self.error_codes
             )
+        if not isinstance(event, RotationEvent):
+            return False
         return (not self.statuses or event.status in self.statuses) and (
             not self.error_codes or event.error_code in self.error_codes
         )

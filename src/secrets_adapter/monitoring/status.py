@@ -1,23 +1,29 @@
 """``secrets-adapter status``: one row per secret a person reads at a glance.
 
-Built from metadata only (names, versions, dates — never a value). The dates come from an
-injected ``dates`` function: the rotation schedule kept in the secret's tags is
-``rotation.schedule``'s to read, a layer this module does not import.
+Built from metadata only (names, versions, dates — never a value). The dates and the state of
+a secret's rotation come from injected functions: the schedule and the recorded step kept in the
+secret's tags are ``rotation``'s to read, a layer this module does not import. The next rotation
+shown is the secret's own schedule (what ``describe`` and ``rotation status`` show); a secret
+with none is flagged when it was not rotated for ``unscheduled_max_age``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from secrets_adapter.errors import SecretsAdapterError
 from secrets_adapter.models import SecretMetadata, Stage
 
-__all__ = ["RotationDates", "StatusRow", "format_table", "status_rows"]
+__all__ = ["RotationDates", "RotationHealth", "StatusRow", "format_table", "status_rows"]
 
 RotationDates = Callable[[SecretMetadata], tuple[datetime | None, datetime | None]]
 """(last rotation, next rotation) of a secret, from its metadata."""
+
+RotationHealth = Callable[[SecretMetadata], tuple[str | None, int]]
+"""(what is wrong with the secret's rotation — a failed or unfinished step — or None, and how
+many rotation runs failed since the last one that finished)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,9 +66,14 @@ def status_rows(
     now: datetime,
     cache: str,
     dates: RotationDates,
-    recent_failures: Callable[[str], int] = lambda _name: 0,
+    health: RotationHealth = lambda _meta: (None, 0),
+    unscheduled_max_age: timedelta | None = None,
 ) -> list[StatusRow]:
-    """One row per name; a secret that cannot be described gets a row naming the error class."""
+    """One row per name; a secret that cannot be described gets a row naming the error class.
+
+    The state, most urgent first: scheduled for deletion, a failed or unfinished rotation,
+    overdue, not rotated for ``unscheduled_max_age`` (no schedule), a pending version.
+    """
     rows: list[StatusRow] = []
     for name in names:
         try:
@@ -76,18 +87,28 @@ def status_rows(
                     last_rotation=None,
                     next_rotation=None,
                     cache=cache,
-                    recent_failures=recent_failures(name) + 1,
+                    recent_failures=1,
                     problem=type(exc).__name__,
                 )
             )
             continue
         current = meta.version_for(Stage.CURRENT)
         last, upcoming = dates(meta)
+        rotation_problem, failures = health(meta)
         problem = None
         if meta.scheduled_for_deletion:
             problem = "scheduled for deletion"
+        elif rotation_problem is not None:
+            problem = rotation_problem
         elif upcoming is not None and upcoming < now:
             problem = "rotation overdue"
+        elif (
+            upcoming is None
+            and unscheduled_max_age is not None
+            and last is not None
+            and now - last > unscheduled_max_age
+        ):
+            problem = f"not rotated for {(now - last).days}d (no schedule)"
         elif meta.version_for(Stage.PENDING) is not None:
             problem = "rotation pending"
         rows.append(
@@ -98,7 +119,7 @@ def status_rows(
                 last_rotation=last,
                 next_rotation=upcoming,
                 cache=cache,
-                recent_failures=recent_failures(name),
+                recent_failures=failures,
                 problem=problem,
             )
         )

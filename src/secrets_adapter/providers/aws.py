@@ -1,18 +1,15 @@
 """``AwsSecretsManagerProvider``: AWS Secrets Manager through boto3, encrypted with a KMS key.
 
 Credentials come from boto3's standard chain (environment, profile, web identity/IRSA, instance
-role). Stages are Secrets Manager's own labels: AWSCURRENT/AWSPENDING/AWSPREVIOUS. Every SDK call
-runs inside ``translate_aws_errors`` (one table, ``providers/aws_errors.py``), and the client has
-bounded retries and connect/read timeouts so that a hung endpoint cannot hang the caller.
-
-botocore logs request and response bodies (which hold ``SecretString``) at DEBUG level; the
-provider pins those loggers to INFO and drops their DEBUG records, so an application that turns
-on debug logging does not write its secrets to the log.
+role). Names may be given as AWS users type them: a name, a full ARN or a partial ARN. Every SDK
+call runs inside ``translate_aws_errors`` (one table, ``aws_errors.py``). The rest lives beside
+this file, one concern each: the client and its retries (``aws_client``), values and ids
+(``aws_codec``), staging labels (``aws_stages``), batches (``aws_batch``), the rotation lease
+(``aws_lease``) and managed rotation (``aws_rotation``).
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
@@ -20,16 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from secrets_adapter.clock import WallClock, utcnow
 from secrets_adapter.config import AwsSettings
 from secrets_adapter.errors import (
     AccessDeniedError,
-    ConfigurationError,
     ConflictError,
     SecretNotFoundError,
     SecretsAdapterError,
     SecretScheduledForDeletionError,
-    ValidationError,
 )
+from secrets_adapter.events import Listener
 from secrets_adapter.models import (
     DEFAULT_RECOVERY_WINDOW,
     Secret,
@@ -38,15 +35,39 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers.aws_errors import error_for_code, translate_aws_errors
-from secrets_adapter.providers.base import BatchResult, check_recovery_window
-from secrets_adapter.validation import validate_name
+from secrets_adapter.providers import aws_lease, aws_stages, aws_writes
+from secrets_adapter.providers.aws_batch import (
+    BATCH_LIMIT,
+    DEFAULT_WRITE_CONCURRENCY,
+    batch_get,
+    valid_names,
+)
+from secrets_adapter.providers.aws_client import (
+    ThrottleWatch,
+    aws_session,
+    client_config,
+    guard_sdk_logging,
+)
+from secrets_adapter.providers.aws_codec import (
+    check_token,
+    secret_id,
+    value_fields,
+    value_of,
+    whole_days,
+)
+from secrets_adapter.providers.aws_errors import translate_aws_errors
+from secrets_adapter.providers.aws_rotation import managed_rotation, rotation_rules
+from secrets_adapter.providers.aws_stages import (
+    AWS_STAGE,
+    aws_label,
+    stages_of,
+    version_info,
+)
+from secrets_adapter.providers.base import BatchResult, PutResult, put_concurrently
 
 if TYPE_CHECKING:
-    from boto3.session import Session
-    from botocore.config import Config
     from mypy_boto3_secretsmanager import SecretsManagerClient
-    from mypy_boto3_secretsmanager.type_defs import RotationRulesTypeTypeDef, TagTypeDef
+    from mypy_boto3_secretsmanager.type_defs import TagTypeDef
 
 __all__ = [
     "BATCH_LIMIT",
@@ -56,56 +77,6 @@ __all__ = [
     "guard_sdk_logging",
 ]
 
-BATCH_LIMIT = 20
-"""``BatchGetSecretValue`` takes at most 20 secret ids per call."""
-
-AWS_STAGE = {
-    Stage.CURRENT: "AWSCURRENT",
-    Stage.PENDING: "AWSPENDING",
-    Stage.PREVIOUS: "AWSPREVIOUS",
-}
-_STAGE_OF = {label: stage for stage, label in AWS_STAGE.items()}
-_TOKEN_LENGTH = (32, 64)
-_STAGE_MOVED = frozenset({"InvalidParameterException"})
-_BODY_LOGGERS = ("botocore.endpoint", "botocore.parsers", "botocore.awsrequest")
-
-
-class _DropDebug(logging.Filter):
-    """Refuses DEBUG records on a botocore logger that would print request or response bodies."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.DEBUG
-
-
-def guard_sdk_logging() -> None:
-    """Keep botocore's body-logging loggers above DEBUG, whatever the root logger's level."""
-    for logger_name in _BODY_LOGGERS:
-        logger = logging.getLogger(logger_name)
-        if logger.level < logging.INFO:
-            logger.setLevel(logging.INFO)
-        if not any(isinstance(f, _DropDebug) for f in logger.filters):
-            logger.addFilter(_DropDebug())
-
-
-def _stages(labels: Sequence[str] | None) -> frozenset[Stage]:
-    return frozenset(_STAGE_OF[label] for label in labels or () if label in _STAGE_OF)
-
-
-def _value_fields(value: SecretValue) -> dict[str, Any]:
-    if value.is_binary:
-        return {"SecretBinary": value.reveal_bytes()}
-    return {"SecretString": value.reveal_text()}
-
-
-def _value_of(entry: Mapping[str, Any]) -> SecretValue:
-    try:
-        if entry.get("SecretBinary") is not None:
-            return SecretValue.from_stored(bytes(entry["SecretBinary"]), binary=True)
-        return SecretValue(str(entry.get("SecretString", "")))
-    except SecretsAdapterError:
-        del entry  # frames: the response holds the value; an error reporter prints locals
-        raise
-
 
 def _creation_order(info: VersionInfo) -> tuple[bool, float]:
     """Oldest first; versions AWS gave no date sort last, in the order AWS listed them."""
@@ -114,58 +85,6 @@ def _creation_order(info: VersionInfo) -> tuple[bool, float]:
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _check_token(token: str, name: str) -> str:
-    low, high = _TOKEN_LENGTH
-    if not isinstance(token, str) or not low <= len(token) <= high:
-        raise ValidationError(
-            f"Invalid version token for secret {name!r}: AWS needs {low}-{high} characters "
-            "(a UUID4 string works).",
-            secret_name=name,
-        )
-    return token
-
-
-def _whole_days(window: timedelta, name: str) -> int:
-    check_recovery_window(window, name=name)
-    if window % timedelta(days=1):
-        raise ValidationError(
-            f"Invalid recovery window for secret {name!r}: AWS counts it in whole days "
-            f"(got {window}).",
-            secret_name=name,
-        )
-    return window.days
-
-
-def aws_session(settings: AwsSettings) -> Session:
-    """A boto3 session on the standard credential chain, with the configured profile and region."""
-    import boto3
-    from botocore.exceptions import ProfileNotFound
-
-    try:
-        session = boto3.session.Session(profile_name=settings.profile, region_name=settings.region)
-    except ProfileNotFound:
-        raise ConfigurationError(
-            f"The AWS profile {settings.profile!r} is not in ~/.aws/config or ~/.aws/credentials."
-        ) from None
-    if session.region_name is None:
-        raise ConfigurationError("No AWS region configured: set AWS_REGION or pass region=...")
-    return session
-
-
-def client_config(settings: AwsSettings) -> Config:
-    """botocore ``Config``: standard retry mode, bounded attempts, connect and read timeouts."""
-    from botocore.config import Config
-
-    if settings.max_attempts < 1:
-        raise ConfigurationError("AWS max_attempts must be at least 1.")
-    return Config(
-        retries={"mode": "standard", "max_attempts": settings.max_attempts},
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        user_agent_extra="secrets-adapter",
-    )
 
 
 class AwsSecretsManagerProvider:
@@ -180,6 +99,10 @@ class AwsSecretsManagerProvider:
         create_tags: Mapping[str, str] | None = None,
         owns_client: bool = False,
         region: str | None = None,
+        rotation_lambda_arn: str | None = None,
+        max_attempts: int = 3,
+        write_concurrency: int = DEFAULT_WRITE_CONCURRENCY,
+        clock: WallClock = utcnow,
     ) -> None:
         guard_sdk_logging()
         self._client = client
@@ -187,10 +110,17 @@ class AwsSecretsManagerProvider:
         self._create_tags = dict(create_tags or {})
         self._owns_client = owns_client
         self._region = region or client.meta.region_name
+        self._rotation_lambda_arn = rotation_lambda_arn
+        self._write_concurrency = write_concurrency
+        self._clock = clock  # lease expiry only: AWS stamps everything else
         self._batch_allowed = True
+        self._throttles = ThrottleWatch(max_attempts=max_attempts)
+        self._throttles.attach(client)
 
     @classmethod
-    def from_settings(cls, settings: AwsSettings) -> AwsSecretsManagerProvider:
+    def from_settings(
+        cls, settings: AwsSettings, *, clock: WallClock = utcnow
+    ) -> AwsSecretsManagerProvider:
         """Build the boto3 client from settings (the standard credential chain applies)."""
         return cls(
             aws_session(settings).client(
@@ -201,6 +131,9 @@ class AwsSecretsManagerProvider:
             kms_key_id=settings.kms_key_id,
             owns_client=True,
             region=settings.region,
+            rotation_lambda_arn=settings.rotation_lambda_arn,
+            max_attempts=settings.max_attempts,
+            clock=clock,
         )
 
     @property
@@ -221,12 +154,21 @@ class AwsSecretsManagerProvider:
         if self._owns_client:
             self._client.close()
 
+    def subscribe(self, listener: Listener) -> None:
+        """Receive a ``ThrottleEvent`` for every throttled answer (the adapter subscribes its
+        event bus, so throttling has its own metric)."""
+        self._throttles.subscribe(listener)
+
     # --- reads ---------------------------------------------------------------------------------
 
-    def get(self, name: str, *, version: str | None = None, stage: Stage = Stage.CURRENT) -> Secret:
-        validate_name(name)
+    def get(
+        self, name: str, *, version: str | None = None, stage: Stage | str = Stage.CURRENT
+    ) -> Secret:
+        """The secret at ``version``, else at ``stage``: a stage, its AWS name (``AWSPENDING``)
+        or any custom staging label. A label on no version is ``SecretNotFoundError``."""
+        secret_id(name)
         selector: dict[str, str] = (
-            {"VersionId": version} if version is not None else {"VersionStage": AWS_STAGE[stage]}
+            {"VersionId": version} if version is not None else {"VersionStage": aws_label(stage)}
         )
         with translate_aws_errors(name):
             response = self._client.get_secret_value(SecretId=name, **selector)
@@ -236,17 +178,21 @@ class AwsSecretsManagerProvider:
             del response  # frames: as in _value_of
             raise
 
+    def get_labelled(self, name: str, label: str) -> Secret:
+        """The version carrying ``label`` (``LabelledProvider``: custom labels by name)."""
+        return self.get(name, stage=label)
+
     def _secret(self, name: str, entry: Mapping[str, Any]) -> Secret:
         try:
-            value = _value_of(entry)
+            value = value_of(entry)
         except SecretsAdapterError:
-            del entry  # frames: as in _value_of
+            del entry  # frames: as in value_of
             raise
         return Secret(
             name=name,
             value=value,
             version_id=str(entry["VersionId"]),
-            stages=_stages(entry.get("VersionStages")),
+            stages=stages_of(entry.get("VersionStages")),
             created_at=entry.get("CreatedDate"),
         )
 
@@ -254,17 +200,12 @@ class AwsSecretsManagerProvider:
         """Current versions via ``BatchGetSecretValue`` in chunks of 20; a caller without that
         permission falls back to one ``GetSecretValue`` per name."""
         result: BatchResult = {}
-        wanted: list[str] = []
-        for name in dict.fromkeys(names):
-            try:
-                wanted.append(validate_name(name))
-            except ValidationError as exc:
-                result[name] = exc
+        wanted = valid_names(names, result)
         for start in range(0, len(wanted), BATCH_LIMIT):
             chunk = wanted[start : start + BATCH_LIMIT]
             if self._batch_allowed:
                 try:
-                    result.update(self._batch(chunk))
+                    result.update(batch_get(self._client, chunk, self._secret))
                     continue
                 except AccessDeniedError:
                     self._batch_allowed = False
@@ -274,36 +215,6 @@ class AwsSecretsManagerProvider:
                 except SecretsAdapterError as exc:
                     result[name] = exc
         return result
-
-    def _batch(self, chunk: list[str]) -> BatchResult:
-        found: BatchResult = {}
-        pages: dict[str, Any] = {}
-        while True:
-            with translate_aws_errors(None):
-                response = self._client.batch_get_secret_value(SecretIdList=chunk, **pages)
-            for entry in response.get("SecretValues", []):
-                name = str(entry.get("Name", ""))
-                try:
-                    found[name] = self._secret(name, entry)
-                except SecretsAdapterError as exc:  # that name's own error, without the frames
-                    found[name] = exc.with_traceback(None)  # (whose locals hold the response)
-            for error in response.get("Errors", []):
-                name = str(error.get("SecretId", ""))
-                found[name] = error_for_code(
-                    str(error.get("ErrorCode", "")), str(error.get("Message", "")), name=name
-                )
-            token = response.get("NextToken")
-            if not token:
-                break
-            pages = {"NextToken": token}
-        for name in chunk:
-            if name not in found:
-                found[name] = SecretNotFoundError(
-                    f"Secret {name!r} was not in AWS's batch answer.",
-                    secret_name=name,
-                    provider=self.kind,
-                )
-        return {name: found[name] for name in chunk}
 
     def list_names(self, prefix: str = "") -> list[str]:
         params: dict[str, Any] = {"IncludePlannedDeletion": False}
@@ -325,14 +236,14 @@ class AwsSecretsManagerProvider:
     ) -> VersionInfo:
         """A new current version. The ``ClientRequestToken`` is generated once, so botocore's
         retries (and the create fallback) cannot make two versions of one write."""
-        validate_name(name)
+        secret_id(name)
         token = str(uuid.uuid4())
         if expected_current is not None:
-            return self._checked_put(name, value, token, expected_current)
+            return aws_writes.checked_put(self._client, name, value, token, expected_current)
         with translate_aws_errors(name):
             try:
                 response = self._client.put_secret_value(
-                    SecretId=name, ClientRequestToken=token, **_value_fields(value)
+                    SecretId=name, ClientRequestToken=token, **value_fields(value)
                 )
             except ClientError as exc:
                 if _code(exc) != "ResourceNotFoundException":
@@ -341,82 +252,23 @@ class AwsSecretsManagerProvider:
         return VersionInfo(
             name=name,
             version_id=response["VersionId"],
-            stages=_stages(response.get("VersionStages")) or frozenset({Stage.CURRENT}),
+            stages=stages_of(response.get("VersionStages")) or frozenset({Stage.CURRENT}),
         )
+
+    def put_many(self, items: Mapping[str, SecretValue]) -> PutResult:
+        """``put`` each item, at most ``write_concurrency`` (default 8) at a time: AWS has no
+        batch write. Each name gets its new version or its own error; none stops the others."""
+        return put_concurrently(self.put, items, workers=self._write_concurrency)
 
     def _create(self, name: str, value: SecretValue, token: str) -> VersionInfo:
-        params: dict[str, Any] = {"Name": name, "ClientRequestToken": token}
-        if self._kms_key_id:
-            params["KmsKeyId"] = self._kms_key_id
-        if self._create_tags:
-            params["Tags"] = [{"Key": k, "Value": v} for k, v in self._create_tags.items()]
-        with translate_aws_errors(name):
-            try:
-                version_id = self._client.create_secret(**params, **_value_fields(value)).get(
-                    "VersionId"
-                )
-            except ClientError as exc:
-                if _code(exc) != "ResourceExistsException":
-                    raise
-                # Another writer created it between our PutSecretValue and CreateSecret: the
-                # secret exists now, so this write is an ordinary new version (same token).
-                version_id = self._client.put_secret_value(
-                    SecretId=name, ClientRequestToken=token, **_value_fields(value)
-                ).get("VersionId")
-        return VersionInfo(
-            name=name,
-            version_id=version_id or token,
-            stages=frozenset({Stage.CURRENT}),
+        return aws_writes.create(
+            self._client,
+            name,
+            value,
+            token,
+            kms_key_id=self._kms_key_id,
+            tags=self._create_tags,
         )
-
-    def _checked_put(
-        self, name: str, value: SecretValue, token: str, expected_current: str
-    ) -> VersionInfo:
-        """Check-and-set: the new version is written under a private label, then AWSCURRENT is
-        moved with ``RemoveFromVersionId=expected_current``, which AWS refuses atomically if
-        another writer moved it first. The private label is removed either way."""
-        label = f"secrets-adapter-cas-{token}"
-        try:
-            with translate_aws_errors(name):
-                self._client.put_secret_value(
-                    SecretId=name,
-                    ClientRequestToken=token,
-                    VersionStages=[label],
-                    **_value_fields(value),
-                )
-        except SecretScheduledForDeletionError:
-            raise
-        except SecretNotFoundError:
-            raise ConflictError(
-                f"Secret {name!r} has no current version, not {expected_current!r}: "
-                "it was deleted or never created.",
-                secret_name=name,
-                provider=self.kind,
-            ) from None
-        try:
-            with translate_aws_errors(name, conflict_codes=_STAGE_MOVED):
-                self._client.update_secret_version_stage(
-                    SecretId=name,
-                    VersionStage=AWS_STAGE[Stage.CURRENT],
-                    MoveToVersionId=token,
-                    RemoveFromVersionId=expected_current,
-                )
-        finally:
-            self._drop_label(name, label, token)
-        return VersionInfo(name=name, version_id=token, stages=frozenset({Stage.CURRENT}))
-
-    def _drop_label(self, name: str, label: str, version_id: str) -> None:
-        """Best effort: a leftover private label is harmless, so its failure does not mask the
-        outcome of the write it belonged to."""
-        try:
-            with translate_aws_errors(name):
-                self._client.update_secret_version_stage(
-                    SecretId=name, VersionStage=label, RemoveFromVersionId=version_id
-                )
-        except SecretsAdapterError:
-            logging.getLogger(__name__).warning(
-                "Could not remove the private staging label from a version of secret %r.", name
-            )
 
     def put_version(
         self,
@@ -428,8 +280,8 @@ class AwsSecretsManagerProvider:
     ) -> VersionInfo:
         """``PutSecretValue`` with ``token`` as ``ClientRequestToken``: the same token and value
         returns the existing version; the same token with another value is a ``ConflictError``."""
-        validate_name(name)
-        _check_token(token, name)
+        secret_id(name)
+        check_token(token, name)
         try:
             existing = self.get(name, version=token)
         except SecretScheduledForDeletionError:
@@ -452,9 +304,9 @@ class AwsSecretsManagerProvider:
                     SecretId=name,
                     ClientRequestToken=token,
                     VersionStages=[label],
-                    **_value_fields(value),
+                    **value_fields(value),
                 )
-                stages = _stages(response.get("VersionStages"))
+                stages = stages_of(response.get("VersionStages"))
             except ClientError as exc:
                 if _code(exc) != "ResourceNotFoundException":
                     raise
@@ -466,7 +318,7 @@ class AwsSecretsManagerProvider:
                     )
                     stages |= {stage}
         if stage is None and Stage.CURRENT not in stages:
-            self._drop_label(name, label, token)
+            aws_writes.drop_label(self._client, name, label, token)
         return VersionInfo(name=name, version_id=token, stages=stages)
 
     def move_stage(
@@ -477,45 +329,16 @@ class AwsSecretsManagerProvider:
         to_version: str | None,
         from_version: str | None = None,
     ) -> None:
-        meta = self.describe(name)
-        if meta.deletion_date is not None:
-            raise SecretScheduledForDeletionError(
-                f"Secret {name!r} is scheduled for deletion; restore it to change its stages.",
-                secret_name=name,
-                provider=self.kind,
-            )
-        holder_info = meta.version_for(stage)
-        holder = holder_info.version_id if holder_info else None
-        if from_version is not None and holder != from_version:
-            raise ConflictError(
-                f"Stage {stage.value!r} of secret {name!r} is on version {holder!r}, not "
-                f"{from_version!r}: another writer moved it; re-read and try again.",
-                secret_name=name,
-                provider=self.kind,
-            )
-        if to_version is not None and to_version not in {v.version_id for v in meta.versions}:
-            raise SecretNotFoundError(
-                f"Secret {name!r} has no version {to_version!r}.",
-                secret_name=name,
-                provider=self.kind,
-            )
-        if to_version is None and stage is Stage.CURRENT:
-            raise ValidationError(
-                f"Cannot remove stage 'current' from secret {name!r}: move it to another version.",
-                secret_name=name,
-            )
-        if holder == to_version:
-            return
-        params: dict[str, str] = {"SecretId": name, "VersionStage": AWS_STAGE[stage]}
-        if holder is not None:
-            params["RemoveFromVersionId"] = holder
-        if to_version is not None:
-            params["MoveToVersionId"] = to_version
-        with translate_aws_errors(name, conflict_codes=_STAGE_MOVED):
-            self._client.update_secret_version_stage(**params)
+        aws_stages.move_stage(
+            self._client,
+            self.describe(name),
+            stage,
+            to_version=to_version,
+            from_version=from_version,
+        )
 
     def describe(self, name: str) -> SecretMetadata:
-        validate_name(name)
+        secret_id(name)
         with translate_aws_errors(name):
             described = self._client.describe_secret(SecretId=name)
             deleted = described.get("DeletedDate")
@@ -535,39 +358,27 @@ class AwsSecretsManagerProvider:
         )
 
     def _all_versions(self, name: str) -> Iterator[VersionInfo]:
-        pages: dict[str, Any] = {}
-        while True:
-            page = self._client.list_secret_version_ids(
-                SecretId=name, IncludeDeprecated=True, **pages
-            )
-            for entry in page.get("Versions", []):
-                yield VersionInfo(
-                    name=name,
-                    version_id=entry["VersionId"],
-                    stages=_stages(entry.get("VersionStages")),
-                    created_at=entry.get("CreatedDate"),
-                )
-            token = page.get("NextToken")
-            if not token:
-                return
-            pages = {"NextToken": token}
+        return aws_stages.all_versions(self._client, name)
 
     @staticmethod
     def _labelled_versions(name: str, labels: Mapping[str, list[str]]) -> list[VersionInfo]:
         return [
-            VersionInfo(name=name, version_id=vid, stages=_stages(stages))
+            version_info(name, {"VersionId": vid, "VersionStages": stages})
             for vid, stages in labels.items()
         ]
 
     def set_tags(self, name: str, tags: Mapping[str, str]) -> None:
-        validate_name(name)
+        secret_id(name)
         to_set: list[TagTypeDef] = [{"Key": k, "Value": v} for k, v in tags.items() if v != ""]
         to_remove = [k for k, v in tags.items() if v == ""]
+        managed = managed_rotation(name, tags, default_lambda_arn=self._rotation_lambda_arn)
         with translate_aws_errors(name):
             if to_set:
                 self._client.tag_resource(SecretId=name, Tags=to_set)
             if to_remove:
                 self._client.untag_resource(SecretId=name, TagKeys=to_remove)
+        if managed is not None:  # ``rotation configure`` with a Lambda: AWS rotates on schedule
+            self.configure_rotation(name, lambda_arn=managed.lambda_arn, every=managed.every)
 
     def delete(
         self,
@@ -578,19 +389,46 @@ class AwsSecretsManagerProvider:
     ) -> None:
         """``DeleteSecret`` with ``RecoveryWindowInDays``, or ``ForceDeleteWithoutRecovery``
         (AWS answers success for a missing name when forced, so existence is checked first)."""
-        validate_name(name)
+        secret_id(name)
         with translate_aws_errors(name):
             if force:
                 self._client.describe_secret(SecretId=name)
                 self._client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
             else:
-                days = _whole_days(recovery_window, name)
+                days = whole_days(recovery_window, name)
                 self._client.delete_secret(SecretId=name, RecoveryWindowInDays=days)
 
     def restore(self, name: str) -> None:
-        validate_name(name)
+        secret_id(name)
         with translate_aws_errors(name):
             self._client.restore_secret(SecretId=name)
+
+    # --- the rotation lease (see ``aws_lease``) ---------------------------------------------------
+
+    def acquire_rotation_lease(self, name: str, *, owner: str, ttl: timedelta) -> bool:
+        """Take the rotation lease of ``name`` for ``ttl``: ``AWSPENDING`` moved by a
+        check-and-set onto a lease version. False when another owner holds an unexpired lease
+        (True again for the owner that holds it); an expired one is taken over."""
+        secret_id(name)
+        with translate_aws_errors(name):
+            versions = list(self._all_versions(name))
+        return aws_lease.acquire_lease(
+            self._client,
+            name,
+            owner=owner,
+            ttl=ttl,
+            versions=versions,
+            current_value=lambda: value_fields(self.get(name).value),
+            now=self._clock(),
+        )
+
+    def release_rotation_lease(self, name: str, *, owner: str) -> None:
+        """Give back ``owner``'s lease: ``AWSPENDING`` returns to the current version if the
+        lease version still holds it. A lease not held (or taken over) is left alone."""
+        secret_id(name)
+        with translate_aws_errors(name):
+            versions = list(self._all_versions(name))
+        aws_lease.release_lease(self._client, name, owner=owner, versions=versions)
 
     # --- rotation configuration ---------------------------------------------------------------
 
@@ -605,32 +443,12 @@ class AwsSecretsManagerProvider:
         rotate_immediately: bool = False,
     ) -> str | None:
         """Turn on managed rotation (``RotateSecret``) with a rotation Lambda and a schedule:
-        ``every`` (whole days) or a ``rate()``/``cron()`` ``schedule_expression``. Returns the
-        id of the version the rotation creates, if AWS started one."""
-        validate_name(name)
-        if (every is None) == (schedule_expression is None):
-            raise ValidationError(
-                "Give exactly one of every=timedelta(days=N) or schedule_expression='rate(...)'.",
-                secret_name=name,
-            )
-        rules: RotationRulesTypeTypeDef = {}
-        if every is not None:
-            if every < timedelta(days=1) or every % timedelta(days=1):
-                raise ValidationError(
-                    f"Rotation interval for secret {name!r} must be whole days (got {every}).",
-                    secret_name=name,
-                )
-            rules["AutomaticallyAfterDays"] = every.days
-        elif schedule_expression is not None:
-            rules["ScheduleExpression"] = schedule_expression
-        if window is not None:
-            hours = int(window.total_seconds() // 3600)
-            if hours < 1 or window % timedelta(hours=1):
-                raise ValidationError(
-                    f"Rotation window for secret {name!r} must be whole hours (got {window}).",
-                    secret_name=name,
-                )
-            rules["Duration"] = f"{hours}h"
+        ``every`` (whole days, or whole hours as ``rate(N hours)``) or a ``rate()``/``cron()``
+        ``schedule_expression``. Returns the id of the version the rotation creates, if any."""
+        secret_id(name)
+        rules = rotation_rules(
+            name, every=every, schedule_expression=schedule_expression, window=window
+        )
         with translate_aws_errors(name):
             response = self._client.rotate_secret(
                 SecretId=name,
@@ -643,6 +461,6 @@ class AwsSecretsManagerProvider:
 
     def cancel_rotation(self, name: str) -> None:
         """Turn off managed rotation (``CancelRotateSecret``)."""
-        validate_name(name)
+        secret_id(name)
         with translate_aws_errors(name):
             self._client.cancel_rotate_secret(SecretId=name)

@@ -7,7 +7,8 @@ A provider translates one backend's SDK into these calls and its errors into our
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
@@ -25,7 +26,9 @@ __all__ = [
     "MAX_RECOVERY_WINDOW",
     "MIN_RECOVERY_WINDOW",
     "BatchResult",
+    "DEFAULT_WRITE_WORKERS",
     "BulkWritableProvider",
+    "LabelledProvider",
     "Provider",
     "PutResult",
     "VersionedProvider",
@@ -33,6 +36,7 @@ __all__ = [
     "check_recovery_window",
     "get_each",
     "merged_tags",
+    "put_concurrently",
     "put_each",
 ]
 
@@ -69,6 +73,16 @@ class Provider(Protocol):
 
     def close(self) -> None:
         """Release connections and file handles."""
+        ...
+
+
+@runtime_checkable
+class LabelledProvider(Provider, Protocol):
+    """A provider whose versions carry labels of their own beyond the three stages (AWS custom
+    staging labels), readable by name."""
+
+    def get_labelled(self, name: str, label: str) -> Secret:
+        """The version carrying ``label``; a label on no version is ``SecretNotFoundError``."""
         ...
 
 
@@ -152,6 +166,33 @@ class BulkWritableProvider(WritableProvider, Protocol):
     def put_many(self, items: Mapping[str, SecretValue]) -> PutResult:
         """``put`` for each item; each name gets its new version or its own error."""
         ...
+
+
+DEFAULT_WRITE_WORKERS = 8
+"""Writes in flight at once for a backend with no batch write (AWS, Vault)."""
+
+
+def put_concurrently(
+    put: Callable[[str, SecretValue], VersionInfo],
+    items: Mapping[str, SecretValue],
+    *,
+    workers: int = DEFAULT_WRITE_WORKERS,
+) -> PutResult:
+    """``put`` every item, ``workers`` at a time (a backend with no batch write): each name gets
+    its new version or its own error, in the order of ``items``; a failure stops nothing."""
+    if not items:
+        return {}
+    outcome: PutResult = {}
+
+    def put_one(name: str) -> None:
+        try:
+            outcome[name] = put(name, items[name])
+        except SecretsAdapterError as exc:
+            outcome[name] = exc
+
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(items)))) as pool:
+        list(pool.map(put_one, items))
+    return {name: outcome[name] for name in items}
 
 
 def put_each(provider: WritableProvider, items: Mapping[str, SecretValue]) -> PutResult:

@@ -12,7 +12,7 @@ import os
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 
@@ -63,12 +63,20 @@ __all__ = ["LocalProvider"]
 
 _KIND = "local"
 _MAX_TOKEN_LENGTH = 256
+_LEASE_TAG = "secrets-adapter:rotation-lease"  # the rotation engine's tag (rotation.state)
 
 
 def _store_labels(tx: Transaction, name: str, labels: LabelMap) -> None:
     records.replace_labels(
         tx, name, {vid: [stage.value for stage in stages] for vid, stages in labels.items()}
     )
+
+
+def _lease_active(expiry: str, now: datetime) -> bool:
+    try:
+        return now < datetime.fromisoformat(expiry)
+    except ValueError:
+        return False  # an unreadable lease is free
 
 
 def _check_token(token: str, name: str) -> str:
@@ -526,6 +534,37 @@ class LocalProvider:
             self._labels(tx, name, row)  # checked before the new tags are sealed with it
             records.set_tags(tx, name, merged_tags(row.tags, tags))
             self._reseal(tx, name)
+
+    def acquire_rotation_lease(self, name: str, *, owner: str, ttl: timedelta) -> bool:
+        """Take the rotation lease of ``name`` for ``ttl`` in one write transaction (the write
+        lock is held from the read to the write): of two callers, exactly one gets it.
+
+        Kept in the ``secrets-adapter:rotation-lease`` tag as ``owner@expiry`` so that every
+        reader (``rotation status``) sees it; an expired lease is free.
+        """
+        validate_name(name)
+        now = self._clock()
+        with self._writing() as tx:
+            row = self._live(tx, name)
+            self._labels(tx, name, row)  # checked before the lease is sealed with it
+            tags = row.tags
+            holder, _, expiry = tags.get(_LEASE_TAG, "").partition("@")
+            if holder and holder != owner and _lease_active(expiry, now):
+                return False
+            lease = f"{owner}@{(now + ttl).isoformat()}"
+            records.set_tags(tx, name, merged_tags(tags, {_LEASE_TAG: lease}))
+            self._reseal(tx, name)
+        return True
+
+    def release_rotation_lease(self, name: str, *, owner: str) -> None:
+        """Free the rotation lease of ``name`` if ``owner`` holds it."""
+        validate_name(name)
+        with self._writing() as tx:
+            row = self._live(tx, name)
+            self._labels(tx, name, row)
+            if row.tags.get(_LEASE_TAG, "").partition("@")[0] == owner:
+                records.set_tags(tx, name, merged_tags(row.tags, {_LEASE_TAG: ""}))
+                self._reseal(tx, name)
 
     def delete(
         self,

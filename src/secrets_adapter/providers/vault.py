@@ -8,7 +8,7 @@ none) is an optional folder that holds them all. The modules around this one eac
 - ``vault_stages``: stages derived from Vault's version history, and what ``custom_metadata``
   records; version ids are Vault's version numbers;
 - ``vault_lock``: the check-and-set companion entry (writer lock, rotation lease);
-- ``vault_kv``: the KV v2 calls; ``vault_bulk``: ``put_many``;
+- ``vault_kv``: the KV v2 calls (``put_many`` is ``providers.base.put_concurrently``);
 - ``vault_session`` / ``vault_client`` / ``vault_errors``: tokens and fail-over, settings, errors.
 
 Reading ``current`` is one request (the newest version carries ``custom_metadata``); a second one
@@ -46,9 +46,16 @@ from secrets_adapter.models import (
     Stage,
     VersionInfo,
 )
-from secrets_adapter.providers.base import BatchResult, check_recovery_window, get_each, merged_tags
+from secrets_adapter.providers.base import (
+    DEFAULT_WRITE_WORKERS,
+    BatchResult,
+    PutResult,
+    check_recovery_window,
+    get_each,
+    merged_tags,
+    put_concurrently,
+)
 from secrets_adapter.providers.staging import move_label
-from secrets_adapter.providers.vault_bulk import DEFAULT_WRITE_WORKERS, PutManyError, put_each
 from secrets_adapter.providers.vault_client import auth_from_settings, session_from_settings
 from secrets_adapter.providers.vault_codec import decode_value, encode_value, same_stored_value
 from secrets_adapter.providers.vault_errors import translate_errors, version_gone
@@ -67,7 +74,6 @@ from secrets_adapter.providers.vault_stages import (
 )
 
 __all__ = [
-    "PutManyError",
     "VaultProvider",
     "auth_from_settings",
     "session_from_settings",
@@ -277,16 +283,10 @@ class VaultProvider:
                     )
             return self._add_version(name, data, state, stage=Stage.CURRENT, token=None)
 
-    def put_many(self, items: Mapping[str, SecretValue]) -> dict[str, VersionInfo]:
-        """``put`` each item, ``write_workers`` at a time (Vault has no batch write).
-
-        Every name and value is checked before the first write. If some writes fail, the others
-        stay written and ``PutManyError`` lists each failed name with its own error.
-        """
-        for name, value in items.items():
-            check_path(name)
-            encode_value(value)
-        return put_each(self.put, items, workers=self._write_workers)
+    def put_many(self, items: Mapping[str, SecretValue]) -> PutResult:
+        """``put`` each item, ``write_workers`` at a time (Vault has no batch write); each name
+        gets its new version or its own error, and a failure stops none of the others."""
+        return put_concurrently(self.put, items, workers=self._write_workers)
 
     def _add_version(
         self,

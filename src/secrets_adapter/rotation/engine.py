@@ -12,11 +12,15 @@ does the I/O through the provider protocol only:
 
 A failure at any step leaves ``current`` where it was, records ``failed:<step>:<token>`` in the
 secret's tags, releases the lease and raises ``RotationError``; the next run resumes at that
-step. Two rotations of one secret never overlap: a run first takes a lease (a tag with an
-expiry), written and then read back, so a concurrent run sees it and refuses. Within one engine
-taking the lease is serialized; across processes the read-back catches a simultaneous writer on
-every backend (tags have no compare-and-set), and *finish*'s ``from_version`` check is the last
-guard: a run whose ``current`` moved meanwhile fails instead of overwriting it.
+step. Two rotations of one secret never overlap: a run first takes a lease. A provider that has
+``acquire_rotation_lease`` / ``release_rotation_lease`` (the local store: one SQLite transaction)
+grants it atomically, so of two runs started in the same instant exactly one proceeds. Otherwise
+the lease is a tag with an expiry, written and read back (tags have no compare-and-set), and
+*finish*'s ``from_version`` check is the last guard: a run whose ``current`` moved meanwhile fails
+instead of overwriting it.
+
+A secret with no rotator configured is never rotated (no default): ``ConfigurationError`` with
+the ``rotation configure`` command to run, before any write.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 
 from secrets_adapter.clock import WallClock, utcnow
 from secrets_adapter.errors import (
@@ -46,20 +51,36 @@ from secrets_adapter.rotation.rotator import (
 )
 from secrets_adapter.rotation.schedule import TAG_LAST_ROTATED, TAG_ROTATOR, rotation_options
 from secrets_adapter.rotation.state import (
+    TAG_FAILURES,
     TAG_LEASE,
     TAG_STATE,
     RotationPlan,
     RotationStep,
     StepStatus,
     active_lease,
+    failure_count,
     lease_tag,
+    parse_state,
     plan_rotation,
     state_tag,
 )
 
-__all__ = ["DEFAULT_LEASE_TTL", "RotationEngine", "RotationResult"]
+__all__ = ["DEFAULT_LEASE_TTL", "RotationEngine", "RotationLeaseHolder", "RotationResult"]
 
 DEFAULT_LEASE_TTL = timedelta(minutes=15)
+
+
+@runtime_checkable
+class RotationLeaseHolder(Protocol):
+    """A provider that grants a secret's rotation lease atomically (check-and-set)."""
+
+    def acquire_rotation_lease(self, name: str, *, owner: str, ttl: timedelta) -> bool:
+        """True if ``owner`` now holds the lease (it was free, expired, or already its own)."""
+        ...
+
+    def release_rotation_lease(self, name: str, *, owner: str) -> None:
+        """Free the lease if ``owner`` holds it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,8 +165,10 @@ class RotationEngine:
         chosen = override or metadata.tags.get(TAG_ROTATOR) or self._default
         if chosen is None:
             raise ConfigurationError(
-                f"Secret {metadata.name!r} has no rotator configured: run "
-                f"'secrets-adapter rotation configure {metadata.name} --rotator ...'.",
+                f"Secret {metadata.name!r} has no rotator configured, so it was not rotated "
+                f"(its value is untouched). Choose the one that fits what it holds: "
+                f"'secrets-adapter rotation configure {metadata.name} --rotator ROTATOR' with "
+                f"ROTATOR one of {', '.join(sorted(self._rotators))}.",
                 secret_name=metadata.name,
             )
         rotator = self._rotators.get(chosen)
@@ -168,19 +191,47 @@ class RotationEngine:
             chosen = self._rotator_for(metadata, override)
             if isinstance(chosen, GuardedRotator):
                 chosen.check(name, rotation_options(metadata.tags))
-            self._provider.set_tags(name, {TAG_LEASE: lease_tag(owner, now, self._lease_ttl)})
-            confirmed = active_lease(self._provider.describe(name).tags, now)
-            if confirmed is None or confirmed.owner != owner:
+            state = parse_state(metadata.tags.get(TAG_STATE))
+            resuming_failed = (
+                plan.resumed and state is not None and state.status is StepStatus.FAILED
+            )
+            if not self._acquire_lease(name, owner, now, resuming_failed=resuming_failed):
                 raise RotationError(
                     f"A rotation of secret {name!r} is already in progress (another run took "
                     "the lease at the same moment).",
                     secret_name=name,
                 )
+            if isinstance(self._provider, RotationLeaseHolder):
+                # granted atomically: plan again from what the store holds now that it is ours
+                metadata = self._provider.describe(name)
+                plan = plan_rotation(
+                    metadata, now=now, new_token=plan.token, restart=restart, lease_owner=owner
+                )
         previous = metadata.current_version if metadata.current_version != plan.token else None
         return plan, chosen, previous
 
+    def _acquire_lease(
+        self, name: str, owner: str, now: datetime, *, resuming_failed: bool = False
+    ) -> bool:
+        """The provider's own lease where it has one (one transaction, a check-and-set write,
+        AWSPENDING moved with RemoveFromVersionId), else the lease tag. A failed rotation's
+        pending version can hold the provider's lock itself (AWSPENDING on AWS): resuming it
+        falls back to the tag, as two resumers of one failed run at the same instant only
+        repeat idempotent steps (create is keyed on the token, finish checks from_version)."""
+        if isinstance(self._provider, RotationLeaseHolder):
+            if self._provider.acquire_rotation_lease(name, owner=owner, ttl=self._lease_ttl):
+                return True
+            if not resuming_failed:
+                return False
+        self._provider.set_tags(name, {TAG_LEASE: lease_tag(owner, now, self._lease_ttl)})
+        confirmed = active_lease(self._provider.describe(name).tags, now)
+        return confirmed is not None and confirmed.owner == owner
+
     def _release(self, name: str, owner: str) -> None:
-        try:
+        if isinstance(self._provider, RotationLeaseHolder):
+            with contextlib.suppress(SecretsAdapterError):  # it expires by itself
+                self._provider.release_rotation_lease(name, owner=owner)
+        try:  # the lease tag too (ours if a resume of a failed run fell back to it)
             tags = self._provider.describe(name).tags
             lease = active_lease(tags, self._clock())
             if lease is not None and lease.owner == owner:
@@ -200,13 +251,12 @@ class RotationEngine:
         if failure is not None:
             # Raised outside the ``except`` block: a foreign exception's message might hold a
             # value, and even a suppressed ``__context__`` keeps it reachable.
-            why = type(failure).__name__
-            if isinstance(failure, SecretsAdapterError):  # our messages never hold a value
-                why += f": {failure.message}"
+            # our errors never hold a value: their message says what was wrong
+            why = failure.message if isinstance(failure, SecretsAdapterError) else ""
             error = RotationError(
                 f"Rotation of secret {name!r} failed at step {step.value!r} "
-                f"({why}); the current version still serves, and the next "
-                "rotation resumes at this step.",
+                f"({type(failure).__name__}{': ' + why if why else ''}); the current version "
+                "still serves, and the next rotation resumes at this step.",
                 secret_name=name,
                 provider=self._provider.kind,
                 step=step.value,
@@ -218,7 +268,8 @@ class RotationEngine:
         self._emit(name, "step_done", rotator, step=step, version_id=token)
         if step is RotationStep.FINISH:
             self._provider.set_tags(
-                name, {TAG_STATE: "", TAG_LAST_ROTATED: self._clock().isoformat()}
+                name,
+                {TAG_STATE: "", TAG_FAILURES: "", TAG_LAST_ROTATED: self._clock().isoformat()},
             )
             self._emit(name, "finished", rotator, version_id=token)
 
@@ -227,7 +278,14 @@ class RotationEngine:
     ) -> None:
         # If this write fails, the "running" state already names this step: a resume finds it.
         with contextlib.suppress(SecretsAdapterError):
-            self._provider.set_tags(name, {TAG_STATE: state_tag(token, step, StepStatus.FAILED)})
+            failures = failure_count(self._provider.describe(name).tags) + 1
+            self._provider.set_tags(
+                name,
+                {
+                    TAG_STATE: state_tag(token, step, StepStatus.FAILED),
+                    TAG_FAILURES: str(failures),
+                },
+            )
         message = exc.message if isinstance(exc, SecretsAdapterError) else None
         self._emit(
             name,

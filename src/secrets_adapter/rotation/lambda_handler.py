@@ -4,7 +4,8 @@ Deploy with ``secrets-adapter[aws]`` (plus ``[postgres]`` or ``[jwt]`` for those
 the handler to ``secrets_adapter.rotation.lambda_handler.lambda_handler``. Secrets Manager calls
 it four times per rotation with ``{"Step": "createSecret" | "setSecret" | "testSecret" |
 "finishSecret", "SecretId": ..., "ClientRequestToken": ...}``; each call runs one engine step
-with the same rotator the secret's tags choose for ``secrets-adapter rotate``. Secrets Manager
+with the same rotator the secret's tags choose for ``secrets-adapter rotate`` (a secret with none
+configured is refused with ``ConfigurationError``: nothing is made up for it). Secrets Manager
 itself keeps rotations of one secret from overlapping, so no lease is taken here. The function's
 role needs, besides reading and writing the secret, ``secretsmanager:TagResource`` and
 ``UntagResource``: the engine records the step it reached in the secret's tags.

@@ -6,6 +6,8 @@ Two tags carry the state between runs (and between processes):
   expired lease is free, so a crashed rotator cannot block the secret for ever.
 - ``secrets-adapter:rotation-state`` = ``<status>:<step>:<token>``: the step a rotation reached
   and whether it is ``running`` or ``failed``; removed when a rotation finishes.
+- ``secrets-adapter:rotation-failures`` = how many runs failed since the last one finished (what
+  ``status`` counts in FAILS); removed when a rotation finishes.
 
 ``plan_rotation`` reads those tags and the version stages and answers: refuse (another rotation
 holds the lease), resume an interrupted rotation at its failed step with its token, or start a new
@@ -20,10 +22,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from secrets_adapter.errors import RotationError
-from secrets_adapter.models import SecretMetadata, Stage
+from secrets_adapter.models import LEASE_LABEL, SecretMetadata, Stage
 
 __all__ = [
     "STEPS",
+    "TAG_FAILURES",
     "TAG_LEASE",
     "TAG_STATE",
     "Lease",
@@ -32,15 +35,18 @@ __all__ = [
     "RotationStep",
     "StepStatus",
     "active_lease",
+    "failure_count",
     "lease_tag",
     "parse_lease",
     "parse_state",
     "plan_rotation",
+    "rotation_health",
     "state_tag",
 ]
 
 TAG_LEASE = "secrets-adapter:rotation-lease"
 TAG_STATE = "secrets-adapter:rotation-state"
+TAG_FAILURES = "secrets-adapter:rotation-failures"
 
 
 class RotationStep(StrEnum):
@@ -130,15 +136,21 @@ def parse_state(raw: str | None) -> RotationState | None:
 
 
 def plan_rotation(
-    metadata: SecretMetadata, *, now: datetime, new_token: str, restart: bool = False
+    metadata: SecretMetadata,
+    *,
+    now: datetime,
+    new_token: str,
+    restart: bool = False,
+    lease_owner: str | None = None,
 ) -> RotationPlan:
     """Decide what a rotation run of this secret does (see the module docstring).
 
     ``restart`` abandons an interrupted rotation instead of resuming it (its pending version is
     unlabelled and a new token starts at *create*) — for a pending value that can never pass.
+    ``lease_owner``: the run that holds the lease already (its own lease does not refuse it).
     """
     lease = active_lease(metadata.tags, now)
-    if lease is not None:
+    if lease is not None and lease.owner != lease_owner:
         raise RotationError(
             f"A rotation of secret {metadata.name!r} is already in progress (lease held until "
             f"{lease.expires_at.isoformat()}); wait for it to finish or for the lease to expire.",
@@ -147,6 +159,10 @@ def plan_rotation(
     state = parse_state(metadata.tags.get(TAG_STATE))
     pending = metadata.version_for(Stage.PENDING)
     pending_id = pending.version_id if pending else None
+    if pending is not None and any(label.startswith(LEASE_LABEL) for label in pending.labels):
+        # On AWS the lease's own version holds AWSPENDING as the lock: not a stale rotation's
+        # version to unlabel (that would drop the lock); *create* moves the label to its version.
+        pending_id = None
     current = metadata.version_for(Stage.CURRENT)
     if state is not None and state.token:
         if current is not None and current.named(state.token):
@@ -155,3 +171,25 @@ def plan_rotation(
         if pending is not None and pending.named(state.token) and not restart:
             return RotationPlan(token=state.token, start=state.step, resumed=True)
     return RotationPlan(token=new_token, start=RotationStep.CREATE, stale_pending=pending_id)
+
+
+def failure_count(tags: Mapping[str, str]) -> int:
+    try:
+        return max(0, int(tags.get(TAG_FAILURES, "0") or "0"))
+    except ValueError:
+        return 0
+
+
+def rotation_health(metadata: SecretMetadata, now: datetime) -> tuple[str | None, int]:
+    """What ``status`` shows of a secret's rotation: a failed or interrupted step (or None when
+    none is recorded or one is running under a live lease) and the failed runs since the last
+    finished one."""
+    failures = failure_count(metadata.tags)
+    state = parse_state(metadata.tags.get(TAG_STATE))
+    if state is None:
+        return None, failures
+    if state.status is StepStatus.FAILED:
+        return f"rotation failed at step {state.step.value}", failures
+    if active_lease(metadata.tags, now) is not None:
+        return f"rotating (step {state.step.value})", failures
+    return f"rotation unfinished at step {state.step.value}", failures

@@ -10,14 +10,14 @@ from secrets_adapter.audit.chain import (
     GENESIS_HASH,
     ChainHead,
     Checkpoint,
+    canonical_json,
+    chain_digest,
     head_of_line,
     link,
-    record_hash,
-    seal,
-    verify_records,
 )
-from secrets_adapter.audit.chain import verify_lines as verify
 from secrets_adapter.audit.records import to_record
+from secrets_adapter.audit.verification import verify_lines as verify
+from secrets_adapter.audit.verification import verify_records
 from tests.unit.audit.events import access
 
 
@@ -30,10 +30,12 @@ def test_link_numbers_and_chains_records() -> None:
     lines, head = link([to_record(access(n)) for n in range(3)], ChainHead())
     records = [json.loads(line) for line in lines]
     assert [r["sequence"] for r in records] == [0, 1, 2]
-    assert records[0]["previousHash"] == GENESIS_HASH
-    assert records[1]["previousHash"] == records[0]["hash"]
-    assert records[2]["previousHash"] == records[1]["hash"]
-    assert all(record_hash(r) == r["hash"] for r in records)
+    previous = GENESIS_HASH
+    for line, record in zip(lines, records, strict=True):
+        unsealed = line[: line.rindex(',"hash":')] + "}"
+        assert unsealed == canonical_json({k: v for k, v in record.items() if k != "hash"})
+        assert record["hash"] == chain_digest(previous, unsealed)  # covers the one before
+        previous = record["hash"]
     assert head == ChainHead(count=3, hash=records[2]["hash"])
     assert head_of_line(lines[-1]) == head
 
@@ -73,13 +75,17 @@ def test_an_edited_byte_is_reported_at_its_record(position: int) -> None:
 
 def test_a_record_edited_and_rehashed_breaks_the_next_link() -> None:
     lines = _log(4)
+    before = json.loads(lines[0])["hash"]
     record = json.loads(lines[1])
+    del record["hash"]
     record["userIdentity"]["principalId"] = "intruder"
-    lines[1] = seal(record) + "\n"  # a well-formed line with a correct hash of its own
+    unsealed = canonical_json(record)
+    forged = f'{unsealed[:-1]},"hash":"{chain_digest(before, unsealed)}"}}\n'
+    lines[1] = forged  # a well-formed line with a correct hash of its own
     report = verify_records(lines)
     assert report.problem is not None
     assert report.problem.index == 2
-    assert "previousHash" in report.problem.reason
+    assert "the record before it was replaced" in report.problem.reason
 
 
 def test_whitespace_only_edits_are_caught() -> None:
@@ -149,3 +155,25 @@ def test_a_rewritten_log_differs_from_its_checkpoint() -> None:
 def test_checkpoint_round_trips_as_json() -> None:
     checkpoint = Checkpoint(count=3, head_hash="ab" * 32, time="2026-11-29T12:00:00.000000Z")
     assert Checkpoint.from_json(checkpoint.to_json()) == checkpoint
+
+
+def test_a_log_of_the_first_format_verifies_and_is_continued() -> None:
+    """Logs written before the compact format (hex hashes, ``previousHash``) stay readable."""
+    import hashlib
+
+    previous, legacy = GENESIS_HASH, []
+    for number in range(3):
+        body = {**to_record(access(number)), "sequence": number, "previousHash": previous}
+        unsealed = canonical_json(body)
+        previous = hashlib.sha256(unsealed.encode("ascii")).hexdigest()
+        legacy.append(f'{unsealed[:-1]},"hash":"{previous}"}}\n')
+    head = head_of_line(legacy[-1])
+    assert verify_records(legacy).ok
+    newer, _ = link([to_record(access(3))], head)
+    report = verify_records(legacy + newer)
+    assert report.ok, report.problem
+    assert report.head.count == 4
+    edited = legacy[1].replace('"principalId":"api"', '"principalId":"apj"')
+    problem = verify_records([legacy[0], edited, legacy[2]]).problem
+    assert problem is not None
+    assert problem.index == 1

@@ -18,7 +18,7 @@ from secrets_adapter.audit.chain import Checkpoint
 from secrets_adapter.audit.logfiles import log_files, segments
 from secrets_adapter.audit.records import to_record
 from secrets_adapter.audit.sinks import JsonlFileSink, StreamSink
-from secrets_adapter.errors import IntegrityError
+from secrets_adapter.errors import ConfigurationError, IntegrityError
 from tests.unit.audit.events import T0, access
 
 
@@ -46,7 +46,7 @@ def test_a_new_sink_continues_an_existing_chain(tmp_path: Path) -> None:
 
 def test_rotation_continues_the_chain_across_files(tmp_path: Path) -> None:
     log = tmp_path / "access.jsonl"
-    sink = JsonlFileSink(log, max_bytes=1500)
+    sink = JsonlFileSink(log, max_bytes=1000)
     for number in range(12):
         sink.append([to_record(access(number))])
     assert len(segments(log)) >= 3
@@ -59,7 +59,7 @@ def test_rotation_continues_the_chain_across_files(tmp_path: Path) -> None:
 
 def test_a_removed_segment_is_detected(tmp_path: Path) -> None:
     log = tmp_path / "access.jsonl"
-    sink = JsonlFileSink(log, max_bytes=1500)
+    sink = JsonlFileSink(log, max_bytes=1000)
     for number in range(12):
         sink.append([to_record(access(number))])
     segments(log)[1].unlink()
@@ -86,20 +86,96 @@ def test_an_incomplete_last_record_refuses_further_appends(tmp_path: Path) -> No
         JsonlFileSink(log).append([to_record(access(1))])
 
 
-def test_writes_a_checkpoint_when_asked(tmp_path: Path) -> None:
+CHECKPOINT_KEY = b"checkpoint-key-kept-elsewhere-0123"
+
+
+def test_writes_a_signed_checkpoint_when_asked(tmp_path: Path) -> None:
     log = tmp_path / "access.jsonl"
     checkpoint_file = tmp_path / "elsewhere.checkpoint"
-    sink = JsonlFileSink(log, checkpoint=checkpoint_file, clock=lambda: T0)
+    sink = JsonlFileSink(
+        log, checkpoint=checkpoint_file, checkpoint_key=CHECKPOINT_KEY, clock=lambda: T0
+    )
     sink.append([to_record(access(n)) for n in range(3)])
     checkpoint = Checkpoint.from_json(checkpoint_file.read_text())
     assert checkpoint.count == 3
     assert checkpoint.head_hash == verify_log(log).head.hash
-    assert checkpoint.time == "2026-11-29T12:00:00.000000Z"
+    assert checkpoint.time == "2026-11-29T12:00:00.000Z"
+    assert checkpoint.signature_ok(CHECKPOINT_KEY)
+    assert stat.S_IMODE(checkpoint_file.stat().st_mode) == 0o600
     lines = log.read_text().splitlines(keepends=True)
     log.write_text("".join(lines[:2]))
-    report = verify_log(log, checkpoint=checkpoint)
+    report = verify_log(log, checkpoint=checkpoint, checkpoint_key=CHECKPOINT_KEY)
     assert report.problem is not None
     assert "truncated" in report.problem.reason
+
+
+def test_truncation_with_a_forged_checkpoint_fails_verify(tmp_path: Path) -> None:
+    log = tmp_path / "access.jsonl"
+    checkpoint_file = tmp_path / "elsewhere.checkpoint"
+    sink = JsonlFileSink(log, checkpoint=checkpoint_file, checkpoint_key=CHECKPOINT_KEY)
+    sink.append([to_record(access(n)) for n in range(3)])
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:2]))  # cut the last record off ...
+    head = verify_log(log).head
+    for forged in (  # ... and rewrite the checkpoint to match, without the key
+        Checkpoint(count=head.count, head_hash=head.hash, time="t"),
+        Checkpoint(count=head.count, head_hash=head.hash, time="t").signed(b"x" * 32),
+    ):
+        checkpoint_file.write_text(forged.to_json())
+        seen = Checkpoint.from_json(checkpoint_file.read_text())
+        report = verify_log(log, checkpoint=seen, checkpoint_key=CHECKPOINT_KEY)
+        assert report.problem is not None
+        assert "signature" in report.problem.reason
+        with pytest.raises(IntegrityError, match="not signed"):  # nor does a new writer accept it
+            JsonlFileSink(log, checkpoint=checkpoint_file, checkpoint_key=CHECKPOINT_KEY).append(
+                [to_record(access(9))]
+            )
+
+
+def test_a_log_shorter_than_its_checkpoint_is_not_extended(tmp_path: Path) -> None:
+    log = tmp_path / "access.jsonl"
+    checkpoint_file = tmp_path / "elsewhere.checkpoint"
+    first = JsonlFileSink(log, checkpoint=checkpoint_file, checkpoint_key=CHECKPOINT_KEY)
+    first.append([to_record(access(n)) for n in range(3)])
+    log.unlink()  # deleted while no writer runs
+    later = JsonlFileSink(log, checkpoint=checkpoint_file, checkpoint_key=CHECKPOINT_KEY)
+    with pytest.raises(IntegrityError, match=r"has 0 record.* saw 3"):
+        later.append([to_record(access(3))])
+    assert not log.exists()
+
+
+def test_a_checkpoint_without_a_key_is_a_configuration_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SECRETS_ADAPTER_AUDIT_CHECKPOINT_KEY", raising=False)
+    monkeypatch.delenv("SECRETS_ADAPTER_AUDIT_CHECKPOINT_KEY_FILE", raising=False)
+    with pytest.raises(ConfigurationError, match="SECRETS_ADAPTER_AUDIT_CHECKPOINT_KEY_FILE"):
+        JsonlFileSink(tmp_path / "access.jsonl", checkpoint=tmp_path / "c")
+
+
+def test_a_log_deleted_underneath_continues_its_chain(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = tmp_path / "access.jsonl"
+    sink = JsonlFileSink(log)
+    sink.append([to_record(access(n)) for n in range(3)])
+    log.unlink()
+    sink.append([to_record(access(3))])
+    assert [r["sequence"] for r in _records(log)] == [3]  # not a new chain at 0
+    assert "lost records underneath" in caplog.text
+    report = verify_log(log)
+    assert report.problem is not None
+    assert "3 record(s) removed" in report.problem.reason
+
+
+def test_a_log_truncated_underneath_continues_its_chain(tmp_path: Path) -> None:
+    log = tmp_path / "access.jsonl"
+    sink = JsonlFileSink(log)
+    sink.append([to_record(access(n)) for n in range(3)])
+    log.write_text("")  # logrotate's copytruncate, or an intruder
+    sink.append([to_record(access(3))])
+    assert [r["sequence"] for r in _records(log)] == [3]
+    assert not verify_log(log).ok
 
 
 def test_threads_appending_make_one_chain(tmp_path: Path) -> None:
@@ -162,7 +238,7 @@ def test_processes_appending_make_one_chain(tmp_path: Path) -> None:
 def test_stream_sink_chains_in_memory() -> None:
     import io
 
-    from secrets_adapter.audit.chain import verify_records
+    from secrets_adapter.audit.verification import verify_records
 
     stream = io.StringIO()
     sink = StreamSink(stream)
@@ -174,8 +250,8 @@ def test_stream_sink_chains_in_memory() -> None:
 def test_syslog_sink_sends_chained_records_to_a_local_socket(tmp_path: Path) -> None:
     import socket
 
-    from secrets_adapter.audit.chain import verify_records
     from secrets_adapter.audit.sinks import SyslogSink
+    from secrets_adapter.audit.verification import verify_records
 
     address = str(tmp_path / "log.sock")
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as daemon:

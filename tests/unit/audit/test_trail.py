@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,35 +13,10 @@ from secrets_adapter.audit import AuditTrail, JsonlFileSink, verify_log
 from secrets_adapter.errors import AuditUnavailableError, ConfigurationError
 from secrets_adapter.models import SecretValue
 from tests.unit.audit.events import access
+from tests.unit.audit.faulty import MemorySink, wait_until
 
 SHORT = timedelta(milliseconds=50)
 LONG = timedelta(seconds=5)
-
-
-class MemorySink:
-    """Keeps what it is given; can be made to fail or to hang until released."""
-
-    def __init__(self) -> None:
-        self.batches: list[list[Mapping[str, Any]]] = []
-        self.failing = False
-        self.hang: threading.Event | None = None
-        self.entered = threading.Event()
-        self.closed = False
-
-    @property
-    def records(self) -> list[Mapping[str, Any]]:
-        return [record for batch in self.batches for record in batch]
-
-    def append(self, bodies: Sequence[Mapping[str, Any]]) -> None:
-        self.entered.set()
-        if self.hang is not None:
-            self.hang.wait()
-        if self.failing:
-            raise OSError("disk full")
-        self.batches.append(list(bodies))
-
-    def close(self) -> None:
-        self.closed = True
 
 
 @pytest.fixture
@@ -68,8 +42,16 @@ def test_durable_mode_refuses_when_the_sink_raises(sink: MemorySink) -> None:
         trail.record(access(0))
     assert isinstance(caught.value.__cause__, OSError)
     sink.failing = False
-    trail.record(access(1))  # recovers once the sink works again
-    assert [r["requestID"] for r in sink.records] == ["req-1"]
+    assert trail.flush(LONG)  # the writer retries the refused read's record
+    trail.record(access(1))  # and accepts accesses again once a write succeeded
+    first, second = sink.records
+    assert (first["requestID"], first["outcome"], first["errorCode"]) == (
+        "req-0",
+        "error",
+        "AuditUnavailableError",
+    )
+    assert "refused" in str(first["errorMessage"])
+    assert (second["requestID"], second["outcome"]) == ("req-1", "success")
     trail.close()
 
 
@@ -118,7 +100,7 @@ def test_buffered_failure_keeps_the_records_and_refuses_new_ones(sink: MemorySin
     trail = AuditTrail(sink, mode="buffered", flush_interval=SHORT, timeout=LONG)
     sink.failing = True
     trail.record(access(0))  # queued: accepted
-    assert not trail.flush(LONG)  # the write failed
+    wait_until(lambda: trail.problem is not None)  # the write failed
     with pytest.raises(AuditUnavailableError, match="failing"):
         trail.record(access(1))
     sink.failing = False
@@ -126,7 +108,8 @@ def test_buffered_failure_keeps_the_records_and_refuses_new_ones(sink: MemorySin
     closer.start()
     closer.join(LONG.total_seconds())
     assert not closer.is_alive()
-    assert [r["requestID"] for r in sink.records] == ["req-0"]  # retried, not lost
+    outcomes = [(r["requestID"], r["outcome"]) for r in sink.records]
+    assert outcomes == [("req-0", "success"), ("req-1", "error")]  # retried, not lost
 
 
 def test_buffered_mode_refuses_when_the_queue_stays_full(sink: MemorySink) -> None:

@@ -65,6 +65,14 @@ def test_verify_reports_a_missing_log(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "give the file SECRETS_ADAPTER_AUDIT_LOG names" in capsys.readouterr().err
 
 
+@pytest.fixture
+def checkpoint_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    key = "checkpoint-key-0123456789abcdef"
+    monkeypatch.setenv("SECRETS_ADAPTER_AUDIT_CHECKPOINT_KEY", key)
+    return key
+
+
+@pytest.mark.usefixtures("checkpoint_key")
 def test_checkpoint_then_truncation_is_exit_4(
     log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -79,6 +87,64 @@ def test_checkpoint_then_truncation_is_exit_4(
     assert "truncated" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("checkpoint_key")
+def test_truncation_plus_a_forged_checkpoint_is_exit_4(
+    log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from secrets_adapter.audit import Checkpoint, verify_log
+
+    checkpoint = tmp_path / "audit.checkpoint"
+    assert main(["audit", "checkpoint", str(log), str(checkpoint)]) == 0
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:-1]))
+    head = verify_log(log).head  # what an intruder without the key can compute
+    checkpoint.write_text(Checkpoint(count=head.count, head_hash=head.hash, time="t").to_json())
+    capsys.readouterr()
+    assert main(["audit", "verify", str(log), "--checkpoint", str(checkpoint)]) == 4
+    assert "signature" in capsys.readouterr().err
+
+
+def test_checkpoints_need_the_checkpoint_key(
+    log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("SECRETS_ADAPTER_AUDIT_CHECKPOINT_KEY", raising=False)
+    monkeypatch.delenv("SECRETS_ADAPTER_AUDIT_CHECKPOINT_KEY_FILE", raising=False)
+    assert main(["audit", "checkpoint", str(log), str(tmp_path / "c")]) == 3
+    assert "SECRETS_ADAPTER_AUDIT_CHECKPOINT_KEY_FILE" in capsys.readouterr().err
+    key_file = tmp_path / "key"
+    key_file.write_text("k" * 32)
+    key_file.chmod(0o644)
+    assert (
+        main(
+            [
+                "audit",
+                "checkpoint",
+                str(log),
+                str(tmp_path / "c"),
+                "--checkpoint-key-file",
+                str(key_file),
+            ]
+        )
+        == 3
+    )
+    assert "chmod 600" in capsys.readouterr().err
+    key_file.chmod(0o600)
+    assert (
+        main(
+            [
+                "audit",
+                "checkpoint",
+                str(log),
+                str(tmp_path / "c"),
+                "--checkpoint-key-file",
+                str(key_file),
+            ]
+        )
+        == 0
+    )
+
+
+@pytest.mark.usefixtures("checkpoint_key")
 def test_a_bad_checkpoint_file_is_a_configuration_error(log: Path, tmp_path: Path) -> None:
     bogus = tmp_path / "bogus"
     bogus.write_text("{}")

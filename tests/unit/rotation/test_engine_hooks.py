@@ -46,7 +46,7 @@ class Finishing(RandomRotator):
 def _setup(rotator: RandomRotator) -> tuple[InMemoryProvider, RotationEngine, Recorder]:
     clock = FakeClock()
     provider = InMemoryProvider(clock=clock)
-    provider.put(NAME, SecretValue("sk_test_the_first_key_value_0001"))
+    provider.put(NAME, SecretValue("sk_test:the-first-key.value:0001"))
     provider.set_tags(NAME, {TAG_ROTATOR: rotator.name})
     recorder = Recorder()
     engine = RotationEngine(
@@ -74,10 +74,10 @@ def test_finish_work_sees_the_new_current_and_the_old_value_and_is_resumed() -> 
         engine.rotate(NAME)
     assert failed.value.step == "finish"
     new = provider.get(NAME).value.reveal_text()
-    assert new != "sk_test_the_first_key_value_0001", "finish had moved current already"
-    assert rotator.seen == [(new, "sk_test_the_first_key_value_0001")]
+    assert new != "sk_test:the-first-key.value:0001", "finish had moved current already"
+    assert rotator.seen == [(new, "sk_test:the-first-key.value:0001")]
     engine.rotate(NAME)  # resumes at finish: the old key is retired this time
-    assert rotator.seen[-1] == (new, "sk_test_the_first_key_value_0001")
+    assert rotator.seen[-1] == (new, "sk_test:the-first-key.value:0001")
     assert provider.get(NAME).value.reveal_text() == new
-    assert provider.get(NAME, stage=Stage.PREVIOUS).value.reveal_text().startswith("sk_test_")
+    assert provider.get(NAME, stage=Stage.PREVIOUS).value.reveal_text().startswith("sk_test:")
     assert not provider.describe(NAME).tags.get(TAG_STATE)

@@ -99,3 +99,24 @@ def test_restart_abandons_an_interrupted_rotation() -> None:
     metadata = _metadata(tags, v1=(Stage.CURRENT,), tok=(Stage.PENDING,))
     plan = plan_rotation(metadata, now=START, new_token="new", restart=True)
     assert (plan.token, plan.start, plan.stale_pending) == ("new", RotationStep.CREATE, "tok")
+
+
+def test_rotation_health_names_the_failed_or_interrupted_step_and_counts_failures() -> None:
+    from secrets_adapter.rotation.state import TAG_FAILURES, rotation_health
+
+    assert rotation_health(_metadata({}), START) == (None, 0)
+    failed = _metadata({TAG_STATE: "failed:test:tok", TAG_FAILURES: "3"})
+    assert rotation_health(failed, START) == ("rotation failed at step test", 3)
+    running = {TAG_STATE: "running:set:tok"}
+    assert rotation_health(_metadata(running), START) == ("rotation unfinished at step set", 0)
+    held = {**running, TAG_LEASE: lease_tag("me", START, timedelta(minutes=5))}
+    assert rotation_health(_metadata(held), START) == ("rotating (step set)", 0)
+    assert rotation_health(_metadata({TAG_FAILURES: "junk"}), START) == (None, 0)
+
+
+def test_a_lease_held_by_the_planner_itself_does_not_refuse_it() -> None:
+    tags = {TAG_LEASE: lease_tag("me", START, timedelta(minutes=5))}
+    with pytest.raises(RotationError, match="already in progress"):
+        plan_rotation(_metadata(tags), now=START, new_token="t")
+    plan = plan_rotation(_metadata(tags), now=START, new_token="t", lease_owner="me")
+    assert plan.token == "t"

@@ -1,6 +1,9 @@
 """The ``random`` rotator: a fresh random string of a configured length and alphabet.
 
-For API keys, webhook secrets and ``ENCRYPTION_KEY``-style keys. Options (tags):
+For values this package may invent: webhook secrets, internal tokens, HMAC keys. It runs only
+where ``rotation configure --rotator random`` chose it (never a default: a key a third party
+issued cannot be replaced by a random string), and for data-encryption keys ``keyring`` is the
+rotator that keeps old data readable. Options (tags):
 ``length`` (default 40) and ``alphabet`` (``urlsafe`` default, ``alphanumeric``, ``hex``,
 ``digits``, or the literal characters to draw from); or ``bytes=N`` for the URL-safe base64 of N
 random bytes (``bytes=32`` is a Fernet key). Nothing to apply; the test checks the shape.
@@ -9,11 +12,12 @@ random bytes (``bytes=32`` is a Fernet key). Nothing to apply; the test checks t
 from __future__ import annotations
 
 import base64
+import binascii
 import secrets
 import string
 
 from secrets_adapter.errors import ConfigurationError, SecretFormatError
-from secrets_adapter.models import SecretValue
+from secrets_adapter.models import SecretValue, json_object
 from secrets_adapter.rotation.rotator import RotationContext
 
 __all__ = ["ALPHABETS", "RandomRotator", "random_value"]
@@ -78,17 +82,45 @@ class RandomRotator:
         """A random value is used by whoever reads it: nothing to apply."""
 
     def test(self, context: RotationContext, pending: SecretValue) -> None:
+        """The value has the configured shape (length and alphabet, or exactly N bytes of
+        base64url), differs from the current one, and — when the current value is a key (base64
+        of 16-64 bytes) — is a key of the same size, so a key never becomes a plain string."""
+        name = context.name
         text = pending.reveal_text()
         n_bytes = context.int_option("bytes", 0)
+        problems: list[str] = []
         if n_bytes:
-            ok = len(base64.urlsafe_b64decode(text.encode())) == n_bytes
+            if _key_size(text) != n_bytes:
+                problems.append(f"it is not base64url of {n_bytes} bytes")
         else:
-            ok = len(text) == context.int_option("length", DEFAULT_LENGTH) and set(text) <= set(
-                _alphabet(context)
+            length = context.int_option("length", DEFAULT_LENGTH)
+            if len(text) != length or not set(text) <= set(_alphabet(context)):
+                problems.append(f"it is not {length} characters of the configured alphabet")
+        if json_object(context.current.value) is not None:
+            problems.append("the current value is a JSON object and this is a plain string")
+        current_size = _key_size(context.current.value.reveal_text())
+        if current_size in KEY_SIZES and _key_size(text) != current_size:
+            problems.append(
+                f"the current value is a key (base64 of {current_size} bytes) and this is not; "
+                f"configure --bytes {current_size}, or --rotator keyring for encryption keys"
             )
-        if not ok or pending == context.current.value:
+        if pending == context.current.value:
+            problems.append("it equals the current value")
+        if problems:
             raise SecretFormatError(
-                f"The pending value of secret {context.name!r} does not match its rotator "
-                "options (length/alphabet) or equals the current value.",
-                secret_name=context.name,
+                f"The new value of secret {name!r} is not usable: {'; '.join(problems)}.",
+                secret_name=name,
             )
+
+
+KEY_SIZES = (16, 24, 32, 48, 64)
+
+
+def _key_size(text: str) -> int | None:
+    """How many bytes ``text`` is the standard or URL-safe base64 of (padded), or None."""
+    if len(text) % 4:
+        return None
+    try:
+        return len(base64.b64decode(text.replace("-", "+").replace("_", "/"), validate=True))
+    except (binascii.Error, ValueError):
+        return None
