@@ -242,7 +242,8 @@ class SecretsManagement:
 
     def rotate_secret(self, name: str, *, restart: bool = False) -> VersionInfo:
         """Rotate through the four steps (create, set, test, finish) with the rotator set in the
-        secret's tags (``secrets-adapter rotation configure``), else ``random``.
+        secret's tags (``secrets-adapter rotation configure``); a secret with none is refused.
+        Returns the new current version under the backend's own id (Vault's number).
 
         ``restart=True`` abandons an interrupted rotation instead of resuming it (same
         ``rotate`` permission, same record)."""
@@ -256,10 +257,13 @@ class SecretsManagement:
             raise
         finally:
             self.invalidate(full)
-        self._emit_access("rotate", full, started, version_id=result.version_id)
-        return VersionInfo(
-            name=full, version_id=result.version_id, stages=frozenset({Stage.CURRENT})
+        # the engine names the version by its rotation token; Vault's own id is a number
+        named = self._versioned("rotate").describe(full).versions
+        version_id = next(
+            (v.version_id for v in named if v.named(result.version_id)), result.version_id
         )
+        self._emit_access("rotate", full, started, version_id=version_id)
+        return VersionInfo(name=full, version_id=version_id, stages=frozenset({Stage.CURRENT}))
 
     def _rotation_engine(self) -> RotationEngine:
         """The engine ``rotate_secret`` uses (shares this adapter's events and clock). Private: it

@@ -74,6 +74,7 @@ def test_one_backend_call_for_a_thousand_tasks_and_writes_read_back(open_adapter
             assert _fetches(events, full) == 1
             await secrets.put_secret("stripe-api-key", "sk_test_second-value")
             assert await secrets.get_secret_value("stripe-api-key") == "sk_test_second-value"
+            await secrets.configure_rotation("stripe-api-key", rotator="random")
             rotated = await secrets.rotate_secret("stripe-api-key")
             fresh = await secrets.get("stripe-api-key")
             assert fresh.version_id == rotated.version_id

@@ -29,6 +29,7 @@ def store(tmp_path: Path) -> Path:
     init_store(path)
     with SecretsAdapter("local", path=path, prefix=PREFIX) as admin:
         admin.put_secret("stripe-api-key", "sk_test_fastapi-first")
+        admin.configure_rotation("stripe-api-key", rotator="random")  # a test value, not Stripe's
         admin.put_secret("database", {"user": "gaara", "password": "db-pass-1"})
     return path
 
