@@ -1,8 +1,9 @@
 """Drift between a ``.env`` file, the store and the current environment, by fingerprint.
 
 ``compute_drift`` is pure: three name → value maps in, one row per name out. A name is in sync
-when every source that has it agrees; ``.env only`` means it was never migrated; ``store only``
-is the normal state after a migration (the ``.env`` no longer holds it).
+when every source that has it agrees (``same_value``: a JSON object as an object, so Vault's
+canonical form of it matches the ``.env``); ``.env only`` means it was never migrated; ``store
+only`` is the normal state after a migration (the ``.env`` no longer holds it).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from secrets_adapter.models import SecretValue
+from secrets_adapter.models import SecretValue, same_value, value_for_comparison
 
 __all__ = ["DriftRow", "DriftStatus", "compute_drift"]
 
@@ -51,7 +52,7 @@ def compute_drift(
     for name in sorted(set(env_file) | set(store) | set(environment)):
         sources = (env_file.get(name), store.get(name), environment.get(name))
         present = [value for value in sources if value is not None]
-        if not all(value == present[0] for value in present):  # SecretValue: constant time
+        if not all(same_value(value, present[0]) for value in present):
             status = DriftStatus.DIFFERENT
         elif name in env_file and name not in store:
             status = DriftStatus.ENV_FILE_ONLY
@@ -73,4 +74,5 @@ def compute_drift(
 
 
 def _fp(value: SecretValue | None, fingerprint: Callable[[SecretValue], str]) -> str | None:
-    return fingerprint(value) if value is not None else None
+    """The fingerprint of the compared form, so values ``same_value`` calls equal show alike."""
+    return fingerprint(value_for_comparison(value)) if value is not None else None
