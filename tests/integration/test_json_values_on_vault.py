@@ -61,6 +61,19 @@ def test_migrate_verify_matches_a_json_object_vault_stored_as_fields(
     )
     assert code == 0, out + err
     assert "2 match" in out + err
+    # a re-run writes nothing: the plan sees the stored object as unchanged, not as an update
+    code, out, err = _run(
+        provider, prefix, "migrate", "plan", "--no-interpolate", "--from", str(source), "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["counts"]["unchanged"] == 2, out
+    before = provider.describe(f"{prefix}/service-credentials").versions
+    code, out, err = _run(
+        provider, prefix, "migrate", "apply", "--no-interpolate", "--from", str(source)
+    )
+    assert code == 0, err
+    assert "Wrote 0 secrets, 2 already up to date" in out + err
+    assert provider.describe(f"{prefix}/service-credentials").versions == before
     # a genuinely different value still mismatches
     provider.put(f"{prefix}/service-credentials", SecretValue('{"a": "x", "b": 2}'))
     code, out, err = _run(
