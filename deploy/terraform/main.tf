@@ -112,7 +112,7 @@ resource "aws_iam_role_policy" "app_read" {
     Version = "2012-10-17"
     Statement = [
       {
-        Sid      = "ReadTheNineSecrets"
+        Sid      = "ReadAppSecrets"
         Effect   = "Allow"
         Action   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
         Resource = [for secret in aws_secretsmanager_secret.app : secret.arn]

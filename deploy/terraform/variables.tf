@@ -18,8 +18,7 @@ variable "secret_names" {
     "jwt-secret-key",
     "jwt-refresh-secret-key",
     "encryption-key",
-    "aws-access-key-id",
-    "aws-secret-access-key",
+    "aws-access-key", # the AWS key pair, one JSON secret {"access_key_id", "secret_access_key"}
     "sendgrid-api-key",
     "stripe-api-key",
     "oauth-client-secret",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ from enum import StrEnum
 from typing import Any, NoReturn
 
 from secrets_adapter.errors import SecretFormatError
-from secrets_adapter.validation import value_size_error
+from secrets_adapter.validation import MAX_VALUE_BYTES, value_size_error
 
 __all__ = [
     "DEFAULT_RECOVERY_WINDOW",
@@ -21,7 +22,9 @@ __all__ = [
     "Stage",
     "VersionInfo",
     "json_object",
+    "same_value",
     "stage_or_label",
+    "value_for_comparison",
 ]
 
 DEFAULT_RECOVERY_WINDOW = timedelta(days=30)
@@ -196,6 +199,68 @@ def _wrap(value: object, binary: bool | None) -> tuple[bytes, bool, Exception | 
             return b"", False, _not_utf8()
         is_binary = binary
     return data, is_binary, value_size_error(len(data))
+
+
+def same_value(first: SecretValue, second: SecretValue) -> bool:
+    """Whether two values hold the same secret: a JSON object as an object (same keys and
+    values, whatever the key order or spacing: Vault keeps one as KV fields and reads it back
+    sorted and compact), anything else byte-exact. Migration checks, drift and copy use it."""
+    return value_for_comparison(first) == value_for_comparison(second)
+
+
+def value_for_comparison(value: SecretValue) -> SecretValue:
+    """The form ``same_value`` compares (and a fingerprint should hash): a JSON object in one
+    canonical text (sorted keys, no spaces), anything else unchanged. JSON that two readers could
+    read differently (a repeated key, ``NaN``, an overflowing number) stays text, byte-exact."""
+    parsed = _plain_json_object(value)
+    if parsed is None:
+        return value
+    canonical = json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if len(canonical.encode("utf-8")) > MAX_VALUE_BYTES:  # ``1e5`` grows to ``100000.0``
+        return value
+    return SecretValue(canonical)
+
+
+class _AmbiguousJsonError(Exception):
+    """JSON whose meaning depends on the reader: compared as text."""
+
+
+def _plain_json_object(value: SecretValue) -> dict[str, Any] | None:
+    """Like ``json_object``, but None for JSON two readers could read differently. Never
+    raises: a parser's error would hold the value."""
+    if value.is_binary:
+        return None
+    text = value.reveal_text()
+    if not text.lstrip().startswith("{"):
+        return None
+    try:
+        parsed = json.loads(
+            text,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+        )
+    except (ValueError, RecursionError, _AmbiguousJsonError):
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _AmbiguousJsonError
+    return result
+
+
+def _refuse_constant(_: str) -> Any:
+    raise _AmbiguousJsonError
+
+
+def _finite_float(literal: str) -> float:
+    number = float(literal)
+    if math.isinf(number):
+        raise _AmbiguousJsonError
+    return number
 
 
 def _encode_utf8(text: str) -> bytes | None:

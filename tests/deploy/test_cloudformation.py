@@ -1,5 +1,6 @@
-"""The CloudFormation template: cfn-lint clean, customer KMS key, nine secrets with no value in the
-template, a least-privilege app role, an encrypted CloudTrail, and the alarms from one source."""
+"""The CloudFormation template: cfn-lint clean, customer KMS key, eight secrets with no value in
+the template (the AWS key pair is one JSON secret), a least-privilege app role, an encrypted
+CloudTrail, and the alarms from one source."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
+from secrets_adapter.aws_key_pair import expand_pair
+from secrets_adapter.integrations.flask import GAARA_STORE_SECRETS
+from secrets_adapter.models import SecretValue
 from secrets_adapter.monitoring.cloudwatch import CLOUDTRAIL_ALARMS, cloudformation_resources
 from tests.deploy.paths import CLOUDFORMATION
 
@@ -20,8 +24,7 @@ GAARA_SECRETS = [
     "jwt-secret-key",
     "jwt-refresh-secret-key",
     "encryption-key",
-    "aws-access-key-id",
-    "aws-secret-access-key",
+    "aws-access-key",
     "sendgrid-api-key",
     "stripe-api-key",
     "oauth-client-secret",
@@ -77,7 +80,7 @@ def test_customer_key_rotates_and_has_a_key_policy(template: Template) -> None:
     assert "kms:ViaService" in app["Condition"]["StringEquals"]
 
 
-def test_the_nine_secrets_are_encrypted_with_it_and_hold_no_value(template: Template) -> None:
+def test_the_eight_secrets_are_encrypted_with_it_and_hold_no_value(template: Template) -> None:
     secrets = of_type(template, "AWS::SecretsManager::Secret")
     names = sorted(res["Properties"]["Name"]["Fn::Sub"] for res in secrets.values())
     assert names == sorted(f"${{Prefix}}/{name}" for name in GAARA_SECRETS)
@@ -87,6 +90,33 @@ def test_the_nine_secrets_are_encrypted_with_it_and_hold_no_value(template: Temp
         assert props["KmsKeyId"] == {"Ref": "SecretsKey"}
         assert "SecretString" not in props, "no value in the template: a generated placeholder"
         assert props["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+def test_the_aws_key_pair_is_one_json_secret_with_both_fields(template: Template) -> None:
+    """``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY`` only work together: one secret, in
+    the JSON shape ``migrate`` writes and the ``aws-iam-access-key`` rotator rotates."""
+    pair = template["Resources"]["AwsAccessKeySecret"]["Properties"]
+    assert pair["Name"] == {"Fn::Sub": "${Prefix}/aws-access-key"}
+    generated = pair["GenerateSecretString"]
+    placeholder = json.loads(generated["SecretStringTemplate"])
+    assert set(placeholder) | {generated["GenerateStringKey"]} == {
+        "access_key_id",
+        "secret_access_key",
+    }
+    # what CloudFormation stores: the template with the generated key added
+    stored = json.loads(generated["SecretStringTemplate"])
+    stored[generated["GenerateStringKey"]] = "x" * generated["PasswordLength"]
+    variables = expand_pair("AWS_ACCESS_KEY", SecretValue(json.dumps(stored)))
+    assert variables == [
+        ("AWS_ACCESS_KEY_ID", "placeholder"),
+        ("AWS_SECRET_ACCESS_KEY", "x" * generated["PasswordLength"]),
+    ]
+    assert sorted(GAARA_SECRETS) == sorted(GAARA_STORE_SECRETS)  # what bootstrap and Flask use
+    names = {
+        res["Properties"]["Name"]["Fn::Sub"]
+        for res in of_type(template, "AWS::SecretsManager::Secret").values()
+    }
+    assert not names & {"${Prefix}/aws-access-key-id", "${Prefix}/aws-secret-access-key"}
 
 
 def test_app_role_is_least_privilege(template: Template) -> None:
@@ -101,7 +131,7 @@ def test_app_role_is_least_privilege(template: Template) -> None:
         "secretsmanager:GetSecretValue",
     ]
     assert {ref["Ref"] for ref in read["Resource"]} == secrets
-    assert len(read["Resource"]) == 9
+    assert len(read["Resource"]) == 8
     assert decrypt["Action"] == "kms:Decrypt"
     assert decrypt["Resource"] == {"Fn::GetAtt": ["SecretsKey", "Arn"]}
     via = decrypt["Condition"]["StringEquals"]["kms:ViaService"]

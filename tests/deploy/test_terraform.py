@@ -54,7 +54,7 @@ def test_customer_key_rotates(resources: Resources) -> None:
     assert resources[("aws_kms_key", "trail")]["enable_key_rotation"] is True
 
 
-def test_the_same_nine_secrets_as_cloudformation_with_no_value(resources: Resources) -> None:
+def test_the_same_eight_secrets_as_cloudformation_with_no_value(resources: Resources) -> None:
     variables = {
         name: body for block in load("variables.tf")["variable"] for name, body in block.items()
     }
@@ -65,7 +65,7 @@ def test_the_same_nine_secrets_as_cloudformation_with_no_value(resources: Resour
         for res in template["Resources"].values()
         if res["Type"] == "AWS::SecretsManager::Secret"
     )
-    assert sorted(names) == cfn_names and len(names) == 9
+    assert sorted(names) == cfn_names and len(names) == 8
     secret = resources[("aws_secretsmanager_secret", "app")]
     assert "var.secret_names" in secret["for_each"]
     assert secret["kms_key_id"] == "${aws_kms_key.secrets.arn}"

@@ -175,6 +175,25 @@ def test_diff(run: Cli, env_file: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert "different" in drifted.stdout
 
 
+def test_diff_compares_the_aws_key_pair_with_its_two_variables(
+    run: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / ".env"
+    source.write_text("AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nAWS_SECRET_ACCESS_KEY=s3cr3t\n")
+    assert run("migrate", "apply", "--no-interpolate", "--from", str(source)).code == 0
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s3cr3t")
+    same = run("diff", "--no-interpolate", "--from", str(source), "--json")
+    assert same.code == 0, same.stdout + same.stderr
+    [row] = json.loads(same.stdout)
+    assert (row["name"], row["status"]) == ("gaara/prod/aws-access-key", "same")
+    assert row["environment"] == row["store"]
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "rotated-elsewhere")
+    drifted = run("diff", "--no-interpolate", "--from", str(source))
+    assert drifted.code == 4
+    assert "gaara/prod/aws-access-key" in drifted.stderr
+
+
 class _UnreachableOnRead(InMemoryProvider):
     """Lists its names, but every read fails as a network error would."""
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from secrets_adapter.errors import SecretNotFoundError, ValidationError
-from secrets_adapter.models import SecretValue, Stage
+from secrets_adapter.models import SecretValue, Stage, same_value
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 
 __all__ = ["SecretSnapshot", "read_snapshot", "write_snapshot"]
@@ -79,7 +79,7 @@ def write_snapshot(target: WritableProvider, snapshot: SecretSnapshot, name: str
 
 def _write_current(target: WritableProvider, value: SecretValue, name: str) -> int:
     try:
-        if target.get(name).value == value:
+        if same_value(target.get(name).value, value):
             return 0
     except SecretNotFoundError:
         pass

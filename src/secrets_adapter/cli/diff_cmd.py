@@ -2,7 +2,7 @@
 
 One row per secret with a fingerprint from each source; exit 4 when a value differs or a
 ``.env`` secret is missing from the store. Only variables that map to those secrets are read
-from the environment.
+from the environment (for the AWS key pair, its two variables).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from secrets_adapter.migrate import (
     MigrationRules,
     compute_drift,
     desired_secrets,
+    environment_values,
     read_fresh,
 )
 from secrets_adapter.models import SecretValue
@@ -83,10 +84,7 @@ def diff_command(
         except SecretNotFoundError:  # deleted since the listing: absent, as drift says
             continue  # (a denied or unreachable store is an error, not a "missing" secret)
     keys = {name: name_to_key(name, scope) for name in set(env_file) | set(store)}
-    environment: dict[str, SecretValue] = {}
-    for name, key in keys.items():
-        if key is not None and os.environ.get(key):
-            environment[name] = SecretValue(os.environ[key])
+    environment = environment_values(keys, os.environ, store)
     rows = compute_drift(
         env_file=env_file,
         store=store,

@@ -16,14 +16,9 @@ import click
 
 from secrets_adapter.cli.context import EXIT_ERROR, EXIT_USAGE, UserError, handle_errors
 from secrets_adapter.policy import Effect, Grant, grants_for, load_policy
-from secrets_adapter.policy.aws_iam import (
-    AwsScope,
-    Severity,
-    admin_policy,
-    app_policy,
-    check_policy,
-    grants_policy,
-)
+from secrets_adapter.policy.aws_iam import AwsScope, admin_policy, app_policy
+from secrets_adapter.policy.aws_iam_check import Severity, check_policy
+from secrets_adapter.policy.aws_iam_grants import grants_policy
 
 __all__ = ["policy_group", "principal_grants", "refuse_with_from"]
 

@@ -15,7 +15,12 @@ from secrets_adapter.migrate.apply import (
 )
 from secrets_adapter.migrate.classify import Classification, KeyClass, classify_key
 from secrets_adapter.migrate.copy import CopyReport, copy_secrets
-from secrets_adapter.migrate.drift import DriftRow, DriftStatus, compute_drift
+from secrets_adapter.migrate.drift import (
+    DriftRow,
+    DriftStatus,
+    compute_drift,
+    environment_values,
+)
 from secrets_adapter.migrate.fingerprint import Fingerprinter
 from secrets_adapter.migrate.plan import (
     Action,
@@ -54,6 +59,7 @@ __all__ = [
     "build_plan",
     "classify_key",
     "compute_drift",
+    "environment_values",
     "configure_rotations",
     "copy_secrets",
     "desired_secrets",

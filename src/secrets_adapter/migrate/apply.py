@@ -28,7 +28,7 @@ from secrets_adapter.migrate.plan import (
     desired_secrets,
     plan_migration,
 )
-from secrets_adapter.models import Secret
+from secrets_adapter.models import Secret, same_value
 
 __all__ = [
     "ApplyReport",
@@ -141,8 +141,9 @@ class VerifyReport:
 
 
 def verify_migration(adapter: SecretsAdapter, desired: Sequence[DesiredSecret]) -> VerifyReport:
-    """Read every secret back through the adapter and compare it byte-exact with the ``.env``
-    (``SecretValue`` equality: same bytes, same text/binary kind, in constant time)."""
+    """Read every secret back through the adapter and compare it with the ``.env`` value by
+    ``same_value``: a JSON object as an object (a backend may store it in canonical form),
+    anything else byte-exact."""
     matched: list[str] = []
     mismatched: list[str] = []
     missing: list[str] = []
@@ -152,7 +153,7 @@ def verify_migration(adapter: SecretsAdapter, desired: Sequence[DesiredSecret]) 
         except SecretNotFoundError:
             missing.append(secret.name)
             continue
-        (matched if stored == secret.value else mismatched).append(secret.name)
+        (matched if same_value(stored, secret.value) else mismatched).append(secret.name)
     return VerifyReport(
         matched=tuple(matched), mismatched=tuple(mismatched), missing=tuple(missing)
     )

@@ -19,7 +19,7 @@ from secrets_adapter.dotenv_file import DotenvEntry
 from secrets_adapter.env_names import key_to_name, normalize_prefix
 from secrets_adapter.errors import MigrationError, SecretsAdapterError
 from secrets_adapter.migrate.classify import KeyClass, classify_key, propose_rotator
-from secrets_adapter.models import Secret, SecretValue
+from secrets_adapter.models import Secret, SecretValue, same_value, value_for_comparison
 
 __all__ = [
     "Action",
@@ -253,14 +253,16 @@ def plan_migration(
         if isinstance(now, SecretsAdapterError):
             action, reason = Action.BLOCKED, now.message
         elif now is not None:
-            action = Action.UNCHANGED if now.value == secret.value else Action.UPDATE
-            current_fingerprint, current_version = fingerprint(now.value), now.version_id
+            # a JSON object as an object: Vault reads one back in canonical form
+            action = Action.UNCHANGED if same_value(now.value, secret.value) else Action.UPDATE
+            current_fingerprint = fingerprint(value_for_comparison(now.value))
+            current_version = now.version_id
         items.append(
             PlanItem(
                 name=secret.name,
                 keys=secret.keys,
                 action=action,
-                fingerprint=fingerprint(secret.value),
+                fingerprint=fingerprint(value_for_comparison(secret.value)),
                 current_fingerprint=current_fingerprint,
                 current_version=current_version,
                 reason=reason,

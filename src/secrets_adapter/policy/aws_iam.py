@@ -1,4 +1,4 @@
-"""Least-privilege IAM for the AWS backend: generate the policies, and check one for breadth.
+"""Least-privilege IAM for the AWS backend: the policies generated for a scope of secrets.
 
 Pure functions over values; no AWS call. The generated policies:
 
@@ -9,9 +9,10 @@ Pure functions over values; no AWS call. The generated policies:
 * the rotation/administration role's: writes, stage moves, scheduled deletion (never a forced one:
   ``ForceDeleteWithoutRecovery`` is refused) and rotation configuration on the same secrets,
   ``ListSecrets`` (which has no resource scope), and the key via the service;
-* one principal's grants in an in-process policy file (``grants_policy``), so the cloud side and
-  the adapter's ``Authorizer`` say the same thing;
 * the customer KMS key's own policy (``key_policy``).
+
+One principal's grants in an in-process policy file are rendered by ``aws_iam_grants``; a
+policy is checked for breadth by ``aws_iam_check``.
 
 Secrets Manager appends ``-`` and six random characters to every secret's ARN, so the ARN of the
 secret named ``gaara/prod/db`` is matched by ``...:secret:gaara/prod/db-??????`` (each ``?`` is one
@@ -21,27 +22,25 @@ character: not ``gaara/prod/db-old`` nor ``gaara/prod/db2``) and a prefix by ``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from secrets_adapter.errors import ValidationError
-from secrets_adapter.policy.model import Effect, Grant
 from secrets_adapter.validation import validate_name
 
 __all__ = [
+    "ACCOUNT_PATTERN",
     "ACTIONS_WITHOUT_RESOURCE_SCOPE",
+    "ARN_SUFFIX",
+    "DELETE_CONDITIONS",
+    "POLICY_VERSION",
+    "REGION_PATTERN",
     "AwsScope",
-    "PolicyFinding",
-    "Severity",
     "admin_policy",
     "app_policy",
     "app_policy_for_arns",
-    "check_policy",
-    "grants_policy",
     "key_policy",
-    "pattern_resource",
     "qualified_names",
     "secret_resources",
 ]
@@ -74,7 +73,7 @@ _ADMIN_ACTIONS = (
     "secretsmanager:CancelRotateSecret",
 )
 _FORCE_KEY = "secretsmanager:ForceDeleteWithoutRecovery"
-_DELETE_CONDITIONS: dict[frozenset[str], dict[str, Any] | None] = {
+DELETE_CONDITIONS: dict[frozenset[str], dict[str, Any] | None] = {
     # a request that omits the key (RecoveryWindowInDays, or neither) is a scheduled deletion
     frozenset({"delete"}): {"BoolIfExists": {_FORCE_KEY: "false"}},
     frozenset({"force-delete"}): {"Bool": {_FORCE_KEY: "true"}},
@@ -83,8 +82,8 @@ _DELETE_CONDITIONS: dict[frozenset[str], dict[str, Any] | None] = {
 """``DeleteSecret`` is one IAM action for a scheduled and a forced deletion; the
 ``secretsmanager:ForceDeleteWithoutRecovery`` condition key tells them apart, as the policy file's
 ``delete`` and ``force-delete`` do."""
-_ACCOUNT = re.compile(r"\d{12}")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+ACCOUNT_PATTERN = re.compile(r"\d{12}")
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _KEY_ARN = re.compile(
     r"arn:(?P<partition>aws[a-z-]*):kms:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):key/[A-Za-z0-9-]+"
 )
@@ -114,9 +113,9 @@ class AwsScope:
     partition: str = "aws"
 
     def __post_init__(self) -> None:
-        if not _REGION.fullmatch(self.region):
+        if not REGION_PATTERN.fullmatch(self.region):
             raise ValidationError(f"{self.region!r} is not an AWS region name like eu-west-1.")
-        if not _ACCOUNT.fullmatch(self.account):
+        if not ACCOUNT_PATTERN.fullmatch(self.account):
             raise ValidationError(f"{self.account!r} is not a 12-digit AWS account id.")
         key = _KEY_ARN.fullmatch(self.kms_key_arn)
         if key is None:
@@ -232,7 +231,7 @@ def app_policy_for_arns(
         raise ValidationError("A policy needs at least one secret ARN.")
     if any("*" in arn or "?" in arn for arn in (*secret_arns, kms_key_arn)):
         raise ValidationError("Least privilege: no wildcard in a resource ARN.")
-    if not _REGION.fullmatch(region):
+    if not REGION_PATTERN.fullmatch(region):
         raise ValidationError(f"{region!r} is not an AWS region name like eu-west-1.")
     statements = _read_and_decrypt(
         sorted(set(secret_arns)), kms_key_arn, f"secretsmanager.{region}.amazonaws.com"
@@ -256,7 +255,7 @@ def admin_policy(scope: AwsScope) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Action": "secretsmanager:DeleteSecret",
                 "Resource": secret_resources(scope),
-                "Condition": _DELETE_CONDITIONS[frozenset({"delete"})],
+                "Condition": DELETE_CONDITIONS[frozenset({"delete"})],
             },
             {
                 "Sid": "ListSecretsHasNoResourceScope",
@@ -269,127 +268,6 @@ def admin_policy(scope: AwsScope) -> dict[str, Any]:
             ),
         ],
     }
-
-
-# --- from an in-process policy file ------------------------------------------------------------
-
-# Policy action → the Secrets Manager actions it takes, in rendering order. ``list`` is apart:
-# ``ListSecrets`` has no resource scope.
-_GRANT_ACTIONS: dict[str, tuple[str, ...]] = {
-    "read": ("secretsmanager:GetSecretValue",),
-    "describe": ("secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"),
-    "write": ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
-    "delete": ("secretsmanager:RestoreSecret",),  # DeleteSecret: its own statement, see below
-    "rotate": ("secretsmanager:RotateSecret",),
-}
-
-
-def pattern_resource(pattern: str, *, region: str, account: str, partition: str = "aws") -> str:
-    """The ARN pattern covering the secrets a name pattern matches.
-
-    An exact name gets ``-??????`` (the random suffix, so ``db`` covers neither ``db2`` nor
-    ``db-old``); a pattern ending in ``*`` already covers it; a ``*`` inside gets the suffix too.
-    """
-    if "?" in pattern:
-        raise ValidationError(
-            f"{pattern!r}: '?' is literal in a policy file but a wildcard in IAM."
-        )
-    base = f"arn:{partition}:secretsmanager:{region}:{account}:secret:"
-    return f"{base}{pattern}" if pattern.endswith("*") else f"{base}{pattern}{ARN_SUFFIX}"
-
-
-def _sid_base(grant: Grant, index: int, taken: set[str]) -> str:
-    words = re.findall(r"[A-Za-z0-9]+", grant.sid)
-    base = "".join(word[:1].upper() + word[1:] for word in words) or f"Grant{index}"
-    if base in taken:
-        base = f"{base}{index}"
-    taken.add(base)
-    return base
-
-
-def grants_policy(
-    grants: Sequence[Grant],
-    *,
-    region: str,
-    account: str,
-    kms_key_arn: str | None = None,
-    partition: str = "aws",
-) -> dict[str, Any]:
-    """One principal's grants (``policy.grants_for``) as an IAM policy: one statement per grant.
-
-    Allow and Deny keep their meaning (IAM too lets an explicit Deny win). ``delete`` and
-    ``force-delete`` become ``DeleteSecret`` in a statement of its own, told apart by the
-    ``secretsmanager:ForceDeleteWithoutRecovery`` condition key (``delete`` also takes
-    ``RestoreSecret``, which undoes it). ``list`` becomes
-    ``ListSecrets`` on ``*`` in a statement of its own: IAM cannot scope it, so a denied ``list``
-    denies all listing. An allowed ``read`` with ``kms_key_arn`` adds ``kms:Decrypt`` on the key
-    through Secrets Manager only.
-    """
-    if not _REGION.fullmatch(region):
-        raise ValidationError(f"{region!r} is not an AWS region name like eu-west-1.")
-    if not _ACCOUNT.fullmatch(account):
-        raise ValidationError(f"{account!r} is not a 12-digit AWS account id.")
-    if kms_key_arn is not None:
-        # The same checks as a scope's: a KMS key ARN, in the secrets' region and partition.
-        AwsScope(region=region, account=account, kms_key_arn=kms_key_arn, prefix="x")
-    if not grants:
-        raise ValidationError("No grant to render: the principal is in no statement.")
-    statements: list[dict[str, Any]] = []
-    taken: set[str] = set()
-    for index, grant in enumerate(grants, start=1):
-        sid = _sid_base(grant, index, taken)
-        effect = "Allow" if grant.effect is Effect.ALLOW else "Deny"
-        actions = [
-            iam
-            for action, iams in _GRANT_ACTIONS.items()
-            if action in grant.actions
-            for iam in iams
-        ]
-        if actions:
-            resources = [
-                pattern_resource(p, region=region, account=account, partition=partition)
-                for p in grant.secrets
-            ]
-            statements.append(
-                {"Sid": sid, "Effect": effect, "Action": actions, "Resource": resources}
-            )
-        deletions = frozenset(grant.actions) & {"delete", "force-delete"}
-        if deletions:
-            statement: dict[str, Any] = {
-                "Sid": f"{sid}Delete",
-                "Effect": effect,
-                "Action": "secretsmanager:DeleteSecret",
-                "Resource": [
-                    pattern_resource(p, region=region, account=account, partition=partition)
-                    for p in grant.secrets
-                ],
-            }
-            condition = _DELETE_CONDITIONS[deletions]
-            if condition is not None:
-                statement["Condition"] = condition
-            statements.append(statement)
-        if "list" in grant.actions:
-            statements.append(
-                {
-                    "Sid": f"{sid}List",
-                    "Effect": effect,
-                    "Action": "secretsmanager:ListSecrets",
-                    "Resource": "*",
-                }
-            )
-        if kms_key_arn and "read" in grant.actions and grant.effect is Effect.ALLOW:
-            statements.append(
-                {
-                    "Sid": f"{sid}Decrypt",
-                    "Effect": "Allow",
-                    "Action": "kms:Decrypt",
-                    "Resource": kms_key_arn,
-                    "Condition": {
-                        "StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
-                    },
-                }
-            )
-    return {"Version": POLICY_VERSION, "Statement": statements}
 
 
 # --- the customer key's policy -------------------------------------------------------------------
@@ -426,111 +304,3 @@ def key_policy(
             }
         )
     return {"Version": POLICY_VERSION, "Statement": statements}
-
-
-# --- the checker ---------------------------------------------------------------------------------
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PolicyFinding:
-    """One problem in one statement of a policy."""
-
-    statement: str
-    severity: Severity
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.severity.value}: statement {self.statement}: {self.message}"
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list | tuple) else [value]
-
-
-def _statements(document: Mapping[str, Any]) -> Iterable[tuple[str, Mapping[str, Any]]]:
-    raw = document.get("Statement")
-    for index, statement in enumerate(_as_list(raw)):
-        if isinstance(statement, Mapping):
-            yield str(statement.get("Sid") or f"#{index + 1}"), statement
-
-
-_UNSCOPED_LOWER = frozenset(a.lower() for a in ACTIONS_WITHOUT_RESOURCE_SCOPE)
-
-
-def _broad_resource(resource: str) -> str | None:
-    """Why ``resource`` is too broad, or None."""
-    if resource == "*":
-        return "Resource '*' covers every resource in every account"
-    parts = resource.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn":
-        return None
-    _, _, service, region, account, rest = parts
-    if "*" in region or "*" in account:
-        return f"{resource!r} has a wildcard region or account"
-    if service == "kms" and "*" in rest:
-        return f"{resource!r} covers more than one KMS key; name the key ARN"
-    if service == "secretsmanager" and rest.replace("secret:", "", 1) in ("*", ""):
-        return f"{resource!r} covers every secret in the account; scope it to a prefix"
-    return None
-
-
-def check_policy(document: Mapping[str, Any]) -> list[PolicyFinding]:
-    """Over-broad statements (errors) and weaker-than-needed ones (warnings) in an IAM policy."""
-    findings: list[PolicyFinding] = []
-
-    def flag(sid: str, severity: Severity, message: str) -> None:
-        findings.append(PolicyFinding(statement=sid, severity=severity, message=message))
-
-    statements = list(_statements(document))
-    if not statements:
-        flag("-", Severity.ERROR, "the document has no Statement: is it an IAM policy?")
-    for sid, statement in statements:
-        if statement.get("Effect") != "Allow":
-            continue
-        if "NotAction" in statement or "NotResource" in statement:
-            flag(sid, Severity.ERROR, "Allow with NotAction/NotResource grants everything else")
-        principals = _as_list(statement.get("Principal"))
-        if "*" in principals or any(
-            isinstance(p, Mapping) and "*" in _as_list(p.get("AWS")) for p in principals
-        ):
-            flag(sid, Severity.ERROR, "Principal '*' lets anyone use this")
-        actions = [str(a) for a in _as_list(statement.get("Action"))]
-        for action in actions:
-            if "*" in action:
-                flag(sid, Severity.ERROR, f"wildcard action {action!r}: list the actions needed")
-        lowered = {a.lower() for a in actions}  # IAM action names are case-insensitive
-        unscoped_ok = bool(actions) and lowered <= _UNSCOPED_LOWER
-        for resource in (str(r) for r in _as_list(statement.get("Resource"))):
-            if resource == "*" and unscoped_ok:
-                continue
-            reason = _broad_resource(resource)
-            if reason:
-                flag(sid, Severity.ERROR, reason)
-        scoped_by_condition = _has_condition_key(statement, "kms:ViaService") or _has_condition_key(
-            statement, "kms:EncryptionContextKeys"
-        )
-        if "kms:decrypt" in lowered and not scoped_by_condition:
-            flag(
-                sid,
-                Severity.WARNING,
-                "kms:Decrypt without a kms:ViaService (or encryption context) condition "
-                "lets the role decrypt anything under the key, not only its secrets",
-            )
-    return findings
-
-
-def _has_condition_key(statement: Mapping[str, Any], key: str) -> bool:
-    condition = statement.get("Condition")
-    if not isinstance(condition, Mapping):
-        return False
-    return any(
-        isinstance(block, Mapping) and any(k.lower() == key.lower() for k in block)
-        for block in condition.values()
-    )

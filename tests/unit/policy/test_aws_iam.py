@@ -10,14 +10,8 @@ from typing import Any
 import pytest
 
 from secrets_adapter.errors import ValidationError
-from secrets_adapter.policy.aws_iam import (
-    AwsScope,
-    Severity,
-    admin_policy,
-    app_policy,
-    check_policy,
-    secret_resources,
-)
+from secrets_adapter.policy.aws_iam import AwsScope, admin_policy, app_policy, secret_resources
+from secrets_adapter.policy.aws_iam_check import Severity, check_policy
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

@@ -16,7 +16,9 @@ import pytest
 
 from secrets_adapter.errors import ConfigurationError
 from secrets_adapter.policy import ACTIONS, Effect, Grant, grants_for, parse_policy
-from secrets_adapter.policy.aws_iam import AwsScope, admin_policy, check_policy, grants_policy
+from secrets_adapter.policy.aws_iam import AwsScope, admin_policy
+from secrets_adapter.policy.aws_iam_check import check_policy
+from secrets_adapter.policy.aws_iam_grants import grants_policy
 from secrets_adapter.policy.vault_hcl import grants_policy as vault_grants_policy
 
 REGION = "eu-west-1"

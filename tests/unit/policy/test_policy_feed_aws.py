@@ -13,7 +13,8 @@ import pytest
 from secrets_adapter.cli.main import main
 from secrets_adapter.errors import ValidationError
 from secrets_adapter.policy import Authorizer, Effect, Grant, grants_for, load_policy
-from secrets_adapter.policy.aws_iam import check_policy, grants_policy
+from secrets_adapter.policy.aws_iam_check import check_policy
+from secrets_adapter.policy.aws_iam_grants import grants_policy
 from tests.fixtures.policy_sample import CASES, write_sample_policy
 
 REGION = "eu-west-1"
