@@ -22,6 +22,7 @@ __all__ = [
     "Stage",
     "VersionInfo",
     "json_object",
+    "plain_json_object",
     "same_value",
     "stage_or_label",
     "value_for_comparison",
@@ -226,11 +227,14 @@ class _AmbiguousJsonError(Exception):
 
 
 def _plain_json_object(value: SecretValue) -> dict[str, Any] | None:
-    """Like ``json_object``, but None for JSON two readers could read differently. Never
-    raises: a parser's error would hold the value."""
-    if value.is_binary:
-        return None
-    text = value.reveal_text()
+    """Like ``json_object``, but None for JSON two readers could read differently."""
+    return None if value.is_binary else plain_json_object(value.reveal_text())
+
+
+def plain_json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object ``text`` holds, or None: not an object, or JSON two readers (Python, Go's
+    Vault, a JavaScript client) could read differently — a repeated key, ``NaN``, a number too
+    big for a float. Never raises: a parser's error would hold the text."""
     if not text.lstrip().startswith("{"):
         return None
     try:

@@ -22,59 +22,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from secrets_adapter.errors import SecretFormatError, SecretsAdapterError
-from secrets_adapter.models import SecretValue
+from secrets_adapter.models import SecretValue, plain_json_object
 
 __all__ = ["ENCODING_KEY", "VALUE_KEY", "decode_value", "encode_value", "same_stored_value"]
 
 VALUE_KEY = "value"
 ENCODING_KEY = "encoding"
 _TEXT, _BINARY = "utf-8", "base64"
-
-
-class _NotPlainJsonError(Exception):
-    """The text is JSON that two readers could read differently (repeated key, NaN)."""
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        raise _NotPlainJsonError
-    return result
-
-
-def _refuse_constant(_: str) -> Any:
-    raise _NotPlainJsonError
-
-
-def _finite_float(literal: str) -> float:
-    number = float(literal)
-    if math.isinf(number):  # 1e400: JSON cannot carry it to Vault and back
-        raise _NotPlainJsonError
-    return number
-
-
-def _plain_object(text: str) -> dict[str, Any] | None:
-    """The JSON object ``text`` holds, or None (not an object, or not plain JSON). Never raises:
-    a parser's error would hold the text."""
-    if not text.lstrip().startswith("{"):
-        return None
-    try:
-        parsed = json.loads(
-            text,
-            object_pairs_hook=_unique_keys,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
-        )
-    except (ValueError, RecursionError, _NotPlainJsonError):
-        return None
-    if not isinstance(parsed, dict):
-        return None
-    return parsed
 
 
 def _reads_as_text(data: Mapping[str, Any]) -> bool:
@@ -95,7 +53,7 @@ def encode_value(value: SecretValue) -> dict[str, Any]:
         encoded = base64.b64encode(value.reveal_bytes()).decode("ascii")
         return {VALUE_KEY: encoded, ENCODING_KEY: _BINARY}
     text = value.reveal_text()
-    parsed = _plain_object(text)
+    parsed = plain_json_object(text)
     if parsed is None:
         return {VALUE_KEY: text}
     if _reads_as_text(parsed):

@@ -7,14 +7,15 @@ reusing someone's file) and mode 0600, is flushed to disk, then renamed over the
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
 from pathlib import Path
+
+from secrets_adapter.private_files import write_private_file
 
 __all__ = ["write_atomically"]
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_PRIVATE = 0o600
 
 
 def _current_bytes(path: Path) -> bytes | None:
@@ -27,32 +28,14 @@ def _current_bytes(path: Path) -> bytes | None:
         return existing.read()
 
 
-def write_atomically(path: Path, text: str, *, mode: int = 0o600) -> bool:
-    """Replace ``path`` with ``text`` (mode ``mode``) unless it holds exactly that already.
+def write_atomically(path: Path, text: str) -> bool:
+    """Replace ``path`` with ``text`` (0600) unless it holds exactly that already.
 
     Returns whether the file changed; an unchanged file keeps its inode and timestamp, so a
     watcher (nginx, a reload hook) sees no change either.
     """
     data = text.encode("utf-8")
-    if _current_bytes(path) == data and (path.lstat().st_mode & 0o777) == mode:
+    if _current_bytes(path) == data and (path.lstat().st_mode & 0o777) == _PRIVATE:
         return False
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)  # exactly ``mode``, whatever the umask
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-    with contextlib.suppress(OSError):  # the rename itself survives a crash
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+    write_private_file(path, data, overwrite=True)
     return True
