@@ -63,13 +63,12 @@ class Sealed:
     ciphertext: bytes
 
 
+_LENGTH = struct.Struct(">I").pack
+
+
 def _frame(*fields: bytes) -> bytes:
     """Length-prefixed fields, so no two different bindings share an encoding."""
-    parts = [_FORMAT]
-    for field in fields:
-        parts.append(struct.pack(">I", len(field)))
-        parts.append(field)
-    return b"".join(parts)
+    return _FORMAT + b"".join([part for field in fields for part in (_LENGTH(len(field)), field)])
 
 
 def _encrypt(key: bytes, plaintext: bytes, associated_data: bytes) -> tuple[bytes, bytes]:

@@ -36,6 +36,7 @@ __all__ = [
     "reseal_secret",
     "row_mac",
     "generation_mac",
+    "new_secret_mac",
     "metadata_key",
     "read_generation",
     "secret_mac",
@@ -54,8 +55,17 @@ def metadata_key(master: MasterKey, store_id: str) -> bytes:
     ).derive(master.raw())
 
 
+_LENGTH = struct.Struct(">I").pack
+
+
 def _frame(*fields: bytes) -> bytes:
-    return b"".join(struct.pack(">I", len(field)) + field for field in fields)
+    return b"".join([part for field in fields for part in (_LENGTH(len(field)), field)])
+
+
+_NO_TAGS = b"{}"  # json.dumps({}): what a new secret's tags are
+_SECRET_FIELD = _LENGTH(6) + b"secret"
+_NO_TAGS_FIELD = _LENGTH(2) + _NO_TAGS
+_NO_DELETION_FIELD = _LENGTH(0)
 
 
 def secret_mac(
@@ -76,10 +86,32 @@ def secret_mac(
         b"secret",
         name.encode(),
         _frame(*versions),
-        json.dumps(dict(sorted(tags.items()))).encode(),
+        json.dumps(dict(sorted(tags.items()))).encode() if tags else _NO_TAGS,
         b"" if deletion_date is None else deletion_date.isoformat().encode(),
     )
-    return hmac.new(key, _frame(*fields), hashlib.sha256).digest()
+    return hmac.digest(key, _frame(*fields), hashlib.sha256)
+
+
+def new_secret_mac(key: bytes, *, name: str, version_id: str, stage: str) -> bytes:
+    """``secret_mac`` of a secret just created with one version holding ``stage``, no tags and
+    no deletion date, framed by hand: a bulk import makes one per secret."""
+    version = version_id.encode()
+    label = stage.encode()
+    entry = _LENGTH(len(version)) + version + _LENGTH(len(label)) + label
+    versions = _LENGTH(len(entry)) + entry
+    named = name.encode()
+    message = b"".join(
+        (
+            _SECRET_FIELD,
+            _LENGTH(len(named)),
+            named,
+            _LENGTH(len(versions)),
+            versions,
+            _NO_TAGS_FIELD,
+            _NO_DELETION_FIELD,
+        )
+    )
+    return hmac.digest(key, message, hashlib.sha256)
 
 
 def row_mac(key: bytes, row: records.SecretRow, labels: Mapping[str, Iterable[str]]) -> bytes:
@@ -118,7 +150,7 @@ def reseal_all(tx: Transaction, key: bytes) -> int:
 
 def generation_mac(key: bytes, generation: int) -> bytes:
     """The MAC over the store's write counter."""
-    return hmac.new(key, _frame(b"generation", str(generation).encode()), hashlib.sha256).digest()
+    return hmac.digest(key, _frame(b"generation", str(generation).encode()), hashlib.sha256)
 
 
 def read_generation(tx: Transaction, key: bytes, folder: Path) -> int:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from secrets_adapter.errors import ConflictError, SecretsAdapterError, ValidationError
 from secrets_adapter.localstore import records
 from secrets_adapter.localstore.envelope import Sealed
-from secrets_adapter.localstore.metadata import secret_mac
+from secrets_adapter.localstore.metadata import new_secret_mac
 from secrets_adapter.localstore.storage import Transaction
 from secrets_adapter.models import DEFAULT_RECOVERY_WINDOW, SecretValue, Stage, VersionInfo
 from secrets_adapter.providers.base import PutResult, check_recovery_window, merged_tags
@@ -129,12 +129,11 @@ class LocalWrites(LocalStoreBase):
                         binary=value.is_binary,
                         sealed=box,
                     )
-                    mac = secret_mac(
+                    mac = new_secret_mac(
                         self._opened.metadata_key,
                         name=name,
-                        labels={version_id: (Stage.CURRENT.value,)},
-                        tags={},
-                        deletion_date=None,
+                        version_id=version_id,
+                        stage=Stage.CURRENT.value,
                     )
                     new_rows.append((row, mac))
                     result[name] = VersionInfo(

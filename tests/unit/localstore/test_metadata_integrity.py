@@ -203,3 +203,12 @@ def test_a_store_folder_others_can_only_read_opens(folder: Path) -> None:
     folder.chmod(0o755)
     with LocalProvider.open(folder, master_key=KEY.encoded()) as provider:
         assert provider.list_names() == []
+
+
+def test_the_bulk_import_mac_is_the_general_one() -> None:
+    """put_many frames a new secret's MAC by hand; it must be the same bytes."""
+    from secrets_adapter.localstore.metadata import new_secret_mac, secret_mac
+
+    key = b"k" * 32
+    general = secret_mac(key, name=NAME, labels={"v-1": ("current",)}, tags={}, deletion_date=None)
+    assert new_secret_mac(key, name=NAME, version_id="v-1", stage="current") == general
