@@ -27,6 +27,15 @@ from secrets_adapter.models import Secret, SecretMetadata, SecretValue, Stage, V
 from secrets_adapter.providers.base import Provider, VersionedProvider, WritableProvider
 
 if TYPE_CHECKING:
+    from secrets_adapter.monitoring import (
+        AlertEngine,
+        BackgroundSink,
+        LogSink,
+        SecretsMetrics,
+        Ticker,
+        WebhookSink,
+        default_rules,
+    )
     from secrets_adapter.rotation.connections import (
         CredentialSource,
         RotatingConnector,
@@ -41,8 +50,9 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-# Rotation types, loaded on first use: a reader never imports the rotators, and PyJWT (the ``jwt``
-# extra) or psycopg (``postgres``) is needed only by whoever uses what needs it.
+# Rotation and monitoring types, loaded on first use: a reader never imports the rotators, and
+# PyJWT (the ``jwt`` extra), psycopg (``postgres``) or prometheus-client (``metrics``) is needed
+# only by whoever uses what needs it.
 _LAZY = {
     "CredentialSource": "secrets_adapter.rotation.connections",
     "DatabaseCredentials": "secrets_adapter.rotation.rotators.postgres",
@@ -55,6 +65,14 @@ _LAZY = {
     "KeyRing": "secrets_adapter.rotation.rotators.keyring",
     "Keyring": "secrets_adapter.rotation.keyring",
     "sign_token": "secrets_adapter.rotation.jwt_verifier",
+    # monitoring: prometheus-client (the ``metrics`` extra) only for whoever builds metrics
+    "AlertEngine": "secrets_adapter.monitoring",
+    "BackgroundSink": "secrets_adapter.monitoring",
+    "LogSink": "secrets_adapter.monitoring",
+    "SecretsMetrics": "secrets_adapter.monitoring",
+    "Ticker": "secrets_adapter.monitoring",
+    "WebhookSink": "secrets_adapter.monitoring",
+    "default_rules": "secrets_adapter.monitoring",
 }
 
 
@@ -69,8 +87,10 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AccessDeniedError",
+    "AlertEngine",
     "AsyncSecretsAdapter",
     "AuditUnavailableError",
+    "BackgroundSink",
     "ConfigurationError",
     "ConflictError",
     "CredentialSource",
@@ -82,6 +102,7 @@ __all__ = [
     "JwtVerifier",
     "KeyRing",
     "Keyring",
+    "LogSink",
     "MigrationError",
     "PolicyDeniedError",
     "Provider",
@@ -98,13 +119,17 @@ __all__ = [
     "SecretValue",
     "SecretsAdapter",
     "SecretsAdapterError",
+    "SecretsMetrics",
     "Stage",
+    "Ticker",
     "ValidationError",
     "VersionInfo",
     "VersionedProvider",
+    "WebhookSink",
     "WritableProvider",
     "__version__",
     "database_credentials",
+    "default_rules",
     "rotating_sqlalchemy_engine",
     "secret_as_dict",
     "sign_token",

@@ -64,6 +64,13 @@ EXPECTED_ALL = {
     "rotating_sqlalchemy_engine",
     "secret_as_dict",
     "sign_token",
+    "AlertEngine",
+    "BackgroundSink",
+    "LogSink",
+    "SecretsMetrics",
+    "Ticker",
+    "WebhookSink",
+    "default_rules",
 }
 
 
