@@ -21,6 +21,7 @@ from secrets_adapter.access import (
     SecretSnapshot,
     ValueInput,
     face_settings,
+    open_events,
     open_pipeline,
     raise_first,
     read_snapshot,
@@ -35,7 +36,7 @@ from secrets_adapter.cache.entry import CacheEntry, CacheKey
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import Settings, load_settings
 from secrets_adapter.errors import SecretNotFoundError, SecretsAdapterError, ValidationError
-from secrets_adapter.events import CacheResult, EventBus, EventSource, Listener
+from secrets_adapter.events import CacheResult, EventBus, Listener
 from secrets_adapter.key_sets import KeySetMethods
 from secrets_adapter.management import SecretsManagement
 from secrets_adapter.models import Secret, SecretMetadata, SecretValue, Stage, stage_or_label
@@ -125,9 +126,7 @@ class SecretsAdapter(SecretsManagement, KeySetMethods):
         self._provider: Provider = (
             provider if provider is not None else build_provider(self._settings)
         )
-        self._events = EventBus(listeners)
-        if isinstance(self._provider, EventSource):  # e.g. AWS throttling, for its metric
-            self._provider.subscribe(self._events.emit)
+        self._events = open_events(self._provider, listeners)
         self._clock = clock
         self._access = open_pipeline(
             self._settings,

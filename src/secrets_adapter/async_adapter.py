@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeVar, overload
 
 from secrets_adapter.access import (
     face_settings,
+    open_events,
     open_pipeline,
     raise_first,
     secret_as_dict,
@@ -110,6 +111,7 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
             settings,
             backend=backend,
             prefix=prefix,
+            provider_given=provider is not None,
             connection=dict(
                 path=path,
                 master_key=master_key,
@@ -134,7 +136,7 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
             provider if provider is not None else build_provider(self._settings)
         )
         self._pool = ThreadPoolExecutor(max_workers, thread_name_prefix="secrets-adapter-io")
-        self._events = EventBus(listeners)
+        self._events = open_events(self._provider, listeners)
         self._access = open_pipeline(
             self._settings,
             provider_kind=self._provider.kind,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from secrets_adapter import ConfigurationError, SecretsAdapter
+from secrets_adapter import AsyncSecretsAdapter, ConfigurationError, SecretsAdapter
 from secrets_adapter.cli.main import cli
+from secrets_adapter.clock import utcnow
 from secrets_adapter.config import Settings, backend_for_arguments
+from secrets_adapter.events import Event, ThrottleEvent
 from secrets_adapter.testing import InMemoryProvider
 
 
@@ -67,9 +71,32 @@ def test_settings_keep_their_backend_and_refuse_foreign_arguments() -> None:
         SecretsAdapter(settings=Settings(backend="local"), region="us-east-1")
 
 
-def test_a_ready_provider_takes_no_backend_argument() -> None:
+@pytest.mark.parametrize("face", [SecretsAdapter, AsyncSecretsAdapter])
+def test_a_ready_provider_takes_no_backend_argument(face: type[Any]) -> None:
     with pytest.raises(ConfigurationError, match="mount= would be ignored"):
-        SecretsAdapter(provider=InMemoryProvider(), mount="kv")
+        face(provider=InMemoryProvider(), mount="kv")
+
+
+class _ReportingProvider(InMemoryProvider):
+    """A provider that reports events of its own (as AWS reports throttling)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reporters: list[Callable[[Event], None]] = []
+
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        self.reporters.append(listener)
+
+
+@pytest.mark.parametrize("face", [SecretsAdapter, AsyncSecretsAdapter])
+def test_both_faces_hear_what_the_provider_reports(face: type[Any]) -> None:
+    heard: list[Event] = []
+    provider = _ReportingProvider()
+    face(provider=provider, listeners=[heard.append])
+    event = ThrottleEvent(time=utcnow(), provider="memory", operation="GetSecretValue")
+    for report in provider.reporters:
+        report(event)
+    assert heard == [event]
 
 
 def test_the_cli_names_its_own_flag_for_a_missing_region(

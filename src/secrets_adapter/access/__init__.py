@@ -6,6 +6,7 @@ from secrets_adapter.access.configure import (
     apply_overrides,
     cache_overrides,
     face_settings,
+    open_events,
     open_pipeline,
     open_policy,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "apply_overrides",
     "cache_overrides",
     "face_settings",
+    "open_events",
     "open_pipeline",
     "open_policy",
     "raise_first",

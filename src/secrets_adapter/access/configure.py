@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +25,7 @@ from secrets_adapter.config import (
 )
 from secrets_adapter.env_names import normalize_prefix
 from secrets_adapter.errors import ConfigurationError
-from secrets_adapter.events import EventBus
+from secrets_adapter.events import EventBus, EventSource, Listener
 from secrets_adapter.models import SecretValue
 from secrets_adapter.policy import Authorizer, Policy, load_policy
 
@@ -34,6 +34,7 @@ __all__ = [
     "cache_overrides",
     "chosen_backend",
     "face_settings",
+    "open_events",
     "open_pipeline",
     "open_policy",
 ]
@@ -81,6 +82,15 @@ def chosen_backend(
     explicit = backend if backend is not None else (settings.backend if settings else None)
     chosen = backend_for_arguments(explicit, given)
     return backend if backend is not None or settings is not None else chosen
+
+
+def open_events(provider: object, listeners: Iterable[Listener]) -> EventBus:
+    """A face's event bus, which also hears what the provider reports itself (AWS throttling,
+    for its metric)."""
+    events = EventBus(listeners)
+    if isinstance(provider, EventSource):
+        provider.subscribe(events.emit)
+    return events
 
 
 def open_pipeline(
