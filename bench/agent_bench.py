@@ -1,11 +1,11 @@
 """Benchmark: the local agent beside OpenBao's own ``bao proxy`` and a direct OpenBao read.
 
 Starts, on free 127.0.0.1 ports: an OpenBao dev server (in-memory storage) holding the Gaara
-Store's nine secrets under ``gaara/prod/`` in KV v2; ``secrets-adapter agent`` over it; and
+Store's eight secrets under ``gaara/prod/`` in KV v2; ``secrets-adapter agent`` over it; and
 ``bao proxy`` over it with a ``cache {}`` stanza (OpenBao's proxy caches tokens and leased
 secrets only: a KV v2 read is forwarded every time; static-secret caching is a Vault Enterprise
 feature). Then, for each target in turn, ``THREADS`` client threads each hold one HTTP/1.1
-keep-alive connection and read the nine secrets round-robin for ``SECONDS`` seconds. Targets
+keep-alive connection and read the eight secrets round-robin for ``SECONDS`` seconds. Targets
 are interleaved over ``RUNS`` rounds so that load from other processes spreads over all three;
 the table gives the median over the rounds with the min and max. Not a test: ``make bench``.
 """
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secrets_adapter import SecretsAdapter
-from secrets_adapter.integrations.flask import GAARA_STORE_MAPPING
+from secrets_adapter.integrations.flask import GAARA_STORE_SECRETS
 
-NAMES = ["gaara/prod/" + name for name in GAARA_STORE_MAPPING.values()]
+NAMES = ["gaara/prod/" + name for name in GAARA_STORE_SECRETS]
 ROOT_TOKEN = "bench-root-token"  # noqa: S105 - a throwaway dev server's token
 THREADS = 4
 SECONDS = 2.0
@@ -239,7 +239,7 @@ def _report(rounds: dict[str, list[Round]], *, bao_port: int, total: float) -> N
     )
     print(
         f"{THREADS} keep-alive client threads x {SECONDS:.0f} s per round, {RUNS} rounds "
-        f"interleaved; 9 secrets round-robin; loopback only\n"
+        f"interleaved; {len(NAMES)} secrets round-robin; loopback only\n"
     )
     print("| target | requests/s | p50 µs | p99 µs |")
     print("|---|---:|---:|---:|")

@@ -2,7 +2,7 @@
 
 Every figure is the median of ``RUNS`` rounds (default 5, ``$AUDIT_BENCH_RUNS``) with the
 min-max beside it; each round measures every configuration once, interleaved, so all share the
-machine's conditions. Reads are hot cache hits over ``InMemoryProvider`` (the nine Gaara names,
+machine's conditions. Reads are hot cache hits over ``InMemoryProvider`` (the eight Gaara names,
 round-robin, tight loop, no sleep) unless said otherwise.
 
 - the floor: a ``dict`` lookup; the unaudited cached ``get_secret_value``; + policy (12
@@ -97,12 +97,12 @@ Samples = dict[str, list[float]]
 
 
 def round_robin(read: Callable[[str], object]) -> Callable[[int], None]:
-    """``loops`` reads cycling over the nine names."""
+    """``loops`` reads cycling over the Gaara names."""
     names = NAMES
 
     def run(loops: int) -> None:
         for index in range(loops):
-            read(names[index % 9])
+            read(names[index % len(names)])
 
     return run
 
@@ -133,7 +133,7 @@ def reads_per_second(read: Callable[[str], object], threads: int) -> float:
         start.wait()
         done = 0
         while not stop.is_set():
-            read(NAMES[done % 9])
+            read(NAMES[done % len(NAMES)])
             done += 1
         counts[slot] = done
 
@@ -196,7 +196,7 @@ def write_verify_log(log: Path) -> None:
     batch = 10_000
     for start in range(0, VERIFY_RECORDS, batch):
         fields = [
-            (time.time(), "get", NAMES[i % 9], "local", "api", Outcome.SUCCESS, VERSION_ID)
+            (time.time(), "get", NAMES[i % len(NAMES)], "local", "api", Outcome.SUCCESS, VERSION_ID)
             for i in range(start, start + batch)
         ]
         sink.append(
@@ -242,7 +242,7 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, read top to bottom
     durable_sink = CountingSink(workdir / "durable.jsonl")
     durable = adapter(audit_log=AuditTrail(durable_sink, mode="durable"), policy=POLICY)
     aws_cache = AwsSecretCache(client=StubSecretsManagerClient())
-    powertools = SecretsProvider(boto3_client=StubSecretsManagerClient())
+    powertools = SecretsProvider(boto3_client=StubSecretsManagerClient())  # type: ignore[arg-type]
     store = workdir / "store"
     init_store(store)
     uncached = SecretsAdapter(backend="local", path=store, cache=False, principal="api")
@@ -365,9 +365,9 @@ def main() -> None:  # noqa: PLR0915 - one benchmark, read top to bottom
     print(f"  uncached embedded-store read, us       {spread(embedded, 1)}")
 
     print("\naudit record, bytes per line (newline included): mean, max")
-    for label, log in (("no fingerprint key", "sustained"), ("with valueHmac", "fingerprinted")):
-        hits = line_sizes(workdir / f"{log}.jsonl", hits_only=True)
-        every = line_sizes(workdir / f"{log}.jsonl")
+    for label, stem in (("no fingerprint key", "sustained"), ("with valueHmac", "fingerprinted")):
+        hits = line_sizes(workdir / f"{stem}.jsonl", hits_only=True)
+        every = line_sizes(workdir / f"{stem}.jsonl")
         print(
             f"  {label:<20} cache hits {statistics.mean(hits):.0f}, {max(hits)};"
             f"  all records {statistics.mean(every):.0f}, {max(every)}"

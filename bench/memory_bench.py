@@ -1,6 +1,6 @@
 """Benchmark: memory of secrets-adapter's cache against the peers, over a real HTTP backend.
 
-Starts ``moto_server`` on a free 127.0.0.1 port, seeds the Gaara Store's nine secrets and 500
+Starts ``moto_server`` on a free 127.0.0.1 port, seeds the Gaara Store's eight secrets and 500
 secrets of 1 KiB (``--secrets N`` for another count), then runs every reader in its own fresh
 Python process, twice: once under ``tracemalloc`` and once measuring RSS only (tracing inflates
 RSS). It reports:
@@ -8,7 +8,7 @@ RSS). It reports:
 1. import footprint: what importing the library adds to a process that already has boto3 and one
    warm client (the same for every reader), and what its first read costs once (one-time set-up
    plus one cached secret);
-2. bytes retained per cached secret (``tracemalloc``), for the nine Gaara secrets and for the
+2. bytes retained per cached secret (``tracemalloc``), for the Gaara secrets and for the
    1 KiB secrets, as ratios to a plain ``dict`` of name -> value (the floor) and to this cache;
 3. the process's resident memory over the boto3 baseline once it holds every secret.
 
@@ -299,7 +299,7 @@ def main(count: int) -> int:
         )
     )
     headers: Sequence[str] = ["reader", "B/secret", "over floor", "x dict", "x SecretCache"]
-    print("\n## 2. Retained per secret: the nine Gaara secrets (tracemalloc)\n")
+    print("\n## 2. Retained per secret: the Gaara secrets (tracemalloc)\n")
     print(table(headers, per_secret_rows(results, "trace", "nine", len(NAMES))))
     print(f"\n## 3. Retained per secret: {count} secrets of {BULK_SIZE} B (tracemalloc)\n")
     print(table(headers, per_secret_rows(results, "trace", "bulk", count)))

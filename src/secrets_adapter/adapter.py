@@ -30,6 +30,7 @@ from secrets_adapter.access import (
     settle,
     split,
 )
+from secrets_adapter.access.served_text import ServedText, keep_served_text
 from secrets_adapter.audit import AuditTrail
 from secrets_adapter.cache import Duration, SecretCache
 from secrets_adapter.cache.entry import CacheEntry, CacheKey
@@ -53,7 +54,6 @@ __all__ = ["SecretsAdapter", "ValueInput", "secret_as_dict", "secret_field"]
 
 _BYPASS = CacheResult.BYPASS
 _CURRENT = Stage.CURRENT
-_SERVED_TEXT_SIZE = 4096  # names; cleared when full, so dynamic names cannot grow it
 BatchErrors = Literal["raise", "return"]
 
 
@@ -157,7 +157,7 @@ class SecretsAdapter(SecretsManagement, KeySetMethods):
             )
         self._rotation: RotationEngine | None = None
         # get_secret_value's hot path: name -> (the cache entry, its full name, the text served)
-        self._served_text: dict[str, tuple[CacheEntry, str, str]] = {}
+        self._served_text: ServedText = {}
         self._hot_entries: Mapping[CacheKey, CacheEntry] = (
             {} if self._cache is None else self._cache.hot_entries
         )
@@ -306,16 +306,9 @@ class SecretsAdapter(SecretsManagement, KeySetMethods):
         secret = self.get(name, version=version, stage=stage, refresh=refresh)
         text = self._app_text(secret) if key is None else secret_field(secret, key)
         if key is None and version is None and stage is _CURRENT and self._cache is not None:
-            self._keep_served_text(name, secret, text)
+            full = self._access.qualify(name)
+            keep_served_text(self._served_text, self._hot_entries, name, full, secret, text)
         return text
-
-    def _keep_served_text(self, name: str, secret: Secret, text: str) -> None:
-        full = self._access.qualify(name)
-        entry = self._hot_entries.get(full)
-        if entry is not None and entry.secret is secret:
-            if len(self._served_text) >= _SERVED_TEXT_SIZE:
-                self._served_text.clear()
-            self._served_text[name] = (entry, full, text)
 
     @overload
     def get_many(

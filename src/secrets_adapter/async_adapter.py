@@ -31,10 +31,12 @@ from secrets_adapter.access import (
     settle,
     split,
 )
+from secrets_adapter.access.served_text import ServedText, keep_served_text
 from secrets_adapter.async_management import AsyncSecretsManagement, SyncManagement
 from secrets_adapter.audit import AuditMode, AuditTrail
 from secrets_adapter.cache import Duration, SecretCache
 from secrets_adapter.cache.async_cache import AsyncSecretCache
+from secrets_adapter.cache.entry import CacheEntry, CacheKey
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
 from secrets_adapter.config import Settings, load_settings
 from secrets_adapter.errors import (
@@ -172,6 +174,12 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
                 sync_cache, self._pool, stale_wait=options.stale_wait.total_seconds()
             )
         self._read_nowait = sync_cache.read_nowait if sync_cache is not None else None
+        self._served_text: ServedText = {}  # get_secret_value's hot path (access.served_text)
+        self._hot_entries: Mapping[CacheKey, CacheEntry] = (
+            {} if sync_cache is None else sync_cache.hot_entries
+        )
+        self._monotonic = monotonic_clock
+        self._unaudited = audit is None  # the audit trail is fixed at construction
         self._manage = SyncManagement(self._access, self._provider, sync_cache, self._events, clock)
 
     @classmethod
@@ -308,9 +316,24 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
         refresh: bool = False,
     ) -> str:
         """The value as text, or one key of a JSON object secret (a missing key raises)."""
+        plain = key is None and version is None and stage is _CURRENT and not refresh
+        if plain:  # the hot path, as on the sync face (see access.served_text)
+            served = self._served_text.get(name)
+            if served is not None and self._unaudited and not self._events.active:
+                entry, full, text = served
+                now = self._monotonic()
+                if now < entry.refresh_at and self._hot_entries.get(full) is entry:
+                    entry.last_used = now
+                    return text
         hit = None if version or stage is not _CURRENT or refresh else self._quiet_hit(name)
         secret = hit or await self.get(name, version=version, stage=stage, refresh=refresh)
-        return app_text(secret, self._access.served) if key is None else secret_field(secret, key)
+        if key is not None:
+            return secret_field(secret, key)
+        text = app_text(secret, self._access.served)
+        if plain and self._cache is not None:
+            full = self._access.qualify(name)
+            keep_served_text(self._served_text, self._hot_entries, name, full, secret, text)
+        return text
 
     @overload
     async def get_many(
