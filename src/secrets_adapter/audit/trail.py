@@ -286,9 +286,10 @@ class AuditTrail(TrailWriter):
                 lambda: len(self._queue) < self._max_pending or self._closing,
                 timeout=self._timeout,
             )
-        if not roomy:
+        reason = self._refusal()  # a sink hung meanwhile says so: the better reason
+        if not reason and not roomy:
             return f"The audit queue stayed full for {self._timeout:g}s"
-        return self._refusal()
+        return reason
 
     def _give_up(self, ticket: Ticket) -> str:
         """A durable wait ran out: mark the record refused (or late), or "" if it just landed."""
