@@ -286,10 +286,9 @@ class AuditTrail(TrailWriter):
                 lambda: len(self._queue) < self._max_pending or self._closing,
                 timeout=self._timeout,
             )
-        reason = self._refusal()  # a sink hung meanwhile says so: the better reason
-        if not reason and not roomy:
+        if not roomy:
             return f"The audit queue stayed full for {self._timeout:g}s"
-        return reason
+        return self._refusal()
 
     def _give_up(self, ticket: Ticket) -> str:
         """A durable wait ran out: mark the record refused (or late), or "" if it just landed."""
