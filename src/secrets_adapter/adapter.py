@@ -30,8 +30,8 @@ from secrets_adapter.access import (
     settle,
     split,
 )
-from secrets_adapter.access.served_text import ServedText, keep_served_text
-from secrets_adapter.audit import AuditTrail
+from secrets_adapter.access.served_text import ServedText, keep_served_text, no_audit_log
+from secrets_adapter.audit import AuditTrail, HitRecorder
 from secrets_adapter.cache import Duration, SecretCache
 from secrets_adapter.cache.entry import CacheEntry, CacheKey
 from secrets_adapter.clock import MonotonicClock, WallClock, monotonic, utcnow
@@ -162,7 +162,8 @@ class SecretsAdapter(SecretsManagement, KeySetMethods):
             {} if self._cache is None else self._cache.hot_entries
         )
         self._monotonic = monotonic_clock
-        self._unaudited = self._access.audit is None  # the audit trail is fixed at construction
+        # the audit trail is fixed at construction
+        self._record_hit: HitRecorder = self._access.record_hit or no_audit_log
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> SecretsAdapter:
@@ -294,20 +295,25 @@ class SecretsAdapter(SecretsManagement, KeySetMethods):
         if key is None and version is None and stage is _CURRENT and not refresh:
             # The hot path: the text this face last served for ``name``, while the cache entry
             # it came from is still the fresh one. The policy allowed this read when the text was
-            # first served (a policy is immutable), the value is remembered for redaction, and
-            # nobody is listening (no audit log, no listener), so there is nothing else to do.
+            # first served (a policy is immutable) and the value is remembered for redaction;
+            # nobody may be listening for events, and an audit log gets the prebuilt record
+            # (access.served_text). Its refusal propagates: the read is refused.
             served = self._served_text.get(name)
-            if served is not None and self._unaudited and not self._events.active:
-                entry, full, text = served
+            if served is not None and not self._events.active:
+                entry = served.entry
                 now = self._monotonic()
-                if now < entry.refresh_at and self._hot_entries.get(full) is entry:
+                if now < entry.refresh_at and self._hot_entries.get(served.full) is entry:
                     entry.last_used = now
-                    return text
+                    if served.hit is not None:
+                        self._record_hit(served.hit, entry.secret.value)
+                    return served.text
         secret = self.get(name, version=version, stage=stage, refresh=refresh)
         text = self._app_text(secret) if key is None else secret_field(secret, key)
         if key is None and version is None and stage is _CURRENT and self._cache is not None:
-            full = self._access.qualify(name)
-            keep_served_text(self._served_text, self._hot_entries, name, full, secret, text)
+            access = self._access
+            full = access.qualify(name)
+            record = access.hit_fields(full, secret)
+            keep_served_text(self._served_text, self._hot_entries, name, full, secret, text, record)
         return text
 
     @overload

@@ -31,9 +31,9 @@ from secrets_adapter.access import (
     settle,
     split,
 )
-from secrets_adapter.access.served_text import ServedText, keep_served_text
+from secrets_adapter.access.served_text import ServedText, keep_served_text, no_audit_log
 from secrets_adapter.async_management import AsyncSecretsManagement, SyncManagement
-from secrets_adapter.audit import AuditMode, AuditTrail
+from secrets_adapter.audit import AuditMode, AuditTrail, HitRecorder
 from secrets_adapter.cache import Duration, SecretCache
 from secrets_adapter.cache.async_cache import AsyncSecretCache
 from secrets_adapter.cache.entry import CacheEntry, CacheKey
@@ -179,7 +179,8 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
             {} if sync_cache is None else sync_cache.hot_entries
         )
         self._monotonic = monotonic_clock
-        self._unaudited = audit is None  # the audit trail is fixed at construction
+        # the audit trail is fixed at construction
+        self._record_hit: HitRecorder = self._access.record_hit or no_audit_log
         self._manage = SyncManagement(self._access, self._provider, sync_cache, self._events, clock)
 
     @classmethod
@@ -319,20 +320,25 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
         plain = key is None and version is None and stage is _CURRENT and not refresh
         if plain:  # the hot path, as on the sync face (see access.served_text)
             served = self._served_text.get(name)
-            if served is not None and self._unaudited and not self._events.active:
-                entry, full, text = served
+            if served is not None and not self._events.active:
+                entry = served.entry
                 now = self._monotonic()
-                if now < entry.refresh_at and self._hot_entries.get(full) is entry:
+                if now < entry.refresh_at and self._hot_entries.get(served.full) is entry:
                     entry.last_used = now
-                    return text
+                    if served.hit is not None:
+                        self._record_hit(served.hit, entry.secret.value)
+                    return served.text
         hit = None if version or stage is not _CURRENT or refresh else self._quiet_hit(name)
         secret = hit or await self.get(name, version=version, stage=stage, refresh=refresh)
         if key is not None:
             return secret_field(secret, key)
         text = app_text(secret, self._access.served)
-        if plain and self._cache is not None:
-            full = self._access.qualify(name)
-            keep_served_text(self._served_text, self._hot_entries, name, full, secret, text)
+        if plain and self._cache is not None and not self._durable_audit:
+            # a durable record is written from the pool: such reads do not take the hot path
+            access = self._access
+            full = access.qualify(name)
+            record = access.hit_fields(full, secret)
+            keep_served_text(self._served_text, self._hot_entries, name, full, secret, text, record)
         return text
 
     @overload

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from secrets_adapter.audit import AuditTrail
+from secrets_adapter.audit import AuditTrail, HitFields, HitRecorder
 from secrets_adapter.clock import WallClock
 from secrets_adapter.errors import PolicyDeniedError, SecretsAdapterError
 from secrets_adapter.events import AccessEvent, CacheResult, EventBus, Outcome
@@ -43,6 +43,7 @@ class AccessPipeline:
         "events",
         "principal",
         "provider_kind",
+        "record_hit",
         "served",
     )
 
@@ -69,6 +70,8 @@ class AccessPipeline:
             if audit is not None
             else None
         )
+        # the served-text hot path's hand-over (access.served_text); None: no audit log
+        self.record_hit: HitRecorder | None = audit.hit_recorder() if audit is not None else None
         self.events = events
         self.served = ServedValues()
 
@@ -159,6 +162,26 @@ class AccessPipeline:
         """Note a served value for the redaction filter (one dict lookup once seen)."""
         if self.served.seen.get(id(value)) is not value:
             self.served.remember(value)
+
+    def hit_fields(self, full: str, secret: Secret) -> HitFields | None:
+        """The record of a cache hit on ``secret`` (the current version), all but its time; None
+        without an audit log. ``after`` would record the same for such a read."""
+        if self.audit is None:
+            return None
+        return (
+            "get",
+            full,
+            self.provider_kind,
+            self.principal,
+            Outcome.SUCCESS,
+            secret.version_id,
+            Stage.CURRENT,
+            CacheResult.HIT,
+            None,
+            None,
+            0.0,
+            None,
+        )
 
     def after(
         self,

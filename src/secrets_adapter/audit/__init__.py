@@ -27,7 +27,7 @@ from secrets_adapter.audit.sinks import (
     SyslogSink,
     write_checkpoint,
 )
-from secrets_adapter.audit.trail import AuditMode, AuditTrail
+from secrets_adapter.audit.trail import AuditMode, AuditTrail, HitFields, HitRecorder
 from secrets_adapter.audit.verification import verify_byte_lines
 from secrets_adapter.errors import ConfigurationError
 
@@ -37,6 +37,8 @@ __all__ = [
     "AuditTrail",
     "ChainHead",
     "Checkpoint",
+    "HitFields",
+    "HitRecorder",
     "JsonlFileSink",
     "StreamSink",
     "SyslogSink",

@@ -48,7 +48,7 @@ from secrets_adapter.errors import AuditUnavailableError, ConfigurationError
 from secrets_adapter.events import AccessEvent, CacheResult, Event, Listener, Outcome, RotationEvent
 from secrets_adapter.models import SecretValue
 
-__all__ = ["AuditMode", "AuditTrail", "ReadRecorder"]
+__all__ = ["AuditMode", "AuditTrail", "HitFields", "HitRecorder", "ReadRecorder"]
 
 _log = logging.getLogger(__name__)
 _monotonic = time.monotonic
@@ -63,6 +63,23 @@ class AuditMode(StrEnum):
 ReadRecorder = Callable[
     [str, str, str | None, str | None, CacheResult | None, SecretValue | None, float], None
 ]
+HitFields = tuple[
+    str,
+    str,
+    str,
+    str,
+    Outcome,
+    str | None,
+    str | None,
+    CacheResult | None,
+    None,
+    None,
+    float,
+    None,
+]
+"""A cache hit's record fields after the time: (action, name, provider, principal, outcome,
+version id, stage, cache result, no error code, no error message, duration, no request id)."""
+HitRecorder = Callable[[HitFields, SecretValue], None]
 
 
 class AuditTrail(TrailWriter):
@@ -215,6 +232,23 @@ class AuditTrail(TrailWriter):
                 self._wake.set()
 
         return record_read
+
+    def hit_recorder(self) -> HitRecorder:
+        """The served-text hot path's hand-over: a hit's record from fields made once per served
+        value, plus the time. Anything but a buffered trail with room, no failure and no sink
+        call in progress takes ``_submit``'s path (which waits in durable mode, and refuses)."""
+        limit = self._max_pending
+
+        def record_hit(fields: HitFields, value: SecretValue) -> None:
+            queue = self._queue
+            if self._fast and not self._busy_since and len(queue) < limit:
+                queue.append(((_now(), *fields), value, "", None))
+                if len(queue) >= self._batch_size:
+                    self._wake.set()
+                return
+            self._submit((_now(), *fields), value, fields[1], fields[0])
+
+        return record_hit
 
     def rotation_listener(self, *, principal: str, provider: str) -> Listener:
         """An ``EventBus`` listener that records rotation steps (started, each step, finished,
