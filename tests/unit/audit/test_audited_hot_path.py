@@ -38,12 +38,10 @@ def open_face(face: type[Any], trail: AuditTrail) -> Any:
 
 
 def read(adapter: Any, *, typed: bool = False) -> str:
-    if isinstance(adapter, AsyncSecretsAdapter):
-        call = adapter.get(NAME) if typed else adapter.get_secret_value(NAME)
-        result = asyncio.run(call)
-    else:
-        result = adapter.get(NAME) if typed else adapter.get_secret_value(NAME)
-    return result.value.reveal() if typed else str(result)
+    """One read: ``get_secret_value`` (the hot path once kept), or ``get`` (the full path)."""
+    call = adapter.get(NAME) if typed else adapter.get_secret_value(NAME)
+    result: Any = asyncio.run(call) if isinstance(adapter, AsyncSecretsAdapter) else call
+    return str(result.value.reveal()) if typed else str(result)
 
 
 def close(adapter: Any) -> None:
