@@ -215,7 +215,11 @@ def test_each_token_reads_as_its_principal_under_policy_and_audit(
     assert cron_file.exists()
     records = [json.loads(line) for line in audit.read_text(encoding="utf-8").splitlines()]
     reads = [
-        (r["userIdentity"]["principalId"], r["requestParameters"]["secretId"], r["outcome"])
+        (
+            r["userIdentity"]["principalId"],
+            r["requestParameters"]["secretId"],
+            r.get("outcome", "success"),
+        )
         for r in records
         if r["eventName"] == "GetSecretValue"
     ]

@@ -134,7 +134,10 @@ secrets = ["gaara/*"]
 def _records(log: Path) -> list[tuple[str, str, str]]:
     lines = log.read_text().splitlines() if log.exists() else []
     rows = [json.loads(line) for line in lines]
-    return [(r["eventName"], r["requestParameters"]["secretId"], r["outcome"]) for r in rows]
+    return [
+        (r["eventName"], r["requestParameters"]["secretId"], r.get("outcome", "success"))
+        for r in rows
+    ]
 
 
 def _guarded(provider: Provider, tmp_path: Path, side: str, policy: str) -> SecretsAdapter:

@@ -26,7 +26,7 @@ from secrets_adapter.audit.records import (
     event_name,
     format_time,
 )
-from secrets_adapter.events import CacheResult
+from secrets_adapter.events import CacheResult, Outcome
 
 __all__ = ["AccessLineFormatter"]
 
@@ -94,7 +94,9 @@ class AccessLineFormatter:
             f'{head}"eventName":{quoted(EVENT_NAMES.get(action) or event_name(action))},'
             f'"eventSource":{quoted(provider)},"eventTime":"'
         )
-        before_id = '","eventVersion":"' + RECORD_VERSION + '","outcome":"' + outcome + '",'
+        before_id = '","eventVersion":"' + RECORD_VERSION + '",'
+        if outcome != Outcome.SUCCESS:  # as in CloudTrail, a record without an error succeeded
+            before_id = before_id + '"outcome":"' + outcome + '",'
         before_id = f'{before_id}"requestID":'
         before_sequence = f',"requestParameters":{{{parameters}}},"sequence":'
         after = f',"userIdentity":{{"principalId":{quoted(principal)}}}'

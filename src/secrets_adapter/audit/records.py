@@ -1,7 +1,8 @@
 """An ``AccessEvent`` as an audit record with CloudTrail's field names. Pure; never a value.
 
 CloudTrail names were kept so that people who already query CloudTrail (or ship it to a SIEM)
-read this log the same way; the additions are ``cache``, ``versionId``, ``outcome`` and
+read this log the same way; the additions are ``cache``, ``versionId``, ``outcome`` (``error`` or
+``denied``; left out on success, as CloudTrail marks a failure only by its ``errorCode``) and
 ``valueHmac`` (a keyed fingerprint of the value, see ``fingerprint.py``).
 """
 
@@ -30,7 +31,8 @@ __all__ = [
     "to_record",
 ]
 
-RECORD_VERSION = "1.1"  # 1.1: compact records, hash over the line (see chain.py)
+# 1.1: compact records, hash over the line (chain.py); 1.2: ``outcome`` only when not a success
+RECORD_VERSION = "1.2"
 DEFAULT_STAGE = "current"
 
 # Adapter action → CloudTrail eventName. A batch item is logged as GetSecretValue, as AWS logs
@@ -154,8 +156,9 @@ def access_record(fields: AccessFields, *, value_hmac: str | None = None) -> dic
         "userIdentity": {"principalId": principal},
         "requestParameters": parameters,
         "requestID": request_id if request_id is not None else new_request_id(),
-        "outcome": outcome.value,
     }
+    if outcome != Outcome.SUCCESS:  # as in CloudTrail, a record without an error succeeded
+        record["outcome"] = outcome.value
     if cache is not None:
         record["cache"] = cache.value
     if version_id is not None:
@@ -190,8 +193,9 @@ def rotation_record(event: RotationEvent, *, principal: str, provider: str) -> d
         "userIdentity": {"principalId": principal},
         "requestParameters": parameters,
         "requestID": new_request_id(),
-        "outcome": "error" if event.status == "failed" else "success",
     }
+    if event.status == "failed":
+        record["outcome"] = Outcome.ERROR.value
     if event.version_id is not None:
         record["versionId"] = event.version_id
     if event.error_code is not None:

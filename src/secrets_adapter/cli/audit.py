@@ -207,7 +207,7 @@ def query_command(
             str(identity.get("principalId")),
             str(record.get("eventName")),
             str(parameters.get("secretId")),
-            str(record.get("outcome")),
+            str(record.get("outcome", "success")),
             f"cache={record.get('cache') or '-'}",
             f"version={record.get('versionId') or '-'}",
         ]

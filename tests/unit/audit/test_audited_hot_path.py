@@ -108,7 +108,7 @@ def test_a_kept_read_is_refused_once_the_sink_fails_and_leaks_nothing(
     assert VALUE not in frames  # ... and none of them shows the value
     sink.failing = False
     assert trail.flush(timedelta(seconds=10))
-    outcomes = [r["outcome"] for r in sink.records]
+    outcomes = [r.get("outcome", "success") for r in sink.records]
     assert outcomes.count("error") == 1  # the refused read is recorded as refused
     close(adapter)
 
