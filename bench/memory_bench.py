@@ -17,7 +17,9 @@ Readers: ``SecretCache`` over ``AwsSecretsManagerProvider``; the ``SecretsAdapte
 ``SecretsProvider``; the dict floor, filled from the same client. Retained = traced (or resident)
 memory after ``gc.collect()`` minus before, so the transient garbage of each HTTP call does not
 count; a second pass then checks that every secret is still served without a backend call.
-Not a test: ``make bench`` runs it after ``cache_bench.py`` (about 35 s). It stops its server.
+Every process is run ``MEMORY_BENCH_RUNS`` times (3 by default); each figure is the median over
+the runs, with the min to max of the B/secret and KiB figures. Not a test: ``make bench`` runs it
+after ``cache_bench.py`` (about a minute). It stops its server.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Any
 
 # The child process imports nothing else of ours at module level: what it imports is measured.
 
+RUNS = int(os.environ.get("MEMORY_BENCH_RUNS", "3"))
 BULK_COUNT = 500  # --secrets N for more: the per-secret figures hardly move (README)
 BULK_SIZE = 1024
 WARM_NAME = "bench/warm-up"
@@ -193,46 +196,75 @@ def run_child(
     return result
 
 
+Results = dict[str, dict[str, dict[str, int]]]  # reader -> "trace"/"rss" -> figure -> bytes
+
+
 def kib(value: float) -> str:
     return f"{value / 1024:,.0f}"
+
+
+def median_of(runs: Sequence[Results]) -> Results:
+    """Each figure's median over the runs."""
+    import statistics  # the parent's alone: a child's imports are what it measures
+
+    first = runs[0]
+    return {
+        kind: {
+            mode: {
+                field: int(statistics.median(run[kind][mode][field] for run in runs))
+                for field in first[kind][mode]
+            }
+            for mode in first[kind]
+        }
+        for kind in first
+    }
+
+
+def spread(values: Sequence[float], show: Callable[[float], str]) -> str:
+    """The median and, when the runs differ, [min to max]."""
+    import statistics
+
+    middle = show(statistics.median(values))
+    low, high = show(min(values)), show(max(values))
+    return middle if low == high else f"{middle} [{low} to {high}]"
 
 
 def ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}x" if base > 0 else "-"
 
 
-def process_rss_rows(results: dict[str, dict[str, dict[str, int]]]) -> list[list[str]]:
+def holding(results: Results, kind: str) -> int:
+    rss = results[kind]["rss"]
+    return rss["import"] + rss["first_read"] + rss["nine"] + rss["bulk"]
+
+
+def process_rss_rows(runs: Sequence[Results]) -> list[list[str]]:
     """Resident memory is what the host pays; per secret it is blurred by the allocator reusing
     memory that imports freed, so it is reported for the whole process."""
-
-    def holding(kind: str) -> int:
-        rss = results[kind]["rss"]
-        return rss["import"] + rss["first_read"] + rss["nine"] + rss["bulk"]
-
+    middle = median_of(runs)
     return [
         [
             label,
-            kib(results[kind]["rss"]["import"]),
-            kib(holding(kind)),
-            ratio(holding(kind), holding("dict")),
-            ratio(holding(kind), holding("cache")),
+            spread([run[kind]["rss"]["import"] for run in runs], kib),
+            spread([holding(run, kind) for run in runs], kib),
+            ratio(holding(middle, kind), holding(middle, "dict")),
+            ratio(holding(middle, kind), holding(middle, "cache")),
         ]
         for kind, label in READERS.items()
     ]
 
 
-def per_secret_rows(
-    results: dict[str, dict[str, dict[str, int]]], mode: str, field: str, count: int
-) -> list[list[str]]:
-    floor = results["dict"][mode][field] / count
-    ours = results["cache"][mode][field] / count
+def per_secret_rows(runs: Sequence[Results], mode: str, field: str, count: int) -> list[list[str]]:
+    middle = median_of(runs)
+    floor = middle["dict"][mode][field] / count
+    ours = middle["cache"][mode][field] / count
     rows = []
     for kind, label in READERS.items():
-        per = results[kind][mode][field] / count
+        per = middle[kind][mode][field] / count
         rows.append(
             [
                 label,
-                f"{per:,.0f}",
+                spread([run[kind][mode][field] / count for run in runs], "{:,.0f}".format),
                 f"{per - floor:+,.0f}",
                 ratio(per, floor),
                 ratio(per, ours),
@@ -251,7 +283,7 @@ def main(count: int) -> int:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "bench")
     began = time.monotonic()
-    results: dict[str, dict[str, dict[str, int]]] = {kind: {} for kind in READERS}
+    runs: list[Results] = []
     with moto_server() as server:
         seed_all(server.endpoint, count)
         seeded = time.monotonic() - began
@@ -259,17 +291,21 @@ def main(count: int) -> int:
             f"moto_server at {server.endpoint}; seeded {len(NAMES)} Gaara secrets under {PREFIX} "
             f"and {count} of {BULK_SIZE} B in {seeded:.0f} s"
         )
-        print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
+        print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {RUNS} runs\n")
         jobs = [(kind, mode) for mode in ("trace", "rss") for kind in READERS]
-        with ThreadPoolExecutor(2) as pool:
-            done = pool.map(
-                lambda job: run_child(job[0], job[1], server.endpoint, count, NAMES), jobs
-            )
-            for (kind, mode), result in zip(jobs, done, strict=True):
-                results[kind][mode] = result
+        for _ in range(RUNS):
+            run: Results = {kind: {} for kind in READERS}
+            with ThreadPoolExecutor(2) as pool:
+                done = pool.map(
+                    lambda job: run_child(job[0], job[1], server.endpoint, count, NAMES), jobs
+                )
+                for (kind, mode), result in zip(jobs, done, strict=True):
+                    run[kind][mode] = result
+            runs.append(run)
     for kind, label in READERS.items():
-        if any(results[kind][mode]["second_pass_calls"] for mode in ("trace", "rss")):
+        if any(r[kind][mode]["second_pass_calls"] for r in runs for mode in ("trace", "rss")):
             print(f"WARNING: {label} called the backend on the second pass (evicted something)")
+    results = median_of(runs)
 
     print("## 1. Import footprint (fresh process that already has boto3 and one warm client)\n")
     base = results["dict"]
@@ -289,9 +325,9 @@ def main(count: int) -> int:
             [
                 [
                     label,
-                    kib(results[kind]["trace"]["import"]),
-                    kib(results[kind]["rss"]["import"]),
-                    f"{results[kind]['trace']['first_read']:,}",
+                    spread([r[kind]["trace"]["import"] for r in runs], kib),
+                    spread([r[kind]["rss"]["import"] for r in runs], kib),
+                    spread([r[kind]["trace"]["first_read"] for r in runs], "{:,.0f}".format),
                     str(results[kind]["trace"]["calls"]),
                 ]
                 for kind, label in READERS.items()
@@ -300,9 +336,9 @@ def main(count: int) -> int:
     )
     headers: Sequence[str] = ["reader", "B/secret", "over floor", "x dict", "x SecretCache"]
     print("\n## 2. Retained per secret: the Gaara secrets (tracemalloc)\n")
-    print(table(headers, per_secret_rows(results, "trace", "nine", len(NAMES))))
+    print(table(headers, per_secret_rows(runs, "trace", "nine", len(NAMES))))
     print(f"\n## 3. Retained per secret: {count} secrets of {BULK_SIZE} B (tracemalloc)\n")
-    print(table(headers, per_secret_rows(results, "trace", "bulk", count)))
+    print(table(headers, per_secret_rows(runs, "trace", "bulk", count)))
     print(
         f"\n## 4. Process RSS over the boto3 baseline, holding all {count + len(NAMES) + 1} "
         "secrets (import included)\n"
@@ -310,7 +346,7 @@ def main(count: int) -> int:
     print(
         table(
             ["reader", "after import KiB", "holding all KiB", "x dict", "x SecretCache"],
-            process_rss_rows(results),
+            process_rss_rows(runs),
         )
     )
     print(f"\n(total {time.monotonic() - began:.0f} s; moto_server stopped)")
