@@ -19,6 +19,7 @@ __all__ = [
     "EVENT_NAMES",
     "AccessFields",
     "DEFAULT_STAGE",
+    "HitFields",
     "RECORD_VERSION",
     "REQUEST_ID_BYTES",
     "ROTATION_EVENT_NAMES",
@@ -102,6 +103,12 @@ AccessFields = tuple[
     str | None,
     float,
     str | None,
+]
+
+# A cache hit's fields after the time, made once per served value (``access.served_text``):
+# no error code or message, no request id; its duration is not written.
+HitFields = tuple[
+    str, str, str, str, Outcome, str | None, str | None, CacheResult | None, None, None, float, None
 ]
 
 

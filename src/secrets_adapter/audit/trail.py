@@ -42,6 +42,7 @@ from secrets_adapter.audit.entries import (
     State,
     Ticket,
 )
+from secrets_adapter.audit.records import HitFields
 from secrets_adapter.audit.sinks import AuditSink
 from secrets_adapter.audit.writer import TrailWriter
 from secrets_adapter.errors import AuditUnavailableError, ConfigurationError
@@ -63,22 +64,6 @@ class AuditMode(StrEnum):
 ReadRecorder = Callable[
     [str, str, str | None, str | None, CacheResult | None, SecretValue | None, float], None
 ]
-HitFields = tuple[
-    str,
-    str,
-    str,
-    str,
-    Outcome,
-    str | None,
-    str | None,
-    CacheResult | None,
-    None,
-    None,
-    float,
-    None,
-]
-"""A cache hit's record fields after the time: (action, name, provider, principal, outcome,
-version id, stage, cache result, no error code, no error message, duration, no request id)."""
 HitRecorder = Callable[[HitFields, SecretValue], None]
 
 
