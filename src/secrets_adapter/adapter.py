@@ -156,7 +156,7 @@ class SecretsAdapter(SecretsManagement, KeySetMethods):
                 events=self._events,
             )
         self._rotation: RotationEngine | None = None
-        # get_secret_value's hot path: name -> (the cache entry, its full name, the text served)
+        # get_secret_value's hot path: name -> the read it last served (access.served_text)
         self._served_text: ServedText = {}
         self._hot_entries: Mapping[CacheKey, CacheEntry] = (
             {} if self._cache is None else self._cache.hot_entries

@@ -27,6 +27,7 @@ writer of its own on its first record; records still queued in the parent stay t
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import time
@@ -37,6 +38,7 @@ from enum import StrEnum
 from typing import Any
 
 from secrets_adapter.audit.entries import (
+    Entry,
     RecordMaker,
     RotationStep,
     State,
@@ -212,7 +214,10 @@ class AuditTrail(TrailWriter):
                 duration_s,
                 None,
             )
-            queue.append((fields, value, "", None))
+            entry = (fields, value, "", None)
+            queue.append(entry)
+            if self._sealed:  # close() ended between the check and the append
+                self._unqueue_sealed(entry, name)
             if len(queue) >= self._batch_size:
                 self._wake.set()
 
@@ -227,7 +232,10 @@ class AuditTrail(TrailWriter):
         def record_hit(fields: HitFields, value: SecretValue) -> None:
             queue = self._queue
             if self._fast and not self._busy_since and len(queue) < limit:
-                queue.append(((_now(), *fields), value, "", None))
+                entry = ((_now(), *fields), value, "", None)
+                queue.append(entry)
+                if self._sealed:  # close() ended between the check and the append
+                    self._unqueue_sealed(entry, fields[1])
                 if len(queue) >= self._batch_size:
                     self._wake.set()
                 return
@@ -266,7 +274,10 @@ class AuditTrail(TrailWriter):
         if self._writer is None:
             self._start_writer()
         if not self._durable:
-            queue.append((source, value, "", None))
+            entry = (source, value, "", None)
+            queue.append(entry)
+            if self._sealed:  # close() ended between the check and the append
+                self._unqueue_sealed(entry, name)
             if len(queue) >= self._batch_size:
                 self._wake.set()
             return
@@ -286,6 +297,15 @@ class AuditTrail(TrailWriter):
             _log.warning("audit record not written (fail-open): %s", message)
             return
         raise AuditUnavailableError(message, secret_name=name) from ticket.error
+
+    def _unqueue_sealed(self, entry: Entry, name: str) -> None:
+        """A record queued after ``close()`` wrote the last of the queue would never be written:
+        take it back and refuse the access, rather than serve a value with no record."""
+        with contextlib.suppress(ValueError):
+            self._queue.remove(entry)
+        raise AuditUnavailableError(
+            f"The audit trail is closed; the access to {name!r} was refused.", secret_name=name
+        )
 
     def _refusal(self) -> str:
         """Why a new access must be refused right now, or ""."""
@@ -362,6 +382,8 @@ class AuditTrail(TrailWriter):
         self._stop.set()
         if writer is not None:
             writer.join(self._timeout)
+        if writer is None or not writer.is_alive():
+            self._write_the_rest()
         lost = len(self._queue) + self._writing
         if lost:
             _log.error("%d audit record(s) could not be written before close", lost)

@@ -63,6 +63,8 @@ class TrailWriter:
         self._writer: threading.Thread | None = None
         self._at_exit: Callable[[], None] | None = None
         self._fast = False  # buffered, writer running, no failure, not closing: see _update
+        # set by close() once the writer is gone: nothing queued after this is ever written
+        self._sealed = False
         self._last_batch = 0  # records in the last write, and how long it took (group commit)
         self._last_write = 0.0
 
@@ -98,6 +100,15 @@ class TrailWriter:
             and self._failure is None
             and not self._closing
         )
+
+    def _write_the_rest(self) -> None:
+        """``close()``, once the writer thread has ended: seal the queue, then write what readers
+        queued while the writer was stopping. A reader that queues after the seal sees it and
+        is refused (``AuditTrail._unqueue_sealed``), so no read is served without its record."""
+        self._sealed = True
+        batch = self._take()
+        if batch:
+            self._settle(batch, self._write(batch))
 
     def _urgent(self) -> bool:
         return self._closing or self._flush_requested or len(self._queue) >= self._batch_size

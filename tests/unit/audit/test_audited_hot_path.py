@@ -37,9 +37,9 @@ def open_face(face: type[Any], trail: AuditTrail) -> Any:
     return face(provider=InMemoryProvider({NAME: VALUE}), audit_log=trail, cache_ttl=300)
 
 
-def read(adapter: Any, *, typed: bool = False) -> str:
+def read(adapter: Any, name: str = NAME, *, typed: bool = False) -> str:
     """One read: ``get_secret_value`` (the hot path once kept), or ``get`` (the full path)."""
-    call = adapter.get(NAME) if typed else adapter.get_secret_value(NAME)
+    call = adapter.get(name) if typed else adapter.get_secret_value(name)
     result: Any = asyncio.run(call) if isinstance(adapter, AsyncSecretsAdapter) else call
     return str(result.value.reveal()) if typed else str(result)
 
@@ -67,19 +67,34 @@ FACES_AND_MODES = [
 def test_every_read_is_recorded_as_the_full_path_records_a_hit(
     sink: MemorySink, face: type[Any], mode: str
 ) -> None:
-    trail = AuditTrail(sink, mode=mode, flush_interval=timedelta(hours=1), batch_size=10**6)
-    adapter = open_face(face, trail)
+    trail = AuditTrail(
+        sink,
+        mode=mode,
+        flush_interval=timedelta(hours=1),
+        batch_size=10**6,
+        fingerprint_key=b"test-fingerprint-key-0123456789",
+    )
+    adapter = face(
+        provider=InMemoryProvider({NAME: VALUE}),
+        audit_log=trail,
+        cache_ttl=300,
+        prefix="gaara/prod",
+        principal="web",
+    )
+    relative = NAME.removeprefix("gaara/prod/")
     for number in range(1, 6):
-        assert read(adapter) == VALUE
+        assert read(adapter, relative) == VALUE
         if mode == "durable":  # on disk before the value was returned, the hot path's too
             assert len(sink.records) == number
-    assert read(adapter, typed=True) == VALUE  # `get`: the full path, a cache hit
+    assert read(adapter, relative, typed=True) == VALUE  # `get`: the full path, a cache hit
     assert trail.flush(timedelta(seconds=10))
     records = sink.records
     assert len(records) == 6
     assert [r["cache"] for r in records] == ["miss"] + ["hit"] * 5
     full_path_hit = body(records[-1])
     assert full_path_hit["requestParameters"] == {"secretId": NAME}
+    assert full_path_hit["userIdentity"] == {"principalId": "web"}
+    assert full_path_hit["valueHmac"] == records[0]["valueHmac"]  # the value's fingerprint
     assert all(body(r) == full_path_hit for r in records[1:5])
     assert len({r["requestID"] for r in records}) == 6
     assert VALUE not in json.dumps([dict(r) for r in records])
@@ -133,3 +148,19 @@ def test_a_full_queue_with_a_hung_writer_refuses_kept_reads(sink: MemorySink) ->
     sink.hang.set()
     assert trail.flush(timedelta(seconds=10))
     close(adapter)
+
+
+def test_a_kept_read_that_races_close_is_refused_not_served_unrecorded(sink: MemorySink) -> None:
+    """A reader that saw the trail open, then queued its record after ``close()`` wrote the
+    last of the queue: that record would never be written, so the read is refused. The
+    interleaving is staged by giving the reader the open trail's state it saw."""
+    trail = AuditTrail(sink, mode="buffered", flush_interval=timedelta(hours=1))
+    adapter = open_face(SecretsAdapter, trail)
+    assert read(adapter) == VALUE
+    assert read(adapter) == VALUE  # kept, and the trail's writer is running
+    trail.close()
+    assert len(sink.records) == 2  # close() wrote everything queued
+    trail._fast = True  # what the racing reader read before close() began
+    with pytest.raises(AuditUnavailableError, match="closed"):
+        read(adapter)
+    assert not trail._queue  # its record was taken back: nothing left half-recorded

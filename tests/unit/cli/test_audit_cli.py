@@ -195,3 +195,18 @@ def test_hash_from_a_key_file_strips_one_newline(
     assert stripped.startswith("hmac-sha256:")
     assert stripped != kept
     assert "value" not in stripped
+
+
+def test_query_reads_a_success_with_or_without_an_outcome(
+    log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Records of version 1.2 leave ``outcome`` out on success; 1.1 wrote it. Both are successes."""
+    older = {**to_record(access(5, principal="api", secret="app/db")), "eventVersion": "1.1"}
+    older["outcome"] = "success"
+    JsonlFileSink(log, fsync=False, max_bytes=2000).append([older])
+    assert main(["audit", "query", str(log), "--outcome", "success", "--json"]) == 0
+    found = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [r["sequence"] for r in found] == [0, 1, 3, 4, 5]
+    assert [r.get("outcome") for r in found] == [None, None, None, None, "success"]
+    assert main(["audit", "query", str(log), "--principal", "api"]) == 0
+    assert all(" success " in line for line in capsys.readouterr().out.splitlines())
