@@ -134,6 +134,7 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
                 max_entries=max_entries,
             ),
         )
+        del master_key, token  # frames: kept in the settings as SecretValues; locals get printed
         self._provider: Provider = (
             provider if provider is not None else build_provider(self._settings)
         )
@@ -219,6 +220,8 @@ class AsyncSecretsAdapter(AsyncSecretsManagement):
         return RedactingFilter(self._served)
 
     def __repr__(self) -> str:
+        if not hasattr(self, "_provider"):  # half-built: its __init__'s frame is being printed
+            return "AsyncSecretsAdapter(<not opened>)"
         return f"AsyncSecretsAdapter(backend={self._provider.kind!r}, prefix={self.prefix!r})"
 
     # --- reads ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from secrets_adapter import (
+    AsyncSecretsAdapter,
     ConfigurationError,
     ConflictError,
     IntegrityError,
@@ -331,6 +332,14 @@ def test_local_store_integrity_errors(hunter: Hunter, tmp_path: Path) -> None:
         lambda: SecretsAdapter(backend="local", path=store, master_key=SENTINEL),
     )
     hunter.fails(ConfigurationError, lambda: SecretsAdapter(backend="local", path=tmp_path / "no"))
+    # the async face's constructor too: its frame held the master key it was given
+    hunter.fails(
+        IntegrityError, lambda: AsyncSecretsAdapter(backend="local", path=store, master_key=wrong)
+    )
+    hunter.fails(
+        ConfigurationError,
+        lambda: AsyncSecretsAdapter(backend="local", path=store, master_key=SENTINEL),
+    )
     # a tampered ciphertext, then a ciphertext swapped into another row
     with sqlite3.connect(store / DB_FILE) as conn:
         conn.execute("UPDATE versions SET ciphertext = ciphertext || x'00'")
